@@ -1,0 +1,77 @@
+import { SpecError } from './errors.js'
+import { readComposeFile, type FileContext } from './files.js'
+import { mergeService } from './merge.js'
+import { isPlainDict, type Dict } from './parse.js'
+import { rebaseDocument } from './paths.js'
+import { displayName } from './source.js'
+import type { Lookup } from './template.js'
+import { dirname } from 'node:path'
+
+const MAIN = ''
+
+/**
+ * Resolves `extends` in every service: the base service (from the same
+ * project or from another file, chained as deep as needed) is merged under the
+ * extending one with the usual merge rules. Another file's relative paths
+ * resolve against that file's directory. A cycle is refused with its chain.
+ */
+export async function applyExtends(doc: Dict, lookup: Lookup, ctx: FileContext): Promise<Dict> {
+  if (!isPlainDict(doc.services)) return doc
+  const services = doc.services
+  if (!Object.values(services).some((s) => isPlainDict(s) && s.extends !== undefined)) return doc
+
+  const files = new Map<string, Promise<Dict>>()
+  const resolved = new Map<string, Promise<unknown>>()
+
+  const loadFile = (path: string): Promise<Dict> => {
+    let file = files.get(path)
+    if (!file) {
+      file = readComposeFile(path, lookup, ctx).then((data) => {
+        const rebased = rebaseDocument(data, dirname(path))
+        return isPlainDict(rebased.services) ? rebased.services : {}
+      })
+      files.set(path, file)
+    }
+    return file
+  }
+
+  const resolve = async (name: string, pool: Dict, file: string, chain: string[]): Promise<unknown> => {
+    const id = `${file}#${name}`
+    if (chain.includes(id)) {
+      const names = [...chain.slice(chain.indexOf(id)), id].map((c) => c.split('#')[1])
+      throw new SpecError('extends', `extends cycle: ${names.join(' -> ')}`, { loc: locate(file, chain[chain.length - 1]), path: `services.${name}.extends` })
+    }
+    const service = pool[name]
+    if (!isPlainDict(service) || service.extends === undefined) return service
+    let memo = resolved.get(id)
+    if (memo) return memo
+    memo = (async () => {
+      const ext = typeof service.extends === 'string' ? { service: service.extends } : (service.extends as Dict)
+      const baseName = String(ext.service)
+      const baseFile = typeof ext.file === 'string' ? ext.file : file
+      const basePool = baseFile === file ? pool : await loadFile(baseFile)
+      if (!(baseName in basePool)) {
+        const where = baseFile === MAIN ? 'in this project' : `in ${displayName(baseFile)}`
+        throw new SpecError('extends', `cannot extend service "${baseName}": no such service ${where}`, {
+          loc: ctx.sources.locate(`services.${name}.extends`),
+          path: `services.${name}.extends`,
+        })
+      }
+      const base = await resolve(baseName, basePool, baseFile, [...chain, id])
+      const { extends: _drop, ...own } = service
+      const { extends: _dropBase, ...baseOwn } = base as Dict
+      return mergeService(baseOwn, own)
+    })()
+    resolved.set(id, memo)
+    return memo
+  }
+
+  const locate = (file: string, id: string | undefined) => {
+    const name = id?.split('#')[1]
+    return name ? ctx.sources.locate(`services.${name}.extends`, file === MAIN ? undefined : file) : undefined
+  }
+
+  const out: Dict = {}
+  for (const name of Object.keys(services)) out[name] = await resolve(name, services, MAIN, [])
+  return { ...doc, services: out }
+}

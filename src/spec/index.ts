@@ -1,0 +1,5 @@
+export { loadProject, loadModel, type LoadOptions, type Model } from './load.js'
+export { SpecError, type SpecErrorCode } from './errors.js'
+export { projectDocument, toJson, toYaml } from './serialize.js'
+export { parseDuration, formatDuration, parseBytes } from './units.js'
+export type * from './project.js'

@@ -1,0 +1,255 @@
+import { isPlainDict, Override, Reset, type Dict } from './parse.js'
+
+/**
+ * Merging Compose documents: `-f a.yaml -f b.yaml`, override files, and
+ * `extends` (the base service first, the extending one over it).
+ *
+ * Mappings merge recursively and scalars are replaced. Sequences append,
+ * except where Compose merges them by a key (ports, volumes, environment, …)
+ * or replaces them whole (command, entrypoint, healthcheck.test). `!reset`
+ * drops the earlier value, `!override` replaces it without merging.
+ */
+export function mergeDocuments(base: Dict, over: Dict): Dict {
+  const out: Dict = { ...base }
+  for (const [key, value] of Object.entries(over)) {
+    if (key === 'services' && isPlainDict(out.services) && isPlainDict(value)) {
+      const services: Dict = { ...out.services }
+      for (const [name, service] of Object.entries(value)) {
+        services[name] = name in services ? mergeService(services[name], service) : service
+      }
+      out.services = services
+    } else {
+      out[key] = key in out ? mergeValue(out[key], value) : value
+    }
+  }
+  return out
+}
+
+/** Merges one service definition over another (also what `extends` does). */
+export function mergeService(base: unknown, over: unknown): unknown {
+  if (over instanceof Reset || over instanceof Override) return mergeValue(base, over)
+  if (!isPlainDict(base) || !isPlainDict(over)) return over ?? base
+  const out: Dict = { ...base }
+  for (const [key, value] of Object.entries(over)) {
+    if (value instanceof Reset) {
+      delete out[key]
+      continue
+    }
+    if (value instanceof Override || !(key in out)) {
+      out[key] = value
+      continue
+    }
+    const rule = SERVICE_RULES[key]
+    out[key] = rule ? rule(out[key], value) : mergeValue(out[key], value)
+  }
+  return out
+}
+
+/** The default rule: maps merge recursively, lists append, scalars are replaced. */
+export function mergeValue(base: unknown, over: unknown): unknown {
+  if (over instanceof Reset) return over
+  if (over instanceof Override) return over
+  if (isPlainDict(base) && isPlainDict(over)) {
+    const out: Dict = { ...base }
+    for (const [key, value] of Object.entries(over)) {
+      if (value instanceof Reset) delete out[key]
+      else out[key] = key in out ? mergeValue(out[key], value) : value
+    }
+    return out
+  }
+  if (Array.isArray(base) && Array.isArray(over)) return [...base, ...over]
+  return over
+}
+
+/** Removes the `!reset` and `!override` markers left after the last merge. */
+export function stripMarkers(value: unknown): unknown {
+  if (value instanceof Override) return stripMarkers(value.value)
+  if (Array.isArray(value)) return value.filter((v) => !(v instanceof Reset)).map(stripMarkers)
+  if (!isPlainDict(value)) return value
+  const out: Dict = {}
+  for (const [k, v] of Object.entries(value)) if (!(v instanceof Reset)) out[k] = stripMarkers(v)
+  return out
+}
+
+type Rule = (base: unknown, over: unknown) => unknown
+
+const replace: Rule = (_base, over) => over
+
+/** Appends the values not already present (expose, dns, cap_add, …). */
+const unique: Rule = (base, over) => {
+  const seen = new Set<string>()
+  const out: unknown[] = []
+  for (const item of [...toList(base), ...toList(over)]) {
+    const key = JSON.stringify(item)
+    if (!seen.has(key)) {
+      seen.add(key)
+      out.push(item)
+    }
+  }
+  return out
+}
+
+/** Merges list items by a key: a later item with the same key takes the earlier one's place. */
+function byKey(keyOf: (item: unknown) => string): Rule {
+  return (base, over) => {
+    const out: unknown[] = []
+    const index = new Map<string, number>()
+    for (const item of [...toList(base), ...toList(over)]) {
+      const key = keyOf(item)
+      const at = index.get(key)
+      if (at === undefined) {
+        index.set(key, out.length)
+        out.push(item)
+      } else {
+        out[at] = item
+      }
+    }
+    return out
+  }
+}
+
+/** Merges `KEY=VAL` lists and maps by key, whichever syntax each side uses; the result is a map. */
+function byName(separators: string): Rule {
+  return (base, over) => ({ ...toMap(base, separators), ...toMap(over, separators) })
+}
+
+/** A per-entry deep merge for list-or-map attributes keyed by name (networks, depends_on). */
+function entries(fromList: (name: string) => unknown): Rule {
+  return (base, over) => {
+    const out: Dict = {}
+    const asMap = (v: unknown): Dict => (Array.isArray(v) ? Object.fromEntries(v.map((n) => [String(n), fromList(String(n))])) : isPlainDict(v) ? v : {})
+    for (const [k, v] of Object.entries(asMap(base))) out[k] = v
+    for (const [k, v] of Object.entries(asMap(over))) {
+      out[k] = k in out && isPlainDict(out[k]) && isPlainDict(v) ? mergeValue(out[k], v) : v ?? out[k] ?? null
+    }
+    return out
+  }
+}
+
+const SERVICE_RULES: Record<string, Rule> = {
+  command: replace,
+  entrypoint: replace,
+  extends: replace,
+  healthcheck: (base, over) => mergeHealthcheck(base, over),
+  logging: (base, over) => mergeLogging(base, over),
+  build: (base, over) => mergeBuild(base, over),
+  ports: byKey(portKey),
+  volumes: byKey(volumeKey),
+  secrets: byKey(fileReferenceKey),
+  configs: byKey(fileReferenceKey),
+  devices: byKey(deviceKey),
+  env_file: byKey((item) => (isPlainDict(item) ? String(item.path) : String(item))),
+  environment: byName('='),
+  labels: byName('='),
+  annotations: byName('='),
+  sysctls: byName('='),
+  extra_hosts: byName('=:'),
+  ulimits: (base, over) => ({ ...(isPlainDict(base) ? base : {}), ...(isPlainDict(over) ? over : {}) }),
+  networks: entries(() => null),
+  depends_on: entries(() => ({ condition: 'service_started' })),
+  expose: unique,
+  dns: unique,
+  dns_search: unique,
+  dns_opt: unique,
+  tmpfs: unique,
+  cap_add: unique,
+  cap_drop: unique,
+  security_opt: unique,
+  links: unique,
+  external_links: unique,
+  volumes_from: unique,
+  group_add: unique,
+  profiles: unique,
+  label_file: unique,
+  device_cgroup_rules: unique,
+}
+
+function mergeHealthcheck(base: unknown, over: unknown): unknown {
+  if (!isPlainDict(base) || !isPlainDict(over)) return over
+  const merged = mergeValue(base, over) as Dict
+  if ('test' in over && !(over.test instanceof Reset)) merged.test = over.test
+  return merged
+}
+
+/** A different logging driver starts afresh; the same driver merges its options. */
+function mergeLogging(base: unknown, over: unknown): unknown {
+  if (!isPlainDict(base) || !isPlainDict(over)) return over
+  if (over.driver !== undefined && base.driver !== undefined && over.driver !== base.driver) return over
+  return mergeValue(base, over)
+}
+
+function mergeBuild(base: unknown, over: unknown): unknown {
+  const asDict = (v: unknown): Dict => (typeof v === 'string' ? { context: v } : isPlainDict(v) ? v : {})
+  const b = asDict(base)
+  const o = asDict(over)
+  const out = mergeValue(b, o) as Dict
+  for (const key of ['args', 'labels', 'ssh', 'additional_contexts'] as const) {
+    if (key in b && key in o && !(o[key] instanceof Reset) && !(o[key] instanceof Override)) out[key] = byName('=')(b[key], o[key])
+  }
+  if ('extra_hosts' in b && 'extra_hosts' in o) out.extra_hosts = byName('=:')(b.extra_hosts, o.extra_hosts)
+  for (const key of ['cache_from', 'cache_to', 'tags', 'platforms', 'entitlements'] as const) {
+    if (key in b && key in o) out[key] = unique(b[key], o[key])
+  }
+  return out
+}
+
+function toList(value: unknown): unknown[] {
+  if (Array.isArray(value)) return value
+  if (value === null || value === undefined) return []
+  return [value]
+}
+
+/** `["A=1", "B"]` or `{A: 1, B: null}` → `{A: 1, B: null}`; the first separator found splits. */
+export function toMap(value: unknown, separators = '='): Dict {
+  if (isPlainDict(value)) return value
+  const out: Dict = {}
+  for (const item of toList(value)) {
+    const text = String(item)
+    let cut = -1
+    for (const sep of separators) {
+      cut = text.indexOf(sep)
+      if (cut >= 0) break
+    }
+    if (cut < 0) out[text] = null
+    else out[text.slice(0, cut)] = text.slice(cut + 1)
+  }
+  return out
+}
+
+function portKey(item: unknown): string {
+  if (isPlainDict(item)) {
+    return [item.host_ip ?? '', item.published ?? '', item.target ?? '', item.protocol ?? 'tcp'].join('|')
+  }
+  let text = String(item)
+  let protocol = 'tcp'
+  const slash = text.lastIndexOf('/')
+  if (slash >= 0) {
+    protocol = text.slice(slash + 1)
+    text = text.slice(0, slash)
+  }
+  const colon = text.lastIndexOf(':')
+  const target = text.slice(colon + 1)
+  const front = colon >= 0 ? text.slice(0, colon) : ''
+  const split = front.lastIndexOf(':')
+  const published = front.slice(split + 1)
+  const hostIp = split >= 0 ? front.slice(0, split).replace(/^\[|\]$/g, '') : ''
+  return [hostIp, published, target, protocol].join('|')
+}
+
+function volumeKey(item: unknown): string {
+  if (isPlainDict(item)) return String(item.target ?? '')
+  const parts = String(item).split(':')
+  // Windows drive letters aside, the target is the second field, or the only one for an anonymous volume.
+  return parts.length === 1 ? parts[0] : parts[1]
+}
+
+function fileReferenceKey(item: unknown): string {
+  if (isPlainDict(item)) return String(item.target ?? item.source ?? '')
+  return String(item)
+}
+
+function deviceKey(item: unknown): string {
+  if (isPlainDict(item)) return String(item.target ?? item.source ?? '')
+  const parts = String(item).split(':')
+  return parts.length === 1 ? parts[0] : parts[1]
+}

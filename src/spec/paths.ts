@@ -1,0 +1,78 @@
+import { homedir } from 'node:os'
+import { isAbsolute, join, resolve } from 'node:path'
+import { isPlainDict, type Dict } from './parse.js'
+
+/**
+ * Relative paths of a file that is not one of the project's `-f` files (an
+ * extended service's file, an included project) resolve against that file's
+ * own directory. These helpers make them absolute before that file's content
+ * joins the project, so normalization can treat every path the same way.
+ */
+
+/** `~` is the user's home; a relative path is taken against `base`. */
+export function resolvePath(base: string, path: string): string {
+  if (path === '~') return homedir()
+  if (path.startsWith('~/')) return join(homedir(), path.slice(2))
+  return isAbsolute(path) ? path : resolve(base, path)
+}
+
+/** Build contexts may be URLs (git, http) or `name:` references, which are not paths. */
+export function isRemoteContext(context: string): boolean {
+  return /^(https?:\/\/|git@|git:\/\/|github\.com\/|ssh:\/\/)/.test(context) || /^[a-z]+-?[a-z]*:\/\//.test(context)
+}
+
+/** A short volume source is a path when it starts like one; otherwise it names a volume. */
+export function isPathSource(source: string): boolean {
+  return source.startsWith('.') || source.startsWith('/') || source.startsWith('~')
+}
+
+export function rebaseService(service: unknown, base: string): unknown {
+  if (!isPlainDict(service)) return service
+  const out: Dict = { ...service }
+  const rel = (p: unknown) => (typeof p === 'string' ? resolvePath(base, p) : p)
+
+  if (typeof out.build === 'string') {
+    if (!isRemoteContext(out.build)) out.build = rel(out.build)
+  } else if (isPlainDict(out.build)) {
+    const context = typeof out.build.context === 'string' ? out.build.context : '.'
+    out.build = { ...out.build, context: isRemoteContext(context) ? context : rel(context) }
+  }
+  if (out.env_file !== undefined) {
+    const list = Array.isArray(out.env_file) ? out.env_file : [out.env_file]
+    out.env_file = list.map((e) => (isPlainDict(e) ? { ...e, path: rel(e.path) } : rel(e)))
+  }
+  if (out.label_file !== undefined) {
+    out.label_file = (Array.isArray(out.label_file) ? out.label_file : [out.label_file]).map(rel)
+  }
+  if (Array.isArray(out.volumes)) {
+    out.volumes = out.volumes.map((v) => {
+      if (typeof v === 'string') {
+        const cut = v.indexOf(':')
+        return cut > 0 && v.startsWith('.') ? `${rel(v.slice(0, cut))}${v.slice(cut)}` : v
+      }
+      if (isPlainDict(v) && v.type === 'bind' && typeof v.source === 'string') return { ...v, source: rel(v.source) }
+      return v
+    })
+  }
+  if (isPlainDict(out.extends) && typeof out.extends.file === 'string') out.extends = { ...out.extends, file: rel(out.extends.file) }
+  if (isPlainDict(out.develop) && Array.isArray(out.develop.watch)) {
+    out.develop = { ...out.develop, watch: out.develop.watch.map((w) => (isPlainDict(w) ? { ...w, path: rel(w.path) } : w)) }
+  }
+  return out
+}
+
+/** Rebases every service and the `file:` of secrets and configs of a whole document. */
+export function rebaseDocument(doc: Dict, base: string): Dict {
+  const out: Dict = { ...doc }
+  if (isPlainDict(doc.services)) {
+    out.services = Object.fromEntries(Object.entries(doc.services).map(([name, s]) => [name, rebaseService(s, base)]))
+  }
+  for (const section of ['secrets', 'configs'] as const) {
+    const entries = doc[section]
+    if (!isPlainDict(entries)) continue
+    out[section] = Object.fromEntries(
+      Object.entries(entries).map(([name, e]) => [name, isPlainDict(e) && typeof e.file === 'string' ? { ...e, file: resolvePath(base, e.file) } : e]),
+    )
+  }
+  return out
+}
