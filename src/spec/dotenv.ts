@@ -17,8 +17,10 @@ export function parseDotenv(text: string, file: string, lookup: Lookup): Record<
   const expandLookup: Lookup = (name) => lookup(name) ?? vars.get(name)
   let pos = 0
   let line = 1
+  // The line a problem is reported on: the start of the entry being read.
+  let entryLine = 1
   const fail = (message: string): never => {
-    throw new SpecError('env-file', message, { loc: { file: displayName(file), line, col: 1 } })
+    throw new SpecError('env-file', message, { loc: { file: displayName(file), line: entryLine, col: 1 } })
   }
   const expand = (value: string): string => {
     try {
@@ -33,6 +35,7 @@ export function parseDotenv(text: string, file: string, lookup: Lookup): Record<
     let end = text.indexOf('\n', pos)
     if (end < 0) end = text.length
     const startLine = line
+    entryLine = line
     // `at` walks the current line by absolute offset, so a quoted value can run past its end.
     let at = skipBlanks(text, pos, end)
     pos = end + 1
@@ -49,7 +52,6 @@ export function parseDotenv(text: string, file: string, lookup: Lookup): Record<
       continue
     }
     if (text[at] !== '=') {
-      line = startLine
       fail(`invalid line for ${key}: expected "=" after the variable name`)
     }
     at = skipBlanks(text, at + 1, end)
@@ -58,7 +60,6 @@ export function parseDotenv(text: string, file: string, lookup: Lookup): Record<
     if (quote === "'" || quote === '"') {
       const close = findClosingQuote(text, at + 1, quote)
       if (close < 0) {
-        line = startLine
         fail(`unterminated ${quote === '"' ? 'double' : 'single'}-quoted value for ${key}`)
       }
       const raw = text.slice(at + 1, close)
@@ -66,6 +67,7 @@ export function parseDotenv(text: string, file: string, lookup: Lookup): Record<
       let lineEnd = text.indexOf('\n', close)
       if (lineEnd < 0) lineEnd = text.length
       line = startLine + countNewlines(text, at, close)
+      entryLine = line
       const trailing = text.slice(close + 1, lineEnd).trim()
       if (trailing !== '' && !trailing.startsWith('#')) fail(`unexpected text after the quoted value of ${key}: ${trailing}`)
       line++

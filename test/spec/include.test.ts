@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict'
+import { load, loadFails } from '../helpers.js'
+
+describe('include', () => {
+  it('adds an included project, loaded with its own .env and relative paths', async () => {
+    const { project } = await load({
+      'compose.yaml': 'include:\n  - sub/compose.yaml\nservices:\n  web:\n    image: web\n    depends_on: [db]\n',
+      'sub/compose.yaml': 'services:\n  db:\n    image: "db:${DB_TAG}"\n    volumes: ["./init:/init", "data:/data"]\nvolumes:\n  data: {}\n',
+      'sub/.env': 'DB_TAG=15\n',
+    })
+    assert.equal(project.services.db.image, 'db:15')
+    assert.match((project.services.db.volumes[0] as { source: string }).source, /\/sub\/init$/)
+    assert.equal(project.volumes.data.name, 'proj_data')
+    assert.deepEqual(Object.keys(project.services), ['db', 'web'])
+  })
+
+  it('takes the long form with project_directory and env_file', async () => {
+    const { project } = await load({
+      'compose.yaml': 'include:\n  - path: [inc/a.yaml, inc/b.yaml]\n    project_directory: inc/root\n    env_file: inc/vars.env\n',
+      'inc/a.yaml': 'services:\n  one:\n    image: "$IMG"\n    build: .\n',
+      'inc/b.yaml': 'services:\n  one:\n    hostname: merged\n',
+      'inc/vars.env': 'IMG=from-env-file\n',
+    })
+    assert.equal(project.services.one.image, 'from-env-file')
+    assert.equal(project.services.one.hostname, 'merged')
+    assert.match(project.services.one.build!.context, /\/inc\/root$/)
+  })
+
+  it('refuses a resource defined both here and in the include', async () => {
+    await loadFails(
+      { 'compose.yaml': 'include: [sub.yaml]\nservices:\n  web:\n    image: a\n', 'sub.yaml': 'services:\n  web:\n    image: b\n' },
+      [/services\.web is defined both by include\[0\]/],
+    )
+  })
+
+  it('refuses an include cycle', async () => {
+    await loadFails({ 'compose.yaml': 'include: [a.yaml]\nservices: {}\n', 'a.yaml': 'include: [compose.yaml]\n' }, [/include cycle: .*compose\.yaml -> .*a\.yaml -> .*compose\.yaml/])
+  })
+})
