@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const schema = JSON.parse(readFileSync(join(root, 'schemas/compose.schema.json'), 'utf8'))
-const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, code: { source: true, optimize: true } })
+const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true, code: { source: true, optimize: true } })
 const validate = ajv.compile(schema)
 const out = join(root, 'dist/schemas/compose.validate.cjs')
 mkdirSync(dirname(out), { recursive: true })

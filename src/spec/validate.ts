@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs'
 import { SpecError } from './errors.js'
 import type { Dict } from './parse.js'
 import { childPath, type FieldPath, type Sources } from './source.js'
@@ -11,11 +10,12 @@ interface SchemaError {
   keyword: string
   params: Record<string, any>
   message?: string
+  /** The schema object that holds the failing keyword (the validator is compiled with `verbose`). */
+  parentSchema?: { properties?: Record<string, unknown> }
 }
 type Validator = ((data: unknown) => boolean) & { errors?: SchemaError[] | null }
 
 const compiledUrl = new URL('../../schemas/compose.validate.cjs', import.meta.url)
-const schemaUrl = new URL('../../../schemas/compose.schema.json', import.meta.url)
 
 let validator: Promise<Validator> | undefined
 
@@ -62,7 +62,7 @@ function describe(error: SchemaError, all: SchemaError[], doc: Dict, path: Field
     case 'additionalProperties': {
       const key = String(p.additionalProperty)
       const at = childPath(path, key)
-      const known = knownProperties(error.schemaPath)
+      const known = Object.keys(error.parentSchema?.properties ?? {})
       if (known.length === 0) {
         return { message: `invalid name "${key}": use only letters, digits, ".", "_" and "-"`, at }
       }
@@ -129,14 +129,4 @@ function valueAt(doc: unknown, pointer: string): unknown {
   let node: any = doc
   for (const raw of pointer.split('/').slice(1)) node = node?.[raw.replace(/~1/g, '/').replace(/~0/g, '~')]
   return node
-}
-
-let schemaJson: any
-/** The property names allowed where an `additionalProperties` error was raised. */
-function knownProperties(schemaPath: string): string[] {
-  schemaJson ??= JSON.parse(readFileSync(schemaUrl, 'utf8'))
-  let node: any = schemaJson
-  const segments = schemaPath.replace(/^#\//, '').split('/').slice(0, -1)
-  for (const s of segments) node = node?.[s.replace(/~1/g, '/').replace(/~0/g, '~')]
-  return node?.properties ? Object.keys(node.properties) : []
 }

@@ -11,7 +11,9 @@ export async function config(options: LoadOptions, flags: ConfigFlags, services:
   const lines = (items: string[]) => (items.length ? items.join('\n') + '\n' : '')
   const format = (doc: unknown) => (flags.format === 'json' ? toJson(doc) : toYaml(doc))
 
-  if (!flags.interpolate || !flags.normalize) {
+  // Profiles are listed from the merged model: a listing must work even while
+  // a service of a disabled profile is still depended on.
+  if (flags.profiles || !flags.interpolate || !flags.normalize) {
     const model = await loadModel({ ...options, interpolate: flags.interpolate })
     if (flags.quiet) return undefined
     if (flags.profiles) return lines(model.declaredProfiles)
@@ -23,11 +25,6 @@ export async function config(options: LoadOptions, flags: ConfigFlags, services:
   if (flags.services) return lines(Object.keys(project.services))
   if (flags.volumes) return lines(Object.keys(project.volumes))
   if (flags.networks) return lines(Object.keys(project.networks))
-  if (flags.profiles) {
-    const all = new Set<string>()
-    for (const s of [...Object.values(project.services), ...Object.values(project.disabledServices)]) for (const p of s.profiles ?? []) all.add(p)
-    return lines([...all].sort())
-  }
   if (flags.images) return lines(Object.values(project.services).map((s) => s.image ?? `${project.name}-${s.name}`))
   return format(selectServices(projectDocument(project), services))
 }
