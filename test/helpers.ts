@@ -8,6 +8,9 @@ import { loadProject, type LoadOptions } from '../src/spec/load.js'
 import { SpecError } from '../src/spec/errors.js'
 import type { Project } from '../src/spec/project.js'
 
+// Tests do not share the user's cache: the cache has its own test, with its own directory.
+process.env.PIER_NO_CACHE = '1'
+
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const pierBin = join(repoRoot, 'bin', 'pier.js')
 
@@ -88,7 +91,7 @@ export interface RunResult {
 export function pier(args: string[], opts: { cwd?: string; env?: Record<string, string>; input?: string } = {}): RunResult {
   const result = spawnSync(process.execPath, [pierBin, ...args], {
     cwd: opts.cwd ?? repoRoot,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...opts.env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', PIER_NO_CACHE: '1', ...opts.env },
     input: opts.input ?? '',
     encoding: 'utf8',
   })

@@ -1,4 +1,4 @@
-import { isPlainDict, type Dict } from './parse.js'
+import { isPlainDict, type Dict } from './data.js'
 import { childPath, type FieldPath } from './source.js'
 import { parseBytes, parseDuration } from './units.js'
 

@@ -1,7 +1,7 @@
 import { SpecError } from './errors.js'
 import { readComposeFile, type FileContext } from './files.js'
 import { mergeService } from './merge.js'
-import { isPlainDict, type Dict } from './parse.js'
+import { isPlainDict, type Dict } from './data.js'
 import { rebaseDocument } from './paths.js'
 import { displayName } from './source.js'
 import type { Lookup } from './template.js'

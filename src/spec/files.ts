@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { SpecError } from './errors.js'
 import { interpolate } from './interpolate.js'
-import { isPlainDict, parseYaml, type Dict } from './parse.js'
+import { isPlainDict, type Dict } from './data.js'
+import { parseCached } from './parse-cache.js'
 import { resolvePath } from './paths.js'
 import { displayName, type Sources } from './source.js'
 import type { Lookup } from './template.js'
@@ -28,7 +29,7 @@ export const STDIN = '-'
 export async function readComposeFile(path: string, lookup: Lookup, ctx: FileContext): Promise<Dict> {
   const name = path === STDIN ? '(stdin)' : path
   const text = await readText(path, ctx)
-  const parsed = parseYaml(text, name)
+  const parsed = await parseCached(text, name)
   ctx.sources.add(name, parsed.positions)
   let data = parsed.data
   if (ctx.interpolate) {

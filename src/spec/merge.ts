@@ -1,4 +1,4 @@
-import { isPlainDict, Override, Reset, type Dict } from './parse.js'
+import { isPlainDict, Override, Reset, type Dict } from './data.js'
 
 /**
  * Merging Compose documents: `-f a.yaml -f b.yaml`, override files, and
@@ -61,14 +61,38 @@ export function mergeValue(base: unknown, over: unknown): unknown {
   return over
 }
 
-/** Removes the `!reset` and `!override` markers left after the last merge. */
+/**
+ * Removes the `!reset` and `!override` markers left after the last merge.
+ * Subtrees without markers are returned as they are, not copied.
+ */
 export function stripMarkers(value: unknown): unknown {
   if (value instanceof Override) return stripMarkers(value.value)
-  if (Array.isArray(value)) return value.filter((v) => !(v instanceof Reset)).map(stripMarkers)
+  if (Array.isArray(value)) {
+    let changed = false
+    const out: unknown[] = []
+    for (const v of value) {
+      if (v instanceof Reset) {
+        changed = true
+        continue
+      }
+      const stripped = stripMarkers(v)
+      changed ||= stripped !== v
+      out.push(stripped)
+    }
+    return changed ? out : value
+  }
   if (!isPlainDict(value)) return value
-  const out: Dict = {}
-  for (const [k, v] of Object.entries(value)) if (!(v instanceof Reset)) out[k] = stripMarkers(v)
-  return out
+  let out: Dict | undefined
+  for (const [k, v] of Object.entries(value)) {
+    if (v instanceof Reset) {
+      out ??= { ...value }
+      delete out[k]
+      continue
+    }
+    const stripped = stripMarkers(v)
+    if (stripped !== v) (out ??= { ...value })[k] = stripped
+  }
+  return out ?? value
 }
 
 type Rule = (base: unknown, over: unknown) => unknown

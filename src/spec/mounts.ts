@@ -1,5 +1,5 @@
 import type { Cast } from './cast.js'
-import { isPlainDict, type Dict } from './parse.js'
+import { isPlainDict, type Dict } from './data.js'
 import { isPathSource, resolvePath } from './paths.js'
 import type { Mount } from './project.js'
 import { childPath, type FieldPath } from './source.js'

@@ -1,5 +1,5 @@
 import type { Cast } from './cast.js'
-import { isPlainDict, type Dict } from './parse.js'
+import { isPlainDict, type Dict } from './data.js'
 import { resolvePath } from './paths.js'
 import type { FileObject, Network, Project, Service, Volume } from './project.js'
 import { normalizeService } from './service.js'

@@ -1,24 +1,15 @@
-import { LineCounter, parseDocument, isAlias, isMap, isScalar, isSeq, type Node, type Document, type Pair } from 'yaml'
+import { LineCounter, parseDocument, isAlias, isMap, isScalar, isSeq, type Node, type Pair } from 'yaml'
+import { isPlainDict, Override, Reset, type Dict } from './data.js'
 import { SpecError } from './errors.js'
 import { childPath, displayName, type FieldPath, type Loc } from './source.js'
 
-/**
- * `!reset` (drop the value inherited from earlier files) and `!override`
- * (replace it instead of merging) survive parsing as these two markers; the
- * merge consumes them and `stripMarkers` removes whatever is left.
- */
-export class Reset {}
-export class Override {
-  constructor(readonly value: unknown) {}
-}
-
-export type Dict = Record<string, unknown>
 
 export interface ParsedFile {
   file: string
   /** The document as plain data; always a mapping. */
   data: Dict
-  positions: Map<FieldPath, Loc>
+  /** Where each field was written; built on demand when it comes from the cache. */
+  positions: Map<FieldPath, Loc> | (() => Map<FieldPath, Loc>)
 }
 
 /** Aliases may share subtrees, but their expanded size is capped (billion laughs). */
@@ -40,7 +31,7 @@ export function parseYaml(text: string, file: string): ParsedFile {
     throw new SpecError('yaml', `invalid YAML: ${what}`, { loc: { file: name, line: pos.line, col: pos.col } })
   }
   const positions = new Map<FieldPath, Loc>()
-  const walker = new Walker(doc, name, lineCounter, positions)
+  const walker = new Walker(name, lineCounter, positions)
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
     throw new SpecError('yaml', 'empty compose file: add a `services:` section', { loc: { file: name, line: 1, col: 1 } })
   }
@@ -53,16 +44,17 @@ export function parseYaml(text: string, file: string): ParsedFile {
   return { file, data, positions }
 }
 
-export function isPlainDict(value: unknown): value is Dict {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Reset) && !(value instanceof Override)
-}
-
 class Walker {
   private expanded = 0
   private readonly aliasCache = new Map<Node, { value: unknown; size: number }>()
+  /**
+   * Anchors seen so far, in document order, so an alias finds the latest
+   * anchor of its name before it (the YAML rule) in constant time; the yaml
+   * package's own Alias.resolve walks the whole document per alias.
+   */
+  private readonly anchors = new Map<string, Node>()
 
   constructor(
-    private readonly doc: Document,
     private readonly file: string,
     private readonly lines: LineCounter,
     private readonly positions: Map<FieldPath, Loc>,
@@ -78,6 +70,7 @@ class Walker {
     if (node === null) return null
     this.expanded++
     if (isAlias(node)) return this.alias(node, path)
+    if ((node as { anchor?: string }).anchor) this.anchors.set((node as { anchor: string }).anchor, node)
     const value = this.plain(node, path)
     if (node.tag === '!reset') return new Reset()
     if (node.tag === '!override') return new Override(value)
@@ -131,8 +124,8 @@ class Walker {
     })
   }
 
-  private alias(node: Node & { source: string; resolve(doc: Document): Node | undefined }, path: FieldPath): unknown {
-    const target = node.resolve(this.doc)
+  private alias(node: Node & { source: string }, path: FieldPath): unknown {
+    const target = this.anchors.get(node.source)
     if (!target) throw new SpecError('yaml', `unknown anchor *${node.source}`, { loc: this.loc(node), path })
     let cached = this.aliasCache.get(target)
     if (!cached) {

@@ -1,5 +1,5 @@
 import { SpecError } from './errors.js'
-import { isPlainDict, type Dict } from './parse.js'
+import { isPlainDict, type Dict } from './data.js'
 import { closest } from './suggest.js'
 
 export interface ProfileSelection {

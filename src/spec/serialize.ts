@@ -1,4 +1,3 @@
-import { stringify } from 'yaml'
 import type { Project, Service } from './project.js'
 import { formatDuration } from './units.js'
 
@@ -85,7 +84,9 @@ function mountDocument(m: Service['volumes'][number]): Record<string, unknown> {
   return { ...m, tmpfs: { ...m.tmpfs, size: String(m.tmpfs.size) } }
 }
 
-export function toYaml(doc: unknown): string {
+/** YAML text; the yaml package is loaded only when something is printed as YAML. */
+export async function toYaml(doc: unknown): Promise<string> {
+  const { stringify } = await import('yaml')
   return stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false, nullStr: 'null' })
 }
 

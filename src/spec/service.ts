@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import type { Cast } from './cast.js'
 import { parseDotenv } from './dotenv.js'
 import { normalizeMounts } from './mounts.js'
-import { isPlainDict, type Dict } from './parse.js'
+import { isPlainDict, type Dict } from './data.js'
 import { isRemoteContext, resolvePath } from './paths.js'
 import { normalizePorts } from './ports.js'
 import type { Build, Dependency, Deploy, EnvFile, FileReference, Healthcheck, Hook, Service, ServiceNetwork, Ulimit, WatchRule } from './project.js'
@@ -28,7 +28,7 @@ export function normalizeService(name: string, raw: Dict, ctx: ServiceContext): 
   const base = `services.${name}`
   const readers = serviceReaders(ctx)
   const out: Dict = { name }
-  for (const key of Object.keys(raw).sort()) {
+  for (const key of Object.keys(raw)) {
     if (key === 'extends') continue
     const reader = readers[key]
     const value = reader ? reader(raw[key], childPath(base, key), raw) : raw[key]
@@ -371,6 +371,9 @@ function restartPolicy(value: unknown, path: FieldPath, cast: Cast): string {
   return text
 }
 
+/** The same object with its keys in code-point order (how Compose prints them). */
 function sortKeys<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) as T
+  const out: Record<string, unknown> = {}
+  for (const key of Object.keys(value).sort()) out[key] = (value as Record<string, unknown>)[key]
+  return out as T
 }

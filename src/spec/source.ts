@@ -36,10 +36,16 @@ export function displayName(file: string): string {
  * files from the last to the first, which is the file whose value won.
  */
 export class Sources {
-  private readonly files: { file: string; positions: Map<FieldPath, Loc> }[] = []
+  private readonly files: { file: string; positions: () => Map<FieldPath, Loc> }[] = []
 
-  add(file: string, positions: Map<FieldPath, Loc>): void {
-    this.files.push({ file, positions })
+  /** Positions may come lazily: they are only needed to report an error. */
+  add(file: string, positions: Map<FieldPath, Loc> | (() => Map<FieldPath, Loc>)): void {
+    if (typeof positions !== 'function') {
+      this.files.push({ file, positions: () => positions })
+      return
+    }
+    let map: Map<FieldPath, Loc> | undefined
+    this.files.push({ file, positions: () => (map ??= positions()) })
   }
 
   /** The position of a field, or of its nearest parent that has one. */
@@ -47,7 +53,7 @@ export class Sources {
     const candidates = file ? this.files.filter((f) => f.file === file) : this.files
     for (let p: FieldPath | undefined = path; p !== undefined; p = parentPath(p)) {
       for (let i = candidates.length - 1; i >= 0; i--) {
-        const loc = candidates[i].positions.get(p)
+        const loc = candidates[i].positions().get(p)
         if (loc) return loc
       }
     }

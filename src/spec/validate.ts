@@ -1,5 +1,7 @@
+import { statSync } from 'node:fs'
+import { cacheGet, cacheKey, cachePut } from './cache.js'
 import { SpecError } from './errors.js'
-import type { Dict } from './parse.js'
+import type { Dict } from './data.js'
 import { childPath, type FieldPath, type Sources } from './source.js'
 import { closest } from './suggest.js'
 
@@ -31,8 +33,14 @@ function compiled(): Promise<Validator> {
  * was expected and, for an unknown key, the key that was probably meant.
  */
 export async function validateSchema(doc: Dict, sources: Sources): Promise<void> {
+  // A document that passed once passes again: remember it, and skip loading the validator.
+  const key = cacheKey('schema', String(statSync(compiledUrl).mtimeMs), JSON.stringify(doc))
+  if (cacheGet('schema', key) !== undefined) return
   const validate = await compiled()
-  if (validate(doc)) return
+  if (validate(doc)) {
+    cachePut('schema', key, '')
+    return
+  }
   const errors = validate.errors ?? []
   const error = pickError(errors)
   const path = fieldPath(doc, error.instancePath)

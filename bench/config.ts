@@ -1,0 +1,75 @@
+/**
+ * Times `pier config -q` as a whole process (Node start included) on a
+ * generated 1000-service project that uses extends, anchors and merge keys,
+ * .env interpolation, ports, volumes and environment. Prints the median of
+ * several runs. Usage: node dist/bench/config.js [services] [runs]
+ */
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { median, pierBin } from './common.js'
+
+const services = Number(process.argv[2] ?? 1000)
+const runs = Number(process.argv[3] ?? 11)
+
+export function generateProject(count: number): string {
+  const lines = [
+    'name: bench',
+    'x-defaults: &defaults',
+    '  restart: unless-stopped',
+    '  environment:',
+    '    LOG_LEVEL: "${LOG_LEVEL:-info}"',
+    '    REGION: "$REGION"',
+    '  labels:',
+    '    team: platform',
+    'services:',
+    '  base:',
+    '    image: "busybox:${TAG:-latest}"',
+    '    healthcheck:',
+    '      test: ["CMD", "true"]',
+    '      interval: 10s',
+  ]
+  for (let i = 0; i < count - 1; i++) {
+    lines.push(
+      `  svc${i}:`,
+      '    <<: *defaults',
+      '    extends: base',
+      `    ports: ["127.0.0.1:${20000 + i}:80", "${30000 + i}:81/udp"]`,
+      `    volumes: ["data${i % 10}:/data", "./conf/${i}:/etc/conf:ro"]`,
+      `    environment: [INDEX=${i}, "NAME=svc${i}"]`,
+      i > 0 ? `    depends_on: [svc${i - 1}]` : '    depends_on: [base]',
+    )
+  }
+  lines.push('volumes:')
+  for (let i = 0; i < 10; i++) lines.push(`  data${i}:`)
+  return lines.join('\n') + '\n'
+}
+
+function main(): void {
+  const dir = mkdtempSync(join(tmpdir(), 'pier-bench-config-'))
+  try {
+    writeFileSync(join(dir, 'compose.yaml'), generateProject(services))
+    writeFileSync(join(dir, '.env'), 'REGION=eu\nTAG=1.36\n')
+    const times: number[] = []
+    for (let i = 0; i < runs; i++) {
+      const start = process.hrtime.bigint()
+      const result = spawnSync(process.execPath, [pierBin, 'config', '-q'], { cwd: dir, encoding: 'utf8' })
+      const ms = Number(process.hrtime.bigint() - start) / 1e6
+      if (result.status !== 0) throw new Error(`pier config failed: ${result.stderr}`)
+      times.push(ms)
+    }
+    const baseline: number[] = []
+    for (let i = 0; i < runs; i++) {
+      const start = process.hrtime.bigint()
+      spawnSync(process.execPath, ['-e', '0'])
+      baseline.push(Number(process.hrtime.bigint() - start) / 1e6)
+    }
+    console.log(`pier config -q, ${services} services, ${runs} runs: median ${median(times).toFixed(0)} ms (min ${Math.min(...times).toFixed(0)}, max ${Math.max(...times).toFixed(0)})`)
+    console.log(`node -e 0 (Node start alone): median ${median(baseline).toFixed(0)} ms`)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+main()

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict'
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { load, loadFails } from '../helpers.js'
+
+describe('the load cache', () => {
+  let dir: string
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'pier-cache-'))
+    process.env.PIER_CACHE_DIR = dir
+    delete process.env.PIER_NO_CACHE
+  })
+  afterEach(() => {
+    process.env.PIER_NO_CACHE = '1'
+    delete process.env.PIER_CACHE_DIR
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  const files = {
+    'compose.yaml': 'x-base: &base\n  restart: always\nservices:\n  web:\n    <<: *base\n    image: "busybox:${TAG:-1}"\n    ports: !override ["80"]\n',
+  }
+
+  it('gives the same project from a cached parse and validation as from a fresh one', async () => {
+    const first = await load(files)
+    assert.equal(readdirSync(join(dir, 'parse')).length, 1)
+    assert.equal(readdirSync(join(dir, 'schema')).length, 1)
+    const second = await load(files)
+    assert.deepEqual(second.project.services, first.project.services)
+    const third = await load(files, { environment: { TAG: '2' } })
+    assert.equal(third.project.services.web.image, 'busybox:2', 'interpolation happens after the cached parse')
+    assert.equal(readdirSync(join(dir, 'parse')).length, 1, 'the same text is parsed once')
+  })
+
+  it('still reports positions from a cached parse', async () => {
+    const bad = { 'compose.yaml': 'services:\n  web:\n    image: x\n    tty: 3\n' }
+    await loadFails(bad, [/compose\.yaml:4:5: services\.web\.tty/])
+    await loadFails(bad, [/compose\.yaml:4:5: services\.web\.tty/])
+  })
+
+  it('treats a damaged entry as a miss', async () => {
+    await load(files)
+    for (const name of readdirSync(join(dir, 'parse'))) writeFileSync(join(dir, 'parse', name), '{not json')
+    const { project } = await load(files)
+    assert.equal(project.services.web.restart, 'always')
+  })
+})
