@@ -2,7 +2,8 @@
  * Times `pier config -q` as a whole process (Node start included) on a
  * generated 1000-service project that uses extends, anchors and merge keys,
  * .env interpolation, ports, volumes and environment. Prints the median of
- * several runs. Usage: node dist/bench/config.js [services] [runs]
+ * several runs, without the load cache (every run parses and validates) and
+ * with it (the first run fills it). Usage: node dist/bench/config.js [services] [runs]
  */
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -13,7 +14,7 @@ import { median, pierBin } from './common.js'
 const services = Number(process.argv[2] ?? 1000)
 const runs = Number(process.argv[3] ?? 11)
 
-export function generateProject(count: number): string {
+function generateProject(count: number): string {
   const lines = [
     'name: bench',
     'x-defaults: &defaults',
@@ -51,22 +52,32 @@ function main(): void {
   try {
     writeFileSync(join(dir, 'compose.yaml'), generateProject(services))
     writeFileSync(join(dir, '.env'), 'REGION=eu\nTAG=1.36\n')
-    const times: number[] = []
-    for (let i = 0; i < runs; i++) {
-      const start = process.hrtime.bigint()
-      const result = spawnSync(process.execPath, [pierBin, 'config', '-q'], { cwd: dir, encoding: 'utf8' })
-      const ms = Number(process.hrtime.bigint() - start) / 1e6
-      if (result.status !== 0) throw new Error(`pier config failed: ${result.stderr}`)
-      times.push(ms)
+    const time = (env: Record<string, string>) => {
+      const times: number[] = []
+      for (let i = 0; i < runs; i++) {
+        const start = process.hrtime.bigint()
+        const result = spawnSync(process.execPath, [pierBin, 'config', '-q'], { cwd: dir, encoding: 'utf8', env: { ...process.env, ...env } })
+        const ms = Number(process.hrtime.bigint() - start) / 1e6
+        if (result.status !== 0) throw new Error(`pier config failed: ${result.stderr}`)
+        times.push(ms)
+      }
+      return times
     }
+    const cold = time({ PIER_NO_CACHE: '1' })
+    const cache = join(dir, '.cache')
+    time({ PIER_CACHE_DIR: cache, PIER_NO_CACHE: '' }) // fills the cache
+    const warm = time({ PIER_CACHE_DIR: cache, PIER_NO_CACHE: '' })
     const baseline: number[] = []
     for (let i = 0; i < runs; i++) {
       const start = process.hrtime.bigint()
       spawnSync(process.execPath, ['-e', '0'])
       baseline.push(Number(process.hrtime.bigint() - start) / 1e6)
     }
-    console.log(`pier config -q, ${services} services, ${runs} runs: median ${median(times).toFixed(0)} ms (min ${Math.min(...times).toFixed(0)}, max ${Math.max(...times).toFixed(0)})`)
-    console.log(`node -e 0 (Node start alone): median ${median(baseline).toFixed(0)} ms`)
+    const line = (what: string, t: number[]) => `${what}: median ${median(t).toFixed(0)} ms (min ${Math.min(...t).toFixed(0)}, max ${Math.max(...t).toFixed(0)})`
+    console.log(`pier config -q, ${services} services, ${runs} runs each`)
+    console.log(line('  no cache (PIER_NO_CACHE=1)', cold))
+    console.log(line('  cache warm (unchanged files)', warm))
+    console.log(`  node -e 0 (Node start alone): median ${median(baseline).toFixed(0)} ms`)
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
