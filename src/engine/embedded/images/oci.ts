@@ -1,0 +1,114 @@
+import type { ImageConfig, Platform } from '../../engine.js'
+
+/** Media types pier reads and writes (OCI and Docker v2 schema 2). */
+export const MEDIA = {
+  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
+  ociIndex: 'application/vnd.oci.image.index.v1+json',
+  ociConfig: 'application/vnd.oci.image.config.v1+json',
+  ociLayer: 'application/vnd.oci.image.layer.v1.tar',
+  ociLayerGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
+  ociLayerZstd: 'application/vnd.oci.image.layer.v1.tar+zstd',
+  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
+  dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
+  dockerConfig: 'application/vnd.docker.container.image.v1+json',
+  dockerLayer: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+  dockerForeignLayer: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
+} as const
+
+export const MANIFEST_TYPES: string[] = [MEDIA.ociManifest, MEDIA.dockerManifest]
+export const INDEX_TYPES: string[] = [MEDIA.ociIndex, MEDIA.dockerList]
+
+export interface Descriptor {
+  mediaType: string
+  digest: string
+  size: number
+  platform?: { os: string; architecture: string; variant?: string }
+  annotations?: Record<string, string>
+}
+
+export interface Manifest {
+  schemaVersion: 2
+  mediaType?: string
+  config: Descriptor
+  layers: Descriptor[]
+}
+
+export interface Index {
+  schemaVersion: 2
+  mediaType?: string
+  manifests: Descriptor[]
+}
+
+/** The image configuration JSON (OCI image config / Docker image JSON), as far as pier reads it. */
+export interface ConfigJson {
+  architecture?: string
+  os?: string
+  variant?: string
+  created?: string
+  config?: {
+    Env?: string[]
+    Entrypoint?: string[] | null
+    Cmd?: string[] | null
+    WorkingDir?: string
+    User?: string
+    ExposedPorts?: Record<string, unknown>
+    Volumes?: Record<string, unknown>
+    Labels?: Record<string, string> | null
+    StopSignal?: string
+    Healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; StartInterval?: number; Retries?: number }
+  }
+  rootfs?: { type: string; diff_ids: string[] }
+}
+
+/** The platform this machine runs, in OCI terms. */
+export function hostPlatform(): Platform {
+  const arch: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' }
+  return { os: 'linux', architecture: arch[process.arch] ?? process.arch }
+}
+
+export function formatPlatform(p: Platform): string {
+  return `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`
+}
+
+export function parsePlatform(text: string): Platform {
+  const [os, architecture, variant] = text.split('/')
+  return { os, architecture, ...(variant ? { variant } : {}) }
+}
+
+/** Picks the manifest for `want` from an index; the variant only counts when asked for. */
+export function selectPlatform(index: Index, want: Platform): Descriptor | undefined {
+  return index.manifests.find(
+    (m) => m.platform && m.platform.os === want.os && m.platform.architecture === want.architecture && (!want.variant || m.platform.variant === want.variant),
+  )
+}
+
+/** Nanoseconds (as image configs store durations) to milliseconds. */
+const ms = (ns?: number) => (ns === undefined || ns === 0 ? undefined : ns / 1e6)
+
+export function imageConfig(json: ConfigJson): ImageConfig {
+  const c = json.config ?? {}
+  const h = c.Healthcheck
+  return {
+    env: c.Env ?? [],
+    ...(c.Entrypoint ? { entrypoint: c.Entrypoint } : {}),
+    ...(c.Cmd ? { cmd: c.Cmd } : {}),
+    ...(c.WorkingDir ? { workingDir: c.WorkingDir } : {}),
+    ...(c.User ? { user: c.User } : {}),
+    exposedPorts: Object.keys(c.ExposedPorts ?? {}),
+    volumes: Object.keys(c.Volumes ?? {}),
+    labels: c.Labels ?? {},
+    ...(c.StopSignal ? { stopSignal: c.StopSignal } : {}),
+    ...(h
+      ? {
+          healthcheck: {
+            ...(h.Test ? { test: h.Test } : {}),
+            interval: ms(h.Interval),
+            timeout: ms(h.Timeout),
+            startPeriod: ms(h.StartPeriod),
+            startInterval: ms(h.StartInterval),
+            retries: h.Retries || undefined,
+          },
+        }
+      : {}),
+  }
+}

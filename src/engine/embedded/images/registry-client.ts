@@ -1,0 +1,172 @@
+import { readFileSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import { Readable } from 'node:stream'
+import { EngineError } from '../../errors.js'
+
+/**
+ * A client for one repository of a registry speaking the Registry HTTP API
+ * v2 (the OCI distribution API): anonymous, bearer-token (answering the
+ * WWW-Authenticate challenge) or basic auth, with credentials from the
+ * Docker config file; plain HTTP for loopback registries and those listed in
+ * PIER_INSECURE_REGISTRIES, HTTPS otherwise.
+ */
+export class RegistryClient {
+  private readonly base: string
+  private authorization?: string
+  private readonly credentials?: { username: string; password: string }
+
+  constructor(
+    readonly registry: string,
+    readonly repository: string,
+    private readonly actions: ('pull' | 'push')[] = ['pull'],
+  ) {
+    const host = registry === 'docker.io' ? 'registry-1.docker.io' : registry
+    this.base = `${insecure(registry) ? 'http' : 'https'}://${host}/v2/${repository}`
+    this.credentials = credentialsFor(registry)
+  }
+
+  /** GETs a manifest; `digest` is what the registry says it is, checked by the caller. */
+  async manifest(reference: string, accept: string[]): Promise<{ body: Buffer; mediaType: string; digest?: string }> {
+    const res = await this.request('GET', `/manifests/${reference}`, { headers: { accept: accept.join(', ') } })
+    const body = Buffer.from(await res.arrayBuffer())
+    return { body, mediaType: (res.headers.get('content-type') ?? '').split(';')[0], digest: res.headers.get('docker-content-digest') ?? undefined }
+  }
+
+  async blob(digest: string): Promise<{ stream: Readable; size?: number }> {
+    const res = await this.request('GET', `/blobs/${digest}`)
+    const length = res.headers.get('content-length')
+    return { stream: Readable.fromWeb(res.body as any), ...(length ? { size: Number(length) } : {}) }
+  }
+
+  async hasBlob(digest: string): Promise<boolean> {
+    const res = await this.request('HEAD', `/blobs/${digest}`, { allow: [404] })
+    return res.status === 200
+  }
+
+  /** A monolithic upload: start a session, then PUT the whole blob with its digest. */
+  async uploadBlob(digest: string, body: Buffer | Readable, size: number): Promise<void> {
+    const start = await this.request('POST', '/blobs/uploads/', { headers: { 'content-length': '0' } })
+    const location = start.headers.get('location')
+    if (!location) throw new EngineError('registry', `registry ${this.registry} did not say where to upload (no Location header)`)
+    const url = new URL(location, this.base)
+    url.searchParams.set('digest', digest)
+    await this.request('PUT', url.toString(), {
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
+      body: Buffer.isBuffer(body) ? body : (Readable.toWeb(body) as any),
+    })
+  }
+
+  async putManifest(reference: string, body: Buffer, mediaType: string): Promise<string | undefined> {
+    const res = await this.request('PUT', `/manifests/${reference}`, { headers: { 'content-type': mediaType }, body })
+    return res.headers.get('docker-content-digest') ?? undefined
+  }
+
+  private async request(method: string, path: string, options: { headers?: Record<string, string>; body?: any; allow?: number[] } = {}): Promise<Response> {
+    const url = path.startsWith('http') ? path : `${this.base}${path}`
+    const send = () =>
+      fetch(url, {
+        method,
+        headers: { ...options.headers, ...(this.authorization ? { authorization: this.authorization } : {}) },
+        body: options.body,
+        redirect: 'follow',
+        ...(options.body && !Buffer.isBuffer(options.body) ? { duplex: 'half' } : {}),
+      } as RequestInit)
+    let res: Response
+    try {
+      res = await send()
+      if (res.status === 401 && !(options.body && !Buffer.isBuffer(options.body))) {
+        const challenge = res.headers.get('www-authenticate')
+        await res.arrayBuffer().catch(() => undefined)
+        if (challenge && (await this.authenticate(challenge))) res = await send()
+      }
+    } catch (err) {
+      if (err instanceof EngineError) throw err
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause
+      throw new EngineError('registry', `cannot reach registry ${this.registry}: ${cause?.code ?? cause?.message ?? (err as Error).message}`)
+    }
+    if (res.ok || options.allow?.includes(res.status)) return res
+    const detail = await res.text().catch(() => '')
+    throw this.failure(res.status, method, path, detail)
+  }
+
+  /** Answers a WWW-Authenticate challenge; false when there is nothing more to try. */
+  private async authenticate(challenge: string): Promise<boolean> {
+    const scheme = challenge.split(' ')[0].toLowerCase()
+    if (scheme === 'basic') {
+      if (!this.credentials || this.authorization?.startsWith('Basic')) return false
+      this.authorization = `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString('base64')}`
+      return true
+    }
+    if (scheme !== 'bearer' || this.authorization?.startsWith('Bearer')) return false
+    const params = Object.fromEntries([...challenge.slice(7).matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]))
+    if (!params.realm) return false
+    const url = new URL(params.realm)
+    if (params.service) url.searchParams.set('service', params.service)
+    url.searchParams.set('scope', params.scope ?? `repository:${this.repository}:${this.actions.join(',')}`)
+    const headers: Record<string, string> = {}
+    if (this.credentials) headers.authorization = `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString('base64')}`
+    let res: Response
+    try {
+      res = await fetch(url, { headers })
+    } catch (err) {
+      throw new EngineError('registry', `cannot reach the token service of ${this.registry} (${url.host}): ${(err as Error).message}`)
+    }
+    if (!res.ok) throw this.failure(res.status, 'GET', 'token', await res.text().catch(() => ''))
+    const body = (await res.json()) as { token?: string; access_token?: string }
+    const token = body.token ?? body.access_token
+    if (!token) throw new EngineError('registry', `the token service of ${this.registry} answered without a token`)
+    this.authorization = `Bearer ${token}`
+    return true
+  }
+
+  private failure(status: number, method: string, path: string, detail: string): EngineError {
+    const what = `${this.registry}/${this.repository}`
+    const reason = registryMessage(detail)
+    if (status === 401 || status === 403) {
+      return new EngineError('registry', `registry ${this.registry} refused access to ${this.repository} (HTTP ${status}${reason}): log in, with credentials in ~/.docker/config.json`)
+    }
+    if (status === 404) return new EngineError('not-found', `${what}: not found in the registry (HTTP 404${reason} for ${method} ${path.split('?')[0]})`)
+    return new EngineError('registry', `registry ${this.registry} failed: HTTP ${status}${reason} for ${method} ${path.split('?')[0]}`)
+  }
+}
+
+function registryMessage(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { errors?: { code?: string; message?: string }[] }
+    const first = parsed.errors?.[0]
+    return first ? `, ${first.code ?? ''}${first.message ? `: ${first.message}` : ''}` : ''
+  } catch {
+    return ''
+  }
+}
+
+/** Loopback registries and those in PIER_INSECURE_REGISTRIES are spoken to over plain HTTP. */
+function insecure(registry: string): boolean {
+  const host = registry.replace(/:\d+$/, '')
+  if (host === 'localhost' || host === '[::1]' || /^127\./.test(host)) return true
+  return (process.env.PIER_INSECURE_REGISTRIES ?? '').split(',').map((r) => r.trim()).includes(registry)
+}
+
+/** Credentials from ~/.docker/config.json (or $DOCKER_CONFIG/config.json): `auths.<registry>.auth`. */
+export function credentialsFor(registry: string): { username: string; password: string } | undefined {
+  const dir = process.env.DOCKER_CONFIG ?? join(homedir(), '.docker')
+  let config: { auths?: Record<string, { auth?: string; username?: string; password?: string }> }
+  try {
+    config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'))
+  } catch {
+    return undefined
+  }
+  const keys = registry === 'docker.io' ? ['https://index.docker.io/v1/', 'docker.io', 'index.docker.io', 'registry-1.docker.io'] : [registry, `https://${registry}`, `http://${registry}`]
+  for (const key of keys) {
+    const entry = config.auths?.[key]
+    if (!entry) continue
+    if (entry.auth) {
+      const decoded = Buffer.from(entry.auth, 'base64').toString('utf8')
+      const cut = decoded.indexOf(':')
+      if (cut > 0) return { username: decoded.slice(0, cut), password: decoded.slice(cut + 1) }
+    }
+    if (entry.username && entry.password) return { username: entry.username, password: entry.password }
+  }
+  return undefined
+}

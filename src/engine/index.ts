@@ -1,0 +1,25 @@
+import type { Engine } from './engine.js'
+import { EngineError } from './errors.js'
+
+export type EngineName = 'embedded' | 'docker'
+
+/**
+ * Opens an engine by name. Drivers are loaded on demand, so a command that
+ * needs no engine loads none.
+ */
+export async function openEngine(name: EngineName = 'embedded', options: { root?: string } = {}): Promise<Engine> {
+  switch (name) {
+    case 'embedded': {
+      const { EmbeddedEngine } = await import('./embedded/engine.js')
+      return new EmbeddedEngine(options)
+    }
+    case 'docker':
+      throw new EngineError('unsupported', 'the docker engine is not available yet: use --engine embedded')
+    default:
+      throw new EngineError('invalid', `unknown engine "${name}": use embedded or docker`)
+  }
+}
+
+export type * from './engine.js'
+export { EngineError } from './errors.js'
+export { parseReference, formatReference, familiarName } from './reference.js'
