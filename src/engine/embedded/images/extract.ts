@@ -100,8 +100,8 @@ export async function extractLayer(input: Readable, dest: string): Promise<Extra
         break
       }
       case 'link': {
-        const source = inside(header.linkname ?? '')
-        if (source === '') throw hostile(header.name, `a hard link to "${header.linkname}"`)
+        const source = linkTarget(header.linkname ?? '')
+        if (source === undefined) throw hostile(header.name, `a hard link to "${header.linkname}", outside the layer`)
         await ensureParents(dest, posix.dirname(source), false)
         const stat = await lstat(join(dest, source)).catch(() => undefined)
         if (!stat || stat.isDirectory()) throw hostile(header.name, `a hard link to "${header.linkname}", which is not a file of this layer`)
@@ -140,6 +140,12 @@ function inside(name: string): string {
   const parts = name.split('/').filter((p) => p !== '' && p !== '.')
   if (parts.includes('..')) throw hostile(name, 'a path that climbs out of the layer')
   return parts.join('/')
+}
+
+/** A hard link's target inside the layer, or undefined when it would leave it. */
+function linkTarget(name: string): string | undefined {
+  const parts = name.split('/').filter((p) => p !== '' && p !== '.')
+  return parts.includes('..') || parts.length === 0 ? undefined : parts.join('/')
 }
 
 function join(dest: string, rel: string): string {
