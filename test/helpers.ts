@@ -88,7 +88,7 @@ export interface RunResult {
 }
 
 /** Runs the pier CLI as a user would, in `cwd`, with a clean environment plus `env`. */
-export function pier(args: string[], opts: { cwd?: string; env?: Record<string, string>; input?: string } = {}): RunResult {
+export function pier(args: string[], opts: { cwd?: string; env?: Record<string, string>; input?: string | Buffer } = {}): RunResult {
   const result = spawnSync(process.execPath, [pierBin, ...args], {
     cwd: opts.cwd ?? repoRoot,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', PIER_NO_CACHE: '1', ...opts.env },

@@ -1,5 +1,7 @@
 import type { Command } from 'commander'
+import type { EngineName } from '../engine/index.js'
 import type { LoadOptions } from '../spec/load.js'
+import type { ProgressMode } from './progress.js'
 
 /** The flags every command shares, as commander parses them. */
 export interface GlobalFlags {
@@ -9,6 +11,8 @@ export interface GlobalFlags {
   envFile?: string[]
   profile?: string[]
   verbose?: boolean
+  progress: ProgressMode
+  engine: EngineName
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value]
@@ -20,6 +24,8 @@ export function addGlobalOptions(program: Command): Command {
     .option('--project-directory <path>', 'project directory (default: the directory of the first file)')
     .option('--env-file <path>', 'environment file (repeatable; later files win)', collect)
     .option('--profile <name>', 'enable a profile (repeatable)', collect)
+    .option('--progress <mode>', 'progress output: auto, tty, plain, json or quiet', 'auto')
+    .option('--engine <name>', 'engine: embedded (daemonless, the default) or docker', 'embedded')
     .option('--verbose', 'show stack traces and details on errors')
 }
 

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import { PierError } from '../errors.js'
 import { addGlobalOptions } from './global.js'
 import { registerConfig } from './commands/config.js'
+import { registerImages } from './commands/images.js'
 
 /**
  * The CLI entry. Each command lives in src/cli/commands/ and loads what it
@@ -17,6 +18,7 @@ export async function main(argv: string[]): Promise<void> {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
 
   registerConfig(program)
+  registerImages(program)
 
   try {
     await program.parseAsync(argv)

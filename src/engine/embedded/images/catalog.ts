@@ -16,10 +16,12 @@ export interface ImageRecord {
   size: number
 }
 
-interface CatalogData {
+export interface CatalogData {
   images: Record<string, ImageRecord>
   /** Normalized `registry/repository:tag` → image ID. */
   tags: Record<string, string>
+  /** Bytes of file content of each unpacked layer, by diff ID. */
+  layerSizes?: Record<string, number>
 }
 
 /**

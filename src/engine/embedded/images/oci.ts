@@ -1,4 +1,5 @@
 import type { ImageConfig, Platform } from '../../engine.js'
+export { formatPlatform, hostPlatform, parsePlatform } from '../../platform.js'
 
 /** Media types pier reads and writes (OCI and Docker v2 schema 2). */
 export const MEDIA = {
@@ -58,21 +59,6 @@ export interface ConfigJson {
     Healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; StartInterval?: number; Retries?: number }
   }
   rootfs?: { type: string; diff_ids: string[] }
-}
-
-/** The platform this machine runs, in OCI terms. */
-export function hostPlatform(): Platform {
-  const arch: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' }
-  return { os: 'linux', architecture: arch[process.arch] ?? process.arch }
-}
-
-export function formatPlatform(p: Platform): string {
-  return `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`
-}
-
-export function parsePlatform(text: string): Platform {
-  const [os, architecture, variant] = text.split('/')
-  return { os, architecture, ...(variant ? { variant } : {}) }
 }
 
 /** Picks the manifest for `want` from an index; the variant only counts when asked for. */

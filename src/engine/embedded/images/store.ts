@@ -76,15 +76,17 @@ export class ImageStore {
 
   /** Unpacks the image's layers (each once, shared), then names it. */
   async add(image: NewImage, progress?: Progress): Promise<Image> {
-    let size = 0
+    const unpacked: Record<string, number> = {}
     for (const layer of image.layers) {
       progress?.({ kind: 'status', id: short(layer.digest), status: 'Extracting' })
       const result = await this.layers.unpack(layer.diffId, this.blobs.path(layer.digest))
-      size += result?.bytes ?? 0
+      if (result) unpacked[layer.diffId] = result.bytes
       progress?.({ kind: 'status', id: short(layer.digest), status: 'Pull complete' })
     }
     const record = await this.catalog.update((data) => {
       const existing = data.images[image.config]
+      const sizes = (data.layerSizes ??= {})
+      Object.assign(sizes, unpacked)
       const record: ImageRecord = {
         id: image.config,
         manifest: image.manifest,
@@ -92,7 +94,7 @@ export class ImageStore {
         platform: image.platform,
         ...(image.created ? { created: image.created } : {}),
         digests: [...new Set([...(existing?.digests ?? []), ...image.digests])],
-        size: existing?.size || size,
+        size: image.layers.reduce((sum, l) => sum + (sizes[l.diffId] ?? 0), 0),
       }
       data.images[image.config] = record
       for (const tag of image.tags) data.tags[tag] = image.config
@@ -133,7 +135,7 @@ export class ImageStore {
       if (!Object.values(data.tags).includes(record.id)) {
         delete data.images[record.id]
         deleted.push(record.id)
-        await this.collect(data.images, record)
+        await this.collect(data.images, record, (data.layerSizes ??= {}))
       }
       return { untagged: untagged.map(familiarName), deleted }
     })
@@ -145,7 +147,7 @@ export class ImageStore {
    * pull) once they are ten minutes old — younger ones may belong to a pull
    * running right now in another process. Runs under the catalog lock.
    */
-  private async collect(images: Record<string, ImageRecord>, removed: ImageRecord): Promise<void> {
+  private async collect(images: Record<string, ImageRecord>, removed: ImageRecord, sizes: Record<string, number>): Promise<void> {
     const blobs = new Set<string>()
     const layers = new Set<string>()
     for (const img of Object.values(images)) {
@@ -156,6 +158,7 @@ export class ImageStore {
         layers.add(l.diffId)
       }
     }
+    for (const diffId of Object.keys(sizes)) if (!layers.has(diffId)) delete sizes[diffId]
     const mine = new Set([removed.id, removed.manifest, ...removed.layers.flatMap((l) => [l.digest, l.diffId])])
     const cutoff = Date.now() - 10 * 60_000
     const doomed = async (dir: string, keep: Set<string>) => {
