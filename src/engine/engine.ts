@@ -85,12 +85,206 @@ export interface ImageEngine {
   removeImage(ref: string, options?: { force?: boolean }): Promise<{ untagged: string[]; deleted: string[] }>
 }
 
+// ---------------------------------------------------------------- volumes and networks
+
+export interface VolumeSpec {
+  name: string
+  driver?: string
+  driverOpts?: Record<string, string>
+  labels: Labels
+}
+
+export interface Volume extends VolumeSpec {
+  /** Where its data lives on the host (embedded) or the driver's mountpoint. */
+  mountpoint: string
+  createdAt: string
+}
+
+export interface NetworkSpec {
+  name: string
+  driver?: string
+  driverOpts?: Record<string, string>
+  internal: boolean
+  enableIpv6: boolean
+  attachable?: boolean
+  ipam?: { subnet?: string; ipRange?: string; gateway?: string; auxAddresses?: Record<string, string> }[]
+  labels: Labels
+}
+
+export interface Network extends NetworkSpec {
+  id: string
+  /** The subnets and gateways actually in use. */
+  subnets: { subnet: string; gateway: string }[]
+}
+
+// ---------------------------------------------------------------- containers
+
+export type Mount =
+  | { type: 'volume'; source: string; target: string; readOnly: boolean; nocopy?: boolean; subpath?: string }
+  | { type: 'bind'; source: string; target: string; readOnly: boolean; propagation?: string; createHostPath: boolean }
+  | { type: 'tmpfs'; target: string; size?: number; mode?: number }
+  /** A secret or config: a host file mounted read-only. */
+  | { type: 'file'; source: string; target: string; uid?: number; gid?: number; mode?: number }
+
+export interface NetworkAttachment {
+  network: string
+  aliases: string[]
+  ipv4Address?: string
+  ipv6Address?: string
+  macAddress?: string
+  priority?: number
+}
+
+export interface PortBinding {
+  hostIp?: string
+  /** A port or a range to choose from; absent: any free port. */
+  hostPort?: string
+  containerPort: number
+  protocol: 'tcp' | 'udp' | 'sctp'
+}
+
+export interface Healthcheck {
+  /** `["CMD", …]`, `["CMD-SHELL", "…"]`; `["NONE"]` disables the image's. */
+  test: string[]
+  intervalMs: number
+  timeoutMs: number
+  retries: number
+  startPeriodMs: number
+  startIntervalMs: number
+}
+
 /**
- * The whole contract. Volumes, networks and containers arrive with the
- * engine's next parts; their shapes are fixed here so the planner can be
- * written against them.
+ * A container, fully resolved and engine-neutral: the planner fills it from
+ * the normalized service and the image; each driver translates it (an OCI
+ * runtime config.json, or a Docker create request).
  */
-export interface Engine extends ImageEngine {
+export interface ContainerSpec {
+  name: string
+  /** The image ID (`sha256:…`), resolved before creation. */
+  image: string
+  /** The final argv: entrypoint + command, image defaults applied. */
+  argv: string[]
+  env: Record<string, string>
+  workingDir?: string
+  user?: string
+  hostname?: string
+  domainname?: string
+  tty: boolean
+  stdinOpen: boolean
+  init: boolean
+  readOnly: boolean
+  privileged: boolean
+  capAdd: string[]
+  capDrop: string[]
+  securityOpt: string[]
+  sysctls: Record<string, string>
+  ulimits: Record<string, { soft: number; hard: number }>
+  devices: { source: string; target: string; permissions: string }[]
+  mounts: Mount[]
+  shmSize?: number
+  /** `bridge` (the networks below), `host`, `none`, `container:ID`. */
+  networkMode: string
+  networks: NetworkAttachment[]
+  ports: PortBinding[]
+  extraHosts: Record<string, string[]>
+  dns: string[]
+  dnsSearch: string[]
+  dnsOpt: string[]
+  ipc?: string
+  pid?: string
+  limits: { memory?: number; memorySwap?: number; memoryReservation?: number; cpus?: number; cpuShares?: number; cpuQuota?: number; cpuPeriod?: number; cpuset?: string; pids?: number; oomScoreAdj?: number }
+  healthcheck?: Healthcheck
+  restart: { policy: 'no' | 'always' | 'on-failure' | 'unless-stopped'; maxRetries?: number }
+  stopSignal: string
+  stopGracePeriodMs: number
+  labels: Labels
+}
+
+export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'exited' | 'dead'
+
+export interface Container {
+  id: string
+  name: string
+  image: string
+  labels: Labels
+  state: ContainerState
+  health?: 'starting' | 'healthy' | 'unhealthy'
+  exitCode?: number
+  createdAt: string
+  startedAt?: string
+  finishedAt?: string
+  ports: (PortBinding & { hostPort: string })[]
+  /** Network name → address in it. */
+  addresses: Record<string, string>
+  command: string[]
+}
+
+export interface LogLine {
+  stream: 'stdout' | 'stderr'
+  time: string
+  text: string
+}
+
+export interface LogOptions {
+  follow?: boolean
+  tail?: number
+  since?: string
+  until?: string
+  timestamps?: boolean
+}
+
+export interface ExecSpec {
+  argv: string[]
+  env?: Record<string, string>
+  user?: string
+  workingDir?: string
+  tty?: boolean
+  privileged?: boolean
+  /** With a streaming exec, the process's standard streams. */
+  stdio?: { stdin?: NodeJS.ReadableStream; stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }
+}
+
+export interface EngineEvent {
+  time: string
+  type: 'container' | 'network' | 'volume' | 'image'
+  action: string
+  id: string
+  labels: Labels
+}
+
+export interface ContainerEngine {
+  listVolumes(labels: Labels): Promise<Volume[]>
+  createVolume(spec: VolumeSpec): Promise<Volume>
+  removeVolume(name: string): Promise<void>
+
+  listNetworks(labels: Labels): Promise<Network[]>
+  createNetwork(spec: NetworkSpec): Promise<Network>
+  removeNetwork(name: string): Promise<void>
+
+  /** Containers whose labels include all of `labels`; stopped ones too with `all`. */
+  listContainers(labels: Labels, options?: { all?: boolean }): Promise<Container[]>
+  inspectContainer(id: string): Promise<Container | undefined>
+  createContainer(spec: ContainerSpec): Promise<Container>
+  start(id: string): Promise<void>
+  /** `signal` (default the container's stop signal), then SIGKILL after the grace period. */
+  stop(id: string, options?: { signal?: string; timeoutMs?: number }): Promise<void>
+  kill(id: string, signal?: string): Promise<void>
+  remove(id: string, options?: { force?: boolean; volumes?: boolean }): Promise<void>
+  pause(id: string): Promise<void>
+  unpause(id: string): Promise<void>
+  /** Resolves with the exit code when the container stops. */
+  wait(id: string): Promise<number>
+  logs(id: string, options?: LogOptions): AsyncIterable<LogLine>
+  exec(id: string, spec: ExecSpec): Promise<{ exitCode: number; stdout?: string; stderr?: string }>
+  events(labels: Labels): AsyncIterable<EngineEvent>
+}
+
+/**
+ * The whole contract. The embedded driver implements the image half today;
+ * the container half (volumes, networks, containers) is its next part, and
+ * its shapes are fixed here so the planner can be written against them.
+ */
+export interface Engine extends ImageEngine, Partial<ContainerEngine> {
   info(): Promise<EngineInfo>
   close(): Promise<void>
 }
