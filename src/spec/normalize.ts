@@ -35,7 +35,7 @@ export function normalizeProject(doc: Dict, opts: NormalizeOptions, cast: Cast):
     }
   }
 
-  const networks = section(doc.networks, (key, raw, path) => network(key, raw, opts.name, path, cast))
+  const networks = section(doc.networks, (key, raw) => network(key, raw, opts.name, cast))
   const usesDefault = Object.values(services).some((s) => s.networks && 'default' in s.networks)
   if (usesDefault && !networks.default) networks.default = { name: `${opts.name}_default` }
 
@@ -52,19 +52,23 @@ export function normalizeProject(doc: Dict, opts: NormalizeOptions, cast: Cast):
     services,
     disabledServices,
     networks: sortObject(networks),
-    volumes: section(doc.volumes, (key, raw, path) => volume(key, raw, opts.name, path, cast)),
-    secrets: section(doc.secrets, (key, raw, path) => fileObject(key, raw, opts, path, cast)),
-    configs: section(doc.configs, (key, raw, path) => fileObject(key, raw, opts, path, cast)),
+    volumes: section(doc.volumes, (key, raw) => resource<Volume>('volumes', key, raw, opts.name, cast)),
+    secrets: section(doc.secrets, (key, raw) => fileObject('secrets', key, raw, opts, cast)),
+    configs: section(doc.configs, (key, raw) => fileObject('configs', key, raw, opts, cast)),
     ...(isPlainDict(doc.models) ? { models: doc.models } : {}),
     extensions,
   }
 }
 
-function section<T>(value: unknown, read: (key: string, raw: Dict, path: FieldPath) => T): Record<string, T> {
+function section<T>(value: unknown, read: (key: string, raw: Dict) => T): Record<string, T> {
   const out: Record<string, T> = {}
   if (!isPlainDict(value)) return out
-  for (const [key, raw] of Object.entries(value).sort(byKey)) out[key] = read(key, isPlainDict(raw) ? raw : {}, key)
+  for (const [key, raw] of Object.entries(value).sort(byKey)) out[key] = read(key, isPlainDict(raw) ? raw : {})
   return out
+}
+
+function fileObject(kind: 'secrets' | 'configs', key: string, raw: Dict, opts: NormalizeOptions, cast: Cast): FileObject {
+  return resource<FileObject>(kind, key, raw, opts.name, cast, { file: (v) => resolvePath(opts.workingDir, String(v)) })
 }
 
 /** `external: true`, or the older `external: {name: x}`, means: exists already, never created or removed by pier. */
@@ -73,45 +77,39 @@ function external(raw: Dict, path: FieldPath, cast: Cast): { external: boolean; 
   return { external: cast.bool(raw.external, childPath(path, 'external')) ?? false }
 }
 
-function network(key: string, raw: Dict, project: string, path: FieldPath, cast: Cast): Network {
-  const at = `networks.${path}`
+/**
+ * A top-level network, volume, secret or config: its name as Compose gives
+ * it, `external` in one form, labels and driver options as string maps, and
+ * the attributes particular to its kind read by `readers`.
+ */
+function resource<T extends object>(
+  section: string,
+  key: string,
+  raw: Dict,
+  project: string,
+  cast: Cast,
+  readers: { [K in keyof T]?: (v: unknown, p: FieldPath) => T[K] | undefined } = {},
+): T & { name: string; external?: boolean } {
+  const at = `${section}.${key}`
   const ext = external(raw, at, cast)
-  const out = cast.fields<Network>(raw, at, {
+  const out = cast.fields<T>(raw, at, {
     external: () => undefined,
     name: () => undefined,
-    driver_opts: (v) => cast.dict(v),
-    labels: (v) => cast.dict(v),
+    driver_opts: (v: unknown) => cast.dict(v),
+    labels: (v: unknown) => cast.dict(v),
+    ...readers,
+  } as { [K in keyof T]?: (v: unknown, p: FieldPath) => T[K] | undefined })
+  return sortObject({ ...out, name: resourceName(key, raw, ext, project), ...(ext.external ? { external: true } : {}) })
+}
+
+function network(key: string, raw: Dict, project: string, cast: Cast): Network {
+  return resource<Network>('networks', key, raw, project, cast, {
     internal: (v, p) => cast.bool(v, p),
     attachable: (v, p) => cast.bool(v, p),
     enable_ipv4: (v, p) => cast.bool(v, p),
     enable_ipv6: (v, p) => cast.bool(v, p),
     ipam: (v) => (isPlainDict(v) ? { ...v, ...(v.options ? { options: cast.dict(v.options) } : {}) } : undefined) as Network['ipam'],
   })
-  return sortObject({ ...out, name: resourceName(key, raw, ext, project), ...(ext.external ? { external: true } : {}) })
-}
-
-function volume(key: string, raw: Dict, project: string, path: FieldPath, cast: Cast): Volume {
-  const at = `volumes.${path}`
-  const ext = external(raw, at, cast)
-  const out = cast.fields<Volume>(raw, at, {
-    external: () => undefined,
-    name: () => undefined,
-    driver_opts: (v) => cast.dict(v),
-    labels: (v) => cast.dict(v),
-  })
-  return sortObject({ ...out, name: resourceName(key, raw, ext, project), ...(ext.external ? { external: true } : {}) })
-}
-
-function fileObject(key: string, raw: Dict, opts: NormalizeOptions, path: FieldPath, cast: Cast): FileObject {
-  const ext = external(raw, path, cast)
-  const out = cast.fields<FileObject>(raw, path, {
-    external: () => undefined,
-    name: () => undefined,
-    file: (v) => resolvePath(opts.workingDir, String(v)),
-    labels: (v) => cast.dict(v),
-    driver_opts: (v) => cast.dict(v),
-  })
-  return sortObject({ ...out, name: resourceName(key, raw, ext, opts.name), ...(ext.external ? { external: true } : {}) })
 }
 
 /** `name:` wins; an external resource is otherwise called by its key; the rest get the project prefix. */
