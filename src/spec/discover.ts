@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs'
+import { statSync } from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
 import { SpecError } from './errors.js'
 
@@ -44,10 +44,6 @@ function isFile(path: string): boolean {
   } catch {
     return false
   }
-}
-
-export function fileExists(path: string): boolean {
-  return existsSync(path)
 }
 
 const VALID_NAME = /^[a-z0-9][a-z0-9_-]*$/

@@ -1,3 +1,4 @@
+import { dirname } from 'node:path'
 import { SpecError } from './errors.js'
 import { readComposeFile, type FileContext } from './files.js'
 import { mergeService } from './merge.js'
@@ -5,7 +6,6 @@ import { isPlainDict, type Dict } from './data.js'
 import { rebaseDocument } from './paths.js'
 import { displayName } from './source.js'
 import type { Lookup } from './template.js'
-import { dirname } from 'node:path'
 
 const MAIN = ''
 

@@ -224,7 +224,7 @@ function toList(value: unknown): unknown[] {
 }
 
 /** `["A=1", "B"]` or `{A: 1, B: null}` → `{A: 1, B: null}`; the first separator found splits. */
-export function toMap(value: unknown, separators = '='): Dict {
+function toMap(value: unknown, separators = '='): Dict {
   if (isPlainDict(value)) return value
   const out: Dict = {}
   for (const item of toList(value)) {

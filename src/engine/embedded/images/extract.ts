@@ -46,7 +46,20 @@ export async function extractLayer(input: Readable, dest: string): Promise<Extra
     extract.destroy(err)
     throw err
   })
+  try {
+    await unpackEntries(extract, dest, result, dirTimes)
+  } catch (err) {
+    // The feeding pipeline fails too once the extractor is gone; that failure says nothing new.
+    await feeding.catch(() => undefined)
+    throw err
+  }
+  await feeding
+  // Directory times last: creating their entries changed them.
+  for (const [dir, time] of dirTimes.reverse()) await lutimes(dir, time, time)
+  return result
+}
 
+async function unpackEntries(extract: tar.Extract, dest: string, result: ExtractResult, dirTimes: [string, Date][]): Promise<void> {
   for await (const entry of extract) {
     const header = entry.header
     result.entries++
@@ -129,10 +142,6 @@ export async function extractLayer(input: Readable, dest: string): Promise<Extra
     if (header.type !== 'symlink') await chmod(target, mode)
     if (header.mtime) await lutimes(target, header.mtime, header.mtime)
   }
-  await feeding
-  // Directory times last: creating their entries changed them.
-  for (const [dir, time] of dirTimes.reverse()) await lutimes(dir, time, time)
-  return result
 }
 
 /** The entry's path relative to the layer root, or throws when it climbs out with `..`. */

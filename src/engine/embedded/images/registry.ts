@@ -116,13 +116,19 @@ async function download(store: ImageStore, client: RegistryClient, digest: strin
   }
   const { stream, size } = await client.blob(digest)
   let last = 0
-  await store.blobs.put(stream, digest, (current) => {
-    // Report about every 256 KiB, not every chunk.
-    if (current - last >= 256 * 1024) {
-      last = current
-      progress?.({ kind: 'bytes', id, status: 'Downloading', current, total: total ?? size })
-    }
-  })
+  try {
+    await store.blobs.put(stream, digest, (current) => {
+      // Report about every 256 KiB, not every chunk.
+      if (current - last >= 256 * 1024) {
+        last = current
+        progress?.({ kind: 'bytes', id, status: 'Downloading', current, total: total ?? size })
+      }
+    })
+  } catch (err) {
+    const what = `${client.registry}/${client.repository}: blob ${digest}`
+    if (err instanceof EngineError) throw new EngineError(err.code, `${what}: ${err.message}`, { cause: err })
+    throw new EngineError('registry', `${what}: the download failed: ${(err as Error).message}`, { cause: err })
+  }
   progress?.({ kind: 'status', id, status: 'Download complete' })
 }
 
