@@ -14,6 +14,11 @@ export class TestRegistry {
   private dir = ''
   port = 0
 
+  /** Where the registry keeps blobs: <dataDir>/docker/registry/v2/blobs/sha256/<2>/<hex>/data. */
+  get dataDir(): string {
+    return join(this.dir, 'data')
+  }
+
   get host(): string {
     return `127.0.0.1:${this.port}`
   }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
@@ -109,6 +109,27 @@ describe('image store: registries (docker-registry on 127.0.0.1)', function () {
     assert.deepEqual(pulled.config.cmd, ['echo', 'amd64'])
     assert.deepEqual(pulled.digests, [`${registry.host}/test/multi@${amd.digest}`])
     await assert.rejects(engine().engine.pullImage(`${registry.host}/test/multi:armonly`), /test\/multi:armonly has no image for linux\/amd64 \(it has: linux\/arm64\)/)
+  })
+
+  it('refuses a blob whose content does not match its digest, and keeps none of it', async () => {
+    const source = engine()
+    const name = `${registry.host}/test/tampered:1`
+    const [image] = await source.engine.loadImages(Readable.from(await ociArchive(await busyboxImage([name]))))
+    await source.engine.pushImage(name)
+    const record = JSON.parse(readFileSync(join(source.root, 'images/catalog.json'), 'utf8')).images[image.id]
+    const layerDigest: string = record.layers[0].digest
+    const data = join(registry.dataDir, 'docker/registry/v2/blobs/sha256', layerDigest.slice(7, 9), layerDigest.slice(7), 'data')
+    const bytes = readFileSync(data)
+    bytes[bytes.length - 1] ^= 0xff
+    writeFileSync(data, bytes)
+    const target = engine()
+    await assert.rejects(
+      target.engine.pullImage(name),
+      new RegExp(`test/tampered: blob ${layerDigest}: content does not match its digest: expected ${layerDigest}, got sha256:`),
+    )
+    assert.deepEqual(await target.engine.listImages(), [])
+    assert.ok(!readdirSync(join(target.root, 'images/blobs/sha256')).includes(layerDigest.slice(7)))
+    assert.deepEqual(readdirSync(join(target.root, 'tmp')), [])
   })
 
   it('names the registry it cannot reach', async () => {
