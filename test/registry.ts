@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -13,6 +13,9 @@ export class TestRegistry {
   private process?: ChildProcess
   private dir = ''
   port = 0
+
+  /** With users, the registry asks for basic auth (an htpasswd file, bcrypt, made by apache2-utils' htpasswd). */
+  constructor(private readonly users: Record<string, string> = {}) {}
 
   /** Where the registry keeps blobs: <dataDir>/docker/registry/v2/blobs/sha256/<2>/<hex>/data. */
   get dataDir(): string {
@@ -42,15 +45,18 @@ export class TestRegistry {
         '    enabled: true',
         'http:',
         `  addr: 127.0.0.1:${this.port}`,
+        ...(Object.keys(this.users).length ? ['auth:', '  htpasswd:', '    realm: pier-test', `    path: ${join(this.dir, 'htpasswd')}`] : []),
         '',
       ].join('\n'),
     )
+    const htpasswd = Object.entries(this.users).map(([user, password]) => execFileSync('htpasswd', ['-Bbn', user, password], { encoding: 'utf8' }).trim())
+    writeFileSync(join(this.dir, 'htpasswd'), htpasswd.join('\n') + '\n')
     this.process = spawn('docker-registry', ['serve', config], { stdio: 'ignore' })
     const deadline = Date.now() + 10_000
     while (Date.now() < deadline) {
       try {
         const res = await fetch(`http://${this.host}/v2/`)
-        if (res.ok) return this
+        if (res.ok || res.status === 401) return this
       } catch {
         // not listening yet
       }

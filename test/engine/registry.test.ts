@@ -132,6 +132,30 @@ describe('image store: registries (docker-registry on 127.0.0.1)', function () {
     assert.deepEqual(readdirSync(join(target.root, 'tmp')), [])
   })
 
+  it('logs in with basic auth from the Docker config file, and says what to do without it', async () => {
+    const secured = await new TestRegistry({ alice: 's3cret' }).start()
+    const dockerConfig = mkdtempSync(join(tmpdir(), 'pier-docker-config-'))
+    const saved = process.env.DOCKER_CONFIG
+    try {
+      const name = `${secured.host}/private/busybox:1`
+      const source = engine()
+      await source.engine.loadImages(Readable.from(await ociArchive(await busyboxImage([name]))))
+      process.env.DOCKER_CONFIG = dockerConfig
+      await assert.rejects(source.engine.pushImage(name), /registry 127\.0\.0\.1:\d+ refused access to private\/busybox \(HTTP 401[^)]*\): log in, with credentials in ~\/\.docker\/config\.json/)
+      writeFileSync(join(dockerConfig, 'config.json'), JSON.stringify({ auths: { [secured.host]: { auth: Buffer.from('alice:s3cret').toString('base64') } } }))
+      await source.engine.pushImage(name)
+      const pulled = await engine().engine.pullImage(name)
+      assert.deepEqual(pulled.tags, [name])
+      writeFileSync(join(dockerConfig, 'config.json'), JSON.stringify({ auths: { [secured.host]: { auth: Buffer.from('alice:wrong').toString('base64') } } }))
+      await assert.rejects(engine().engine.pullImage(name), /refused access to private\/busybox \(HTTP 401/)
+    } finally {
+      if (saved === undefined) delete process.env.DOCKER_CONFIG
+      else process.env.DOCKER_CONFIG = saved
+      rmSync(dockerConfig, { recursive: true, force: true })
+      await secured.stop()
+    }
+  })
+
   it('names the registry it cannot reach', async () => {
     const port = await freePort()
     await assert.rejects(engine().engine.pullImage(`127.0.0.1:${port}/x:1`), new RegExp(`cannot reach registry 127\\.0\\.0\\.1:${port}: ECONNREFUSED`))

@@ -64,21 +64,31 @@ export class RegistryClient {
 
   private async request(method: string, path: string, options: { headers?: Record<string, string>; body?: any; allow?: number[] } = {}): Promise<Response> {
     const url = path.startsWith('http') ? path : `${this.base}${path}`
-    const send = () =>
-      fetch(url, {
+    let used: string | undefined
+    const send = () => {
+      used = this.authorization
+      return fetch(url, {
         method,
         headers: { ...options.headers, ...(this.authorization ? { authorization: this.authorization } : {}) },
         body: options.body,
         redirect: 'follow',
         ...(options.body && !Buffer.isBuffer(options.body) ? { duplex: 'half' } : {}),
       } as RequestInit)
+    }
     let res: Response
+    // The body of a refusal we could not answer, kept for the error message.
+    let refusal: string | undefined
     try {
       res = await send()
       if (res.status === 401 && !(options.body && !Buffer.isBuffer(options.body))) {
         const challenge = res.headers.get('www-authenticate')
-        await res.arrayBuffer().catch(() => undefined)
-        if (challenge && (await this.authenticate(challenge))) res = await send()
+        refusal = await res.text().catch(() => '')
+        // Requests run in parallel: another one may have logged in since this one was sent.
+        const retry = this.authorization !== used || (challenge !== null && (await this.authenticate(challenge)))
+        if (retry) {
+          res = await send()
+          refusal = undefined
+        }
       }
     } catch (err) {
       if (err instanceof EngineError) throw err
@@ -86,7 +96,7 @@ export class RegistryClient {
       throw new EngineError('registry', `cannot reach registry ${this.registry}: ${cause?.code ?? cause?.message ?? (err as Error).message}`)
     }
     if (res.ok || options.allow?.includes(res.status)) return res
-    const detail = await res.text().catch(() => '')
+    const detail = refusal ?? (await res.text().catch(() => ''))
     throw this.failure(res.status, method, path, detail)
   }
 
