@@ -14,8 +14,14 @@ export class TestRegistry {
   private dir = ''
   port = 0
 
-  /** With users, the registry asks for basic auth (an htpasswd file, bcrypt, made by apache2-utils' htpasswd). */
-  constructor(private readonly users: Record<string, string> = {}) {}
+  /**
+   * With users, the registry asks for basic auth (an htpasswd file, bcrypt,
+   * made by apache2-utils' htpasswd); with a token service, for bearer tokens.
+   */
+  constructor(
+    private readonly users: Record<string, string> = {},
+    private readonly tokens?: { realm: string; service: string; issuer: string; certFile: string },
+  ) {}
 
   /** Where the registry keeps blobs: <dataDir>/docker/registry/v2/blobs/sha256/<2>/<hex>/data. */
   get dataDir(): string {
@@ -46,6 +52,9 @@ export class TestRegistry {
         'http:',
         `  addr: 127.0.0.1:${this.port}`,
         ...(Object.keys(this.users).length ? ['auth:', '  htpasswd:', '    realm: pier-test', `    path: ${join(this.dir, 'htpasswd')}`] : []),
+        ...(this.tokens
+          ? ['auth:', '  token:', `    realm: ${this.tokens.realm}`, `    service: ${this.tokens.service}`, `    issuer: ${this.tokens.issuer}`, `    rootcertbundle: ${this.tokens.certFile}`]
+          : []),
         '',
       ].join('\n'),
     )

@@ -7,6 +7,7 @@ import { EmbeddedEngine } from '../../src/engine/embedded/engine.js'
 import type { ProgressEvent } from '../../src/engine/engine.js'
 import { busyboxImage, dockerArchive, ociArchive } from '../images.js'
 import { freePort, TestRegistry } from '../registry.js'
+import { TokenServer } from '../token-server.js'
 
 describe('image store: registries (docker-registry on 127.0.0.1)', function () {
   this.timeout(60_000)
@@ -153,6 +154,32 @@ describe('image store: registries (docker-registry on 127.0.0.1)', function () {
       else process.env.DOCKER_CONFIG = saved
       rmSync(dockerConfig, { recursive: true, force: true })
       await secured.stop()
+    }
+  })
+
+  it('answers a bearer-token challenge with a token from the realm, credentials from the Docker config', async () => {
+    const tokens = await new TokenServer({ bob: 'pa55' }).start()
+    const secured = await new TestRegistry({}, tokens).start()
+    const dockerConfig = mkdtempSync(join(tmpdir(), 'pier-docker-config-'))
+    const saved = process.env.DOCKER_CONFIG
+    try {
+      process.env.DOCKER_CONFIG = dockerConfig
+      const name = `${secured.host}/team/busybox:1`
+      const source = engine()
+      await source.engine.loadImages(Readable.from(await ociArchive(await busyboxImage([name]))))
+      await assert.rejects(source.engine.pushImage(name), /the token service of 127\.0\.0\.1:\d+ .*refused|refused access/)
+      writeFileSync(join(dockerConfig, 'config.json'), JSON.stringify({ auths: { [secured.host]: { auth: Buffer.from('bob:pa55').toString('base64') } } }))
+      await source.engine.pushImage(name)
+      assert.ok(tokens.requests.includes('repository:team/busybox:pull,push'), `scopes asked: ${tokens.requests.join(' ')}`)
+      const pulled = await engine().engine.pullImage(name)
+      assert.deepEqual(pulled.tags, [name])
+      assert.ok(tokens.requests.includes('repository:team/busybox:pull'))
+    } finally {
+      if (saved === undefined) delete process.env.DOCKER_CONFIG
+      else process.env.DOCKER_CONFIG = saved
+      rmSync(dockerConfig, { recursive: true, force: true })
+      await secured.stop()
+      await tokens.stop()
     }
   })
 

@@ -14,6 +14,7 @@ import { EngineError } from '../../errors.js'
 export class RegistryClient {
   private readonly base: string
   private authorization?: string
+  private tokenScopes?: string
   private readonly credentials?: { username: string; password: string }
 
   constructor(
@@ -108,12 +109,19 @@ export class RegistryClient {
       this.authorization = `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString('base64')}`
       return true
     }
-    if (scheme !== 'bearer' || this.authorization?.startsWith('Bearer')) return false
+    if (scheme !== 'bearer') return false
     const params = Object.fromEntries([...challenge.slice(7).matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]))
     if (!params.realm) return false
+    // Ask for every action this client needs on its repository at once (a
+    // push also pulls), plus whatever else the challenge names; a second
+    // challenge for a scope the token already covered means: refused.
+    const scopes = new Set([`repository:${this.repository}:${this.actions.join(',')}`])
+    if (params.scope) for (const scope of params.scope.split(' ')) scopes.add(scope)
+    const wanted = [...scopes].sort().join(' ')
+    if (this.authorization?.startsWith('Bearer') && this.tokenScopes === wanted) return false
     const url = new URL(params.realm)
     if (params.service) url.searchParams.set('service', params.service)
-    url.searchParams.set('scope', params.scope ?? `repository:${this.repository}:${this.actions.join(',')}`)
+    for (const scope of scopes) url.searchParams.append('scope', scope)
     const headers: Record<string, string> = {}
     if (this.credentials) headers.authorization = `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString('base64')}`
     let res: Response
@@ -127,6 +135,7 @@ export class RegistryClient {
     const token = body.token ?? body.access_token
     if (!token) throw new EngineError('registry', `the token service of ${this.registry} answered without a token`)
     this.authorization = `Bearer ${token}`
+    this.tokenScopes = wanted
     return true
   }
 
