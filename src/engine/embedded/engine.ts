@@ -1,6 +1,8 @@
 import { arch, release } from 'node:os'
 import type { Readable, Writable } from 'node:stream'
-import type { Engine, EngineInfo, Image, Progress, PullOptions } from '../engine.js'
+import type { Container, ContainerSpec, Engine, EngineInfo, ExecSpec, Image, Labels, LogLine, LogOptions, Progress, PullOptions, Volume, VolumeSpec } from '../engine.js'
+import { ContainerManager } from './containers/manager.js'
+import { VolumeStore } from './volumes.js'
 import { loadArchive, saveArchive } from './images/archive.js'
 import { pullImage, pushImage } from './images/registry.js'
 import { ImageStore } from './images/store.js'
@@ -19,10 +21,14 @@ export interface EmbeddedOptions {
 export class EmbeddedEngine implements Engine {
   private readonly root: Root
   private readonly images: ImageStore
+  private readonly volumes: VolumeStore
+  private readonly containers: ContainerManager
 
   constructor(options: EmbeddedOptions = {}) {
     this.root = new Root(options.root)
     this.images = new ImageStore(this.root)
+    this.volumes = new VolumeStore(this.root)
+    this.containers = new ContainerManager(this.root, this.images, this.volumes)
   }
 
   async info(): Promise<EngineInfo> {
@@ -61,5 +67,69 @@ export class EmbeddedEngine implements Engine {
 
   removeImage(ref: string, options: { force?: boolean } = {}): Promise<{ untagged: string[]; deleted: string[] }> {
     return this.images.remove(ref, options.force)
+  }
+
+  // ------------------------------------------------------------ volumes
+
+  listVolumes(labels: Labels = {}): Promise<Volume[]> {
+    return this.volumes.list(labels)
+  }
+
+  createVolume(spec: VolumeSpec): Promise<Volume> {
+    return this.volumes.create(spec)
+  }
+
+  removeVolume(name: string): Promise<void> {
+    return this.volumes.remove(name)
+  }
+
+  // ------------------------------------------------------------ containers
+
+  listContainers(labels: Labels = {}, options: { all?: boolean } = {}): Promise<Container[]> {
+    return this.containers.list(labels, options)
+  }
+
+  inspectContainer(id: string): Promise<Container | undefined> {
+    return this.containers.inspect(id)
+  }
+
+  createContainer(spec: ContainerSpec): Promise<Container> {
+    return this.containers.create(spec)
+  }
+
+  start(id: string): Promise<void> {
+    return this.containers.start(id)
+  }
+
+  stop(id: string, options?: { signal?: string; timeoutMs?: number }): Promise<void> {
+    return this.containers.stop(id, options)
+  }
+
+  kill(id: string, signal?: string): Promise<void> {
+    return this.containers.kill(id, signal)
+  }
+
+  remove(id: string, options?: { force?: boolean; volumes?: boolean }): Promise<void> {
+    return this.containers.remove(id, options)
+  }
+
+  pause(id: string): Promise<void> {
+    return this.containers.pause(id)
+  }
+
+  unpause(id: string): Promise<void> {
+    return this.containers.unpause(id)
+  }
+
+  wait(id: string): Promise<number> {
+    return this.containers.wait(id)
+  }
+
+  logs(id: string, options?: LogOptions): AsyncIterable<LogLine> {
+    return this.containers.logs(id, options)
+  }
+
+  exec(id: string, spec: ExecSpec): Promise<{ exitCode: number; stdout?: string; stderr?: string }> {
+    return this.containers.exec(id, spec)
   }
 }

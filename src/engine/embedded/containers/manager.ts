@@ -1,0 +1,400 @@
+import { execFile, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import type { Container, ContainerSpec, ExecSpec, Labels, LogLine, LogOptions } from '../../engine.js'
+import { EngineError } from '../../errors.js'
+import type { ImageStore } from '../images/store.js'
+import type { Root } from '../root.js'
+import type { VolumeStore } from '../volumes.js'
+import { isMounted, mountRootfs, unmountRootfs } from './rootfs.js'
+import { Runtime } from './runtime.js'
+import { runtimeSpec, type HostLimits } from './spec.js'
+import { files, readJson, writeJson, type ContainerRecord, type ContainerRunState } from './state.js'
+import { resolveUser } from './users.js'
+
+const exec = promisify(execFile)
+const monitorScript = fileURLToPath(new URL('./monitor.js', import.meta.url))
+
+/**
+ * The container half of the embedded engine. A container is a directory
+ * (containers/<id>/) holding what pier decided (record.json, written once),
+ * what happened (state.json, written by its monitor), its log, and its
+ * runtime bundle; the truth about running processes comes from the OCI
+ * runtime, asked each time.
+ */
+export class ContainerManager {
+  private runtimeCache?: Runtime
+
+  constructor(
+    private readonly root: Root,
+    private readonly images: ImageStore,
+    private readonly volumes: VolumeStore,
+  ) {}
+
+  private get runtime(): Runtime {
+    this.runtimeCache ??= Runtime.detect(this.root.path('runtime'))
+    return this.runtimeCache
+  }
+
+  private dir(id: string): string {
+    return this.root.path('containers', id)
+  }
+
+  async create(spec: ContainerSpec): Promise<Container> {
+    const image = await this.images.require(spec.image)
+    const id = randomBytes(32).toString('hex')
+    const dir = this.dir(id)
+    await this.root.withLock('containers', async () => {
+      const taken = (await this.records()).find((r) => r.name === spec.name)
+      if (taken) throw new EngineError('conflict', `the container name "${spec.name}" is already in use by container ${taken.id.slice(0, 12)}: remove it or choose another name`)
+      await mkdir(dir, { recursive: true })
+      const anonymousVolumes: string[] = []
+      const mounts = []
+      for (const m of spec.mounts) {
+        if (m.type === 'volume' && m.source === '') {
+          const v = await this.volumes.createAnonymous()
+          anonymousVolumes.push(v.name)
+          mounts.push({ ...m, source: v.name })
+        } else mounts.push(m)
+      }
+      const record: ContainerRecord = {
+        id,
+        name: spec.name,
+        image: image.id,
+        layers: image.layers.map((l) => this.images.layers.dir(l.diffId)),
+        spec: { ...spec, mounts, image: image.id },
+        createdAt: new Date().toISOString(),
+        anonymousVolumes,
+      }
+      await writeJson(files(dir).state, { status: 'created', restartCount: 0 } satisfies ContainerRunState)
+      await writeJson(files(dir).record, record)
+    })
+    return (await this.inspect(id))!
+  }
+
+  async start(idOrName: string): Promise<void> {
+    const record = await this.require(idOrName)
+    const f = files(this.dir(record.id))
+    const before = await this.runState(record.id)
+    if (before.status === 'running' || before.status === 'restarting') return
+    await this.prepare(record)
+    await rm(f.stoppedByUser, { force: true })
+    await rm(f.pidFile, { force: true })
+    await writeJson(f.state, { ...before, status: 'created', error: undefined, monitorPid: undefined } satisfies ContainerRunState)
+    const monitor = spawn(process.execPath, [monitorScript, this.dir(record.id), this.runtime.binary, this.runtime.stateDir], { detached: true, stdio: 'ignore' })
+    monitor.unref()
+    // Started means: the process runs, or it already ran and exited; a runtime refusal is an error here.
+    for (let i = 0; i < 1000; i++) {
+      const state = await this.runState(record.id)
+      if (state.error) throw new EngineError('runtime', `cannot start container ${record.name}: ${state.error}`)
+      if (state.status === 'running' || state.status === 'restarting' || (state.status === 'exited' && state.finishedAt)) return
+      await sleep(10)
+    }
+    throw new EngineError('runtime', `container ${record.name} did not start within 10 s`)
+  }
+
+  /** Mounts the root filesystem, fills new volumes from the image, writes /etc files and config.json. */
+  private async prepare(record: ContainerRecord): Promise<void> {
+    const f = files(this.dir(record.id))
+    const spec = record.spec
+    await mountRootfs(record.layers, f.upper, f.work, f.rootfs)
+    const image = await this.images.require(record.image)
+    const config = (await this.images.config(image)).config ?? {}
+    const user = await resolveUser(spec.user || config.User, record.layers)
+    const env = new Map<string, string>()
+    for (const e of config.Env ?? []) {
+      const cut = e.indexOf('=')
+      env.set(e.slice(0, cut), e.slice(cut + 1))
+    }
+    for (const [k, v] of Object.entries(spec.env)) env.set(k, v)
+    if (!env.has('PATH')) env.set('PATH', '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin')
+    const hostname = spec.hostname ?? record.id.slice(0, 12)
+    env.set('HOSTNAME', hostname)
+    if (!env.has('HOME')) env.set('HOME', user.home)
+
+    const mounts: { source: string; target: string; options: string[]; type: 'bind' | 'tmpfs' }[] = []
+    for (const m of spec.mounts) {
+      if (m.type === 'volume') {
+        const volume = await this.volumes.inspect(m.source)
+        if (!volume) throw new EngineError('not-found', `container ${record.name}: no such volume: ${m.source}`)
+        await this.fillVolume(volume.mountpoint, join(f.rootfs, m.target), m.nocopy)
+        const source = m.subpath ? join(volume.mountpoint, m.subpath) : volume.mountpoint
+        mounts.push({ type: 'bind', source, target: m.target, options: ['rbind', m.readOnly ? 'ro' : 'rw'] })
+      } else if (m.type === 'bind') {
+        if (!existsSync(m.source)) {
+          if (!m.createHostPath) throw new EngineError('invalid', `container ${record.name}: the bind source ${m.source} does not exist (create it, or use the short syntax, which creates it)`)
+          await mkdir(m.source, { recursive: true })
+        }
+        mounts.push({ type: 'bind', source: m.source, target: m.target, options: ['rbind', m.readOnly ? 'ro' : 'rw', m.propagation ?? 'rprivate'] })
+      } else if (m.type === 'tmpfs') {
+        mounts.push({ type: 'tmpfs', source: 'tmpfs', target: m.target, options: ['nosuid', 'nodev', ...(m.size ? [`size=${m.size}`] : []), `mode=${(m.mode ?? 0o1777).toString(8)}`] })
+      } else if (m.type === 'file') {
+        mounts.push({ type: 'bind', source: m.source, target: m.target, options: ['rbind', 'ro', 'rprivate'] })
+      }
+    }
+
+    await mkdir(f.etc, { recursive: true })
+    const etc = { hosts: join(f.etc, 'hosts'), hostname: join(f.etc, 'hostname'), resolvConf: join(f.etc, 'resolv.conf') }
+    const hostNet = spec.networkMode === 'host'
+    const extra = Object.entries(spec.extraHosts).flatMap(([h, ips]) => ips.map((ip) => `${ip}\t${h}\n`)).join('')
+    await writeFile(etc.hosts, hostNet ? (await readFile('/etc/hosts', 'utf8').catch(() => '')) + extra : `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${extra}`)
+    await writeFile(etc.hostname, `${hostNet ? (await readFile('/etc/hostname', 'utf8').catch(() => 'localhost\n')).trim() : hostname}\n`)
+    const resolv = spec.dns.length || spec.dnsSearch.length || spec.dnsOpt.length
+      ? [...spec.dns.map((d) => `nameserver ${d}`), ...(spec.dnsSearch.length ? [`search ${spec.dnsSearch.join(' ')}`] : []), ...(spec.dnsOpt.length ? [`options ${spec.dnsOpt.join(' ')}`] : [])].join('\n') + '\n'
+      : await readFile('/etc/resolv.conf', 'utf8').catch(() => '')
+    await writeFile(etc.resolvConf, resolv)
+
+    const config_json = runtimeSpec({
+      id: record.id,
+      spec,
+      user,
+      env: [...env].map(([k, v]) => `${k}=${v}`),
+      workingDir: spec.workingDir || config.WorkingDir || '/',
+      rootfs: f.rootfs,
+      etc,
+      mounts,
+      hostLimits: await hostLimits(),
+    })
+    await writeJson(f.config, config_json)
+  }
+
+  /** A new, empty volume takes the image's content at its mount path (Docker's copy-up), unless nocopy. */
+  private async fillVolume(volumeDir: string, imagePath: string, nocopy?: boolean): Promise<void> {
+    if (nocopy || !existsSync(imagePath)) return
+    if ((await readdir(volumeDir)).length > 0) return
+    if ((await readdir(imagePath)).length === 0) return
+    await exec('cp', ['-a', `${imagePath}/.`, volumeDir])
+  }
+
+  async stop(idOrName: string, options: { signal?: string; timeoutMs?: number } = {}): Promise<void> {
+    const record = await this.require(idOrName)
+    const f = files(this.dir(record.id))
+    await writeFile(f.stoppedByUser, '')
+    if (!(await this.isRunning(record.id))) {
+      await this.waitMonitor(record.id, 2000)
+      return
+    }
+    const timeout = options.timeoutMs ?? record.spec.stopGracePeriodMs
+    await this.signal(record.id, options.signal ?? record.spec.stopSignal)
+    if (!(await this.waitExited(record.id, timeout))) {
+      await this.signal(record.id, 'KILL')
+      await this.waitExited(record.id, 10_000)
+    }
+    await this.waitMonitor(record.id, 5000)
+  }
+
+  async kill(idOrName: string, signal = 'KILL'): Promise<void> {
+    const record = await this.require(idOrName)
+    if (!(await this.isRunning(record.id))) throw new EngineError('conflict', `container ${record.name} is not running`)
+    await writeFile(files(this.dir(record.id)).stoppedByUser, '')
+    await this.signal(record.id, signal)
+  }
+
+  private async signal(id: string, signal: string): Promise<void> {
+    await this.runtime.run('kill', id, signal.replace(/^SIG/, '')).catch((err) => {
+      // Already gone between the check and the signal: nothing to do.
+      if (!/not running|does not exist|container not running/i.test(err.message)) throw err
+    })
+  }
+
+  async remove(idOrName: string, options: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
+    const record = await this.require(idOrName)
+    const dir = this.dir(record.id)
+    if (await this.isRunning(record.id)) {
+      if (!options.force) throw new EngineError('conflict', `container ${record.name} is running: stop it first, or remove it with force`)
+      await writeFile(files(dir).stoppedByUser, '')
+      await this.signal(record.id, 'KILL')
+      await this.waitExited(record.id, 10_000)
+    }
+    await this.waitMonitor(record.id, 5000)
+    if (await this.runtime.state(record.id)) await this.runtime.run('delete', '--force', record.id).catch(() => undefined)
+    await unmountRootfs(files(dir).rootfs)
+    await rm(dir, { recursive: true, force: true })
+    if (options.volumes) for (const v of record.anonymousVolumes) await this.volumes.remove(v).catch(() => undefined)
+  }
+
+  async pause(idOrName: string): Promise<void> {
+    const record = await this.require(idOrName)
+    await this.runtime.run('pause', record.id)
+  }
+
+  async unpause(idOrName: string): Promise<void> {
+    const record = await this.require(idOrName)
+    await this.runtime.run('resume', record.id)
+  }
+
+  async wait(idOrName: string): Promise<number> {
+    const record = await this.require(idOrName)
+    for (;;) {
+      const state = await this.runState(record.id)
+      if (state.status === 'exited' && state.finishedAt && !state.monitorPid) return state.exitCode ?? 0
+      if (state.status === 'created' && !state.monitorPid) return state.exitCode ?? 0
+      await sleep(25)
+    }
+  }
+
+  async *logs(idOrName: string, options: LogOptions = {}): AsyncIterable<LogLine> {
+    const record = await this.require(idOrName)
+    const f = files(this.dir(record.id))
+    let offset = 0
+    let first = true
+    for (;;) {
+      const text = await readFile(f.log, 'utf8').catch(() => '')
+      const fresh = text.slice(offset)
+      const complete = fresh.slice(0, fresh.lastIndexOf('\n') + 1)
+      offset += complete.length
+      let lines = complete.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { t: string; s: 'stdout' | 'stderr'; l: string })
+      lines = lines.filter((l) => (!options.since || l.t >= options.since) && (!options.until || l.t <= options.until))
+      if (first && options.tail !== undefined) lines = options.tail === 0 ? [] : lines.slice(-options.tail)
+      first = false
+      for (const l of lines) yield { stream: l.s, time: l.t, text: l.l }
+      if (!options.follow) return
+      const state = await this.runState(record.id)
+      if (state.status === 'exited' && !state.monitorPid) {
+        if ((await readFile(f.log, 'utf8').catch(() => '')).length === offset) return
+        continue
+      }
+      await sleep(100)
+    }
+  }
+
+  async exec(idOrName: string, spec: ExecSpec): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+    const record = await this.require(idOrName)
+    if (!(await this.isRunning(record.id))) throw new EngineError('conflict', `container ${record.name} is not running`)
+    const user = await resolveUser(spec.user ?? record.spec.user, record.layers)
+    const args = ['exec', '--user', `${user.uid}:${user.gid}`]
+    for (const g of user.additionalGids) args.push('--additional-gids', String(g))
+    for (const [k, v] of Object.entries(spec.env ?? {})) args.push('--env', `${k}=${v}`)
+    if (spec.workingDir) args.push('--cwd', spec.workingDir)
+    const child = spawn(this.runtime.binary, this.runtime.args(...args, record.id, ...spec.argv), { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (c: Buffer) => (stdout += c))
+    child.stderr.on('data', (c: Buffer) => (stderr += c))
+    const exitCode = await new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)))
+    return { exitCode, stdout, stderr }
+  }
+
+  async list(labels: Labels = {}, options: { all?: boolean } = {}): Promise<Container[]> {
+    const out: Container[] = []
+    for (const record of await this.records()) {
+      if (!Object.entries(labels).every(([k, v]) => record.spec.labels[k] === v)) continue
+      const container = await this.describe(record)
+      if (options.all || container.state === 'running' || container.state === 'paused' || container.state === 'restarting') out.push(container)
+    }
+    return out
+  }
+
+  async inspect(idOrName: string): Promise<Container | undefined> {
+    const record = await this.find(idOrName)
+    return record ? this.describe(record) : undefined
+  }
+
+  private async describe(record: ContainerRecord): Promise<Container> {
+    const state = await this.runState(record.id)
+    let status: Container['state'] = state.status
+    if (status === 'running') {
+      const rt = await this.runtime.state(record.id)
+      if (!rt || rt.status === 'stopped') status = 'exited'
+      else if (rt.status === 'paused') status = 'paused'
+    }
+    return {
+      id: record.id,
+      name: record.name,
+      image: record.image,
+      labels: record.spec.labels,
+      state: status,
+      ...(state.health ? { health: state.health } : {}),
+      ...(state.exitCode !== undefined ? { exitCode: state.exitCode } : {}),
+      createdAt: record.createdAt,
+      ...(state.startedAt ? { startedAt: state.startedAt } : {}),
+      ...(state.finishedAt ? { finishedAt: state.finishedAt } : {}),
+      ports: [],
+      addresses: {},
+      command: record.spec.argv,
+    }
+  }
+
+  private async isRunning(id: string): Promise<boolean> {
+    const rt = await this.runtime.state(id)
+    return !!rt && rt.status !== 'stopped'
+  }
+
+  private async waitExited(id: string, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs
+    while (Date.now() < deadline) {
+      if (!(await this.isRunning(id))) return true
+      await sleep(20)
+    }
+    return !(await this.isRunning(id))
+  }
+
+  /** Waits for the monitor to write its last state and exit. */
+  private async waitMonitor(id: string, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    while (Date.now() < deadline) {
+      const pid = (await this.runState(id)).monitorPid
+      if (!pid || !alive(pid)) return
+      await sleep(20)
+    }
+  }
+
+  private async runState(id: string): Promise<ContainerRunState> {
+    return (await readJson<ContainerRunState>(files(this.dir(id)).state)) ?? { status: 'created', restartCount: 0 }
+  }
+
+  private async records(): Promise<ContainerRecord[]> {
+    const ids = await readdir(this.root.path('containers')).catch(() => [] as string[])
+    const records = await Promise.all(ids.map((id) => readJson<ContainerRecord>(files(this.dir(id)).record)))
+    return records.filter((r): r is ContainerRecord => !!r)
+  }
+
+  private async find(idOrName: string): Promise<ContainerRecord | undefined> {
+    const records = await this.records()
+    return records.find((r) => r.name === idOrName || r.id === idOrName) ?? (idOrName.length >= 4 ? records.filter((r) => r.id.startsWith(idOrName)).at(0) : undefined)
+  }
+
+  private async require(idOrName: string): Promise<ContainerRecord> {
+    const record = await this.find(idOrName)
+    if (!record) throw new EngineError('not-found', `no such container: ${idOrName}`)
+    return record
+  }
+
+  /** True when the rootfs of a container is mounted (tests check clean-up with it). */
+  async mounted(id: string): Promise<boolean> {
+    return isMounted(files(this.dir(id)).rootfs)
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** The hard limits this host grants (from /proc/self/limits), so container ulimits stay under them. */
+async function hostLimits(): Promise<HostLimits> {
+  const text = await readFile('/proc/self/limits', 'utf8').catch(() => '')
+  const names: Record<string, string> = { 'Max open files': 'nofile', 'Max processes': 'nproc', 'Max locked memory': 'memlock', 'Max core file size': 'core', 'Max stack size': 'stack' }
+  const out: HostLimits = {}
+  for (const line of text.split('\n')) {
+    for (const [label, name] of Object.entries(names)) {
+      if (line.startsWith(label)) {
+        const hard = line.slice(label.length).trim().split(/\s+/)[1]
+        if (hard && hard !== 'unlimited') out[name] = Number(hard)
+      }
+    }
+  }
+  return out
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms))
+}

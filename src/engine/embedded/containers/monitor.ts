@@ -1,0 +1,176 @@
+/**
+ * The container monitor: one small detached process per running container,
+ * started by `pier start`/`up` and outliving it. It runs the container in the
+ * OCI runtime (`runc run`), holds its stdout and stderr and appends them to
+ * the container's log, records its exit code, runs its healthcheck, and
+ * applies its restart policy. It is the only writer of state.json.
+ *
+ * Why not conmon: conmon holds stdio and records exit codes, but runs no
+ * healthcheck and applies no restart policy (Podman leaves those to systemd),
+ * and pier must keep both going without a daemon. See the README.
+ *
+ * Usage: node monitor.js <container-dir> <runtime> <runtime-state-dir>
+ */
+import { spawn } from 'node:child_process'
+import { appendFileSync, existsSync, readFileSync } from 'node:fs'
+import type { Healthcheck } from '../../engine.js'
+import { files, readJson, writeJson, type ContainerRecord, type ContainerRunState } from './state.js'
+
+const [dir, runtime, runtimeRoot] = process.argv.slice(2)
+const f = files(dir)
+
+async function main(): Promise<void> {
+  const record = (await readJson<ContainerRecord>(f.record))!
+  let state: ContainerRunState = { ...((await readJson<ContainerRunState>(f.state)) ?? { status: 'created', restartCount: 0 }), monitorPid: process.pid }
+  const save = async (change: Partial<ContainerRunState>) => {
+    state = { ...state, ...change }
+    // The container may be removed while its last probe runs: then there is nothing left to record.
+    await writeJson(f.state, state).catch((err) => {
+      if (err?.code !== 'ENOENT') throw err
+    })
+  }
+
+  for (let attempt = 0; ; attempt++) {
+    const exit = await runOnce(record, save)
+    const stopped = existsSync(f.stoppedByUser)
+    await save({ status: 'exited', exitCode: exit.code, finishedAt: new Date().toISOString(), pid: undefined, health: undefined, failingStreak: undefined, ...(exit.error ? { error: exit.error } : {}) })
+    if (stopped || exit.error || !shouldRestart(record.spec.restart, exit.code, state.restartCount)) break
+    await save({ status: 'restarting', restartCount: state.restartCount + 1 })
+    // Docker's back-off: 100 ms, doubling, at most a minute.
+    await sleep(Math.min(100 * 2 ** attempt, 60_000))
+    if (existsSync(f.stoppedByUser)) {
+      await save({ status: 'exited' })
+      break
+    }
+  }
+  await save({ monitorPid: undefined })
+  // A healthcheck timer may still be pending; the monitor's work is done.
+  process.exit(0)
+}
+
+function shouldRestart(policy: ContainerRecord['spec']['restart'], code: number, count: number): boolean {
+  switch (policy.policy) {
+    case 'always':
+    case 'unless-stopped':
+      return true
+    case 'on-failure':
+      return code !== 0 && (policy.maxRetries === undefined || policy.maxRetries === 0 || count < policy.maxRetries)
+    default:
+      return false
+  }
+}
+
+async function runOnce(record: ContainerRecord, save: (c: Partial<ContainerRunState>) => Promise<void>): Promise<{ code: number; error?: string }> {
+  const child = spawn(runtime, ['--root', runtimeRoot, '--log', f.runtimeLog, '--log-format', 'json', 'run', '--bundle', f.bundle, '--pid-file', f.pidFile, record.id], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  pipeLog(child.stdout!, 'stdout')
+  pipeLog(child.stderr!, 'stderr')
+  const exited = new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? 128 + signalNumber(signal))))
+
+  // Running once the runtime has written the process's pid; a process that fails to start never gets one.
+  let pid: number | undefined
+  for (let i = 0; i < 400 && pid === undefined; i++) {
+    const done = await Promise.race([exited.then(() => true), sleep(10).then(() => false)])
+    if (existsSync(f.pidFile)) pid = Number(readFileSync(f.pidFile, 'utf8'))
+    if (done) break
+  }
+  if (pid !== undefined) {
+    await save({ status: 'running', pid, startedAt: new Date().toISOString(), exitCode: undefined, error: undefined, ...(record.spec.healthcheck ? { health: 'starting', failingStreak: 0 } : {}) })
+  }
+  const stopHealth = pid !== undefined && record.spec.healthcheck ? healthLoop(record, record.spec.healthcheck, save) : undefined
+  const code = await exited
+  stopHealth?.()
+  if (pid === undefined && code !== 0) return { code, error: startError() }
+  return { code }
+}
+
+/** The runtime's own last error, from its JSON log, when the process could not be started. */
+function startError(): string {
+  try {
+    const lines = readFileSync(f.runtimeLog, 'utf8').trim().split('\n').reverse()
+    for (const line of lines) {
+      const entry = JSON.parse(line) as { level?: string; msg?: string }
+      if (entry.level === 'error' && entry.msg) return entry.msg.replace(/^runc run failed: /, '')
+    }
+  } catch {
+    // no log
+  }
+  return 'the runtime could not start the process'
+}
+
+function pipeLog(stream: NodeJS.ReadableStream, name: 'stdout' | 'stderr'): void {
+  let partial = ''
+  stream.on('data', (chunk: Buffer) => {
+    const text = partial + chunk.toString('utf8')
+    const lines = text.split('\n')
+    partial = lines.pop() ?? ''
+    if (lines.length) appendFileSync(f.log, lines.map((l) => JSON.stringify({ t: new Date().toISOString(), s: name, l })).join('\n') + '\n')
+  })
+  stream.on('end', () => {
+    if (partial) appendFileSync(f.log, JSON.stringify({ t: new Date().toISOString(), s: name, l: partial }) + '\n')
+  })
+}
+
+/**
+ * Runs the healthcheck as Docker does: first after the start interval (during
+ * the start period) or the interval, each probe killed after the timeout;
+ * `retries` failures in a row outside the start period make it unhealthy,
+ * one success makes it healthy.
+ */
+function healthLoop(record: ContainerRecord, check: Healthcheck, save: (c: Partial<ContainerRunState>) => Promise<void>): () => void {
+  let stopped = false
+  let streak = 0
+  const started = Date.now()
+  const argv = check.test[0] === 'CMD-SHELL' ? ['/bin/sh', '-c', check.test.slice(1).join(' ')] : check.test.slice(1)
+  const loop = async () => {
+    while (!stopped) {
+      const inStart = Date.now() - started < check.startPeriodMs
+      await sleep(inStart && check.startIntervalMs ? check.startIntervalMs : check.intervalMs)
+      if (stopped) return
+      const ok = await probe(record.id, argv, check.timeoutMs)
+      if (stopped) return
+      if (ok) {
+        streak = 0
+        await save({ health: 'healthy', failingStreak: 0 })
+      } else if (!(Date.now() - started < check.startPeriodMs)) {
+        streak++
+        await save({ failingStreak: streak, ...(streak >= check.retries ? { health: 'unhealthy' } : {}) })
+      }
+    }
+  }
+  void loop()
+  return () => {
+    stopped = true
+  }
+}
+
+function probe(id: string, argv: string[], timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn(runtime, ['--root', runtimeRoot, 'exec', id, ...argv], { stdio: 'ignore' })
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    child.on('exit', (code) => {
+      clearTimeout(timer)
+      resolve(code === 0)
+    })
+    child.on('error', () => resolve(false))
+  })
+}
+
+function signalNumber(signal: NodeJS.Signals | null): number {
+  const numbers: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15, SIGUSR1: 10, SIGUSR2: 12 }
+  return signal ? numbers[signal] ?? 0 : 0
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms))
+}
+
+process.on('SIGHUP', () => {})
+main().catch((err) => {
+  try {
+    appendFileSync(`${dir}/monitor.err`, `${err?.stack ?? err}\n`)
+  } finally {
+    process.exit(1)
+  }
+})

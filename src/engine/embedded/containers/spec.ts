@@ -1,0 +1,152 @@
+import type { ContainerSpec } from '../../engine.js'
+import type { User } from './users.js'
+
+/** Docker's default capability set: what a container may do unless told otherwise. */
+export const DEFAULT_CAPABILITIES = [
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID', 'CAP_SETUID',
+  'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
+]
+
+const ALL_CAPABILITIES = [
+  ...DEFAULT_CAPABILITIES, 'CAP_DAC_READ_SEARCH', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BROADCAST', 'CAP_NET_ADMIN', 'CAP_IPC_LOCK',
+  'CAP_IPC_OWNER', 'CAP_SYS_MODULE', 'CAP_SYS_RAWIO', 'CAP_SYS_PTRACE', 'CAP_SYS_PACCT', 'CAP_SYS_ADMIN', 'CAP_SYS_BOOT',
+  'CAP_SYS_NICE', 'CAP_SYS_RESOURCE', 'CAP_SYS_TIME', 'CAP_SYS_TTY_CONFIG', 'CAP_LEASE', 'CAP_AUDIT_CONTROL', 'CAP_MAC_OVERRIDE',
+  'CAP_MAC_ADMIN', 'CAP_SYSLOG', 'CAP_WAKE_ALARM', 'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ', 'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE',
+]
+
+/** Docker masks these /proc and /sys paths and makes these read-only, so a container cannot read or poke the host through them. */
+const MASKED_PATHS = ['/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap']
+const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger']
+
+/** The device nodes every container may use (Docker's default cgroup device rules). */
+const DEFAULT_DEVICES = [
+  { type: 'c', major: 1, minor: 3 }, // null
+  { type: 'c', major: 1, minor: 5 }, // zero
+  { type: 'c', major: 1, minor: 7 }, // full
+  { type: 'c', major: 1, minor: 8 }, // random
+  { type: 'c', major: 1, minor: 9 }, // urandom
+  { type: 'c', major: 5, minor: 0 }, // tty
+  { type: 'c', major: 5, minor: 2 }, // ptmx
+  { type: 'c', major: 136, minor: -1 }, // pts
+]
+
+/** This host's hard limits: a container's ulimits are never set above them (the runtime would fail). */
+export interface HostLimits {
+  [resource: string]: number
+}
+
+export interface RuntimeSpecInput {
+  id: string
+  spec: ContainerSpec
+  user: User
+  env: string[]
+  workingDir: string
+  rootfs: string
+  /** Files made for the container: /etc/hosts, /etc/hostname, /etc/resolv.conf. */
+  etc: { hosts: string; hostname: string; resolvConf: string }
+  /** Host paths of the volume and bind mounts, resolved. */
+  mounts: { source: string; target: string; options: string[]; type: 'bind' | 'tmpfs' }[]
+  hostLimits: HostLimits
+  initPath?: string
+}
+
+/** A ContainerSpec as an OCI runtime config.json (runtime-spec 1.0) for runc. */
+export function runtimeSpec(input: RuntimeSpecInput): Record<string, unknown> {
+  const { spec, user } = input
+  const caps = capabilities(spec)
+  const hostNetwork = spec.networkMode === 'host'
+  const args = spec.init && input.initPath ? ['/sbin/docker-init', '--', ...spec.argv] : spec.argv
+  return {
+    ociVersion: '1.0.2',
+    process: {
+      terminal: false,
+      user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
+      args,
+      env: input.env,
+      cwd: input.workingDir,
+      capabilities: { bounding: caps, effective: caps, permitted: caps },
+      rlimits: rlimits(spec, input.hostLimits),
+      noNewPrivileges: spec.securityOpt.some((o) => /^no-new-privileges(:true|=true)?$/.test(o)),
+      oomScoreAdj: spec.limits.oomScoreAdj,
+    },
+    root: { path: input.rootfs, readonly: spec.readOnly },
+    hostname: hostNetwork ? undefined : spec.hostname ?? input.id.slice(0, 12),
+    ...(spec.domainname ? { domainname: spec.domainname } : {}),
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+      { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+      { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${spec.shmSize ?? 64 * 1024 * 1024}`] },
+      { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', spec.privileged ? 'rw' : 'ro'] },
+      { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', spec.privileged ? 'rw' : 'ro'] },
+      { destination: '/etc/hosts', type: 'bind', source: input.etc.hosts, options: ['rbind', 'rprivate'] },
+      { destination: '/etc/hostname', type: 'bind', source: input.etc.hostname, options: ['rbind', 'rprivate'] },
+      { destination: '/etc/resolv.conf', type: 'bind', source: input.etc.resolvConf, options: ['rbind', 'rprivate'] },
+      ...(spec.init && input.initPath ? [{ destination: '/sbin/docker-init', type: 'bind', source: input.initPath, options: ['rbind', 'ro', 'rprivate'] }] : []),
+      ...input.mounts.map((m) =>
+        m.type === 'tmpfs'
+          ? { destination: m.target, type: 'tmpfs', source: 'tmpfs', options: m.options }
+          : { destination: m.target, type: 'bind', source: m.source, options: m.options },
+      ),
+    ],
+    linux: {
+      namespaces: [
+        { type: 'pid' },
+        { type: 'ipc' },
+        { type: 'uts' },
+        { type: 'mount' },
+        ...(hostNetwork ? [] : [{ type: 'network', ...(spec.networkMode.startsWith('netns:') ? { path: spec.networkMode.slice(6) } : {}) }]),
+      ],
+      cgroupsPath: `/pier/${input.id}`,
+      resources: resources(spec),
+      sysctl: spec.sysctls,
+      ...(spec.privileged ? {} : { maskedPaths: MASKED_PATHS, readonlyPaths: READONLY_PATHS }),
+    },
+  }
+}
+
+function capabilities(spec: ContainerSpec): string[] {
+  if (spec.privileged) return ALL_CAPABILITIES
+  const norm = (c: string) => (c.toUpperCase().startsWith('CAP_') ? c.toUpperCase() : `CAP_${c.toUpperCase()}`)
+  const drop = spec.capDrop.map(norm)
+  const add = spec.capAdd.map(norm)
+  let caps = drop.includes('CAP_ALL') ? [] : DEFAULT_CAPABILITIES.filter((c) => !drop.includes(c))
+  caps = add.includes('CAP_ALL') ? ALL_CAPABILITIES.filter((c) => !drop.includes(c) || add.includes(c)) : [...new Set([...caps, ...add])]
+  return caps
+}
+
+function rlimits(spec: ContainerSpec, host: HostLimits): { type: string; soft: number; hard: number }[] {
+  return Object.entries(spec.ulimits).map(([name, { soft, hard }]) => {
+    const ceiling = host[name] ?? Infinity
+    const h = hard < 0 ? ceiling : Math.min(hard, ceiling)
+    return { type: `RLIMIT_${name.toUpperCase()}`, soft: Math.min(soft < 0 ? h : soft, h), hard: h }
+  })
+}
+
+function resources(spec: ContainerSpec): Record<string, unknown> {
+  const l = spec.limits
+  const memory: Record<string, number> = {}
+  if (l.memory !== undefined) memory.limit = l.memory
+  if (l.memorySwap !== undefined) memory.swap = l.memorySwap
+  if (l.memoryReservation !== undefined) memory.reservation = l.memoryReservation
+  const cpu: Record<string, number | string> = {}
+  if (l.cpus !== undefined) {
+    cpu.period = l.cpuPeriod ?? 100_000
+    cpu.quota = Math.round(l.cpus * (l.cpuPeriod ?? 100_000))
+  } else {
+    if (l.cpuQuota !== undefined) cpu.quota = l.cpuQuota
+    if (l.cpuPeriod !== undefined) cpu.period = l.cpuPeriod
+  }
+  if (l.cpuShares !== undefined) cpu.shares = l.cpuShares
+  if (l.cpuset !== undefined) cpu.cpus = l.cpuset
+  const devices = spec.privileged
+    ? [{ allow: true, access: 'rwm' }]
+    : [{ allow: false, access: 'rwm' }, ...DEFAULT_DEVICES.map((d) => ({ allow: true, type: d.type, major: d.major, minor: d.minor, access: 'rwm' }))]
+  return {
+    devices,
+    ...(Object.keys(memory).length ? { memory } : {}),
+    ...(Object.keys(cpu).length ? { cpu } : {}),
+    ...(l.pids !== undefined && l.pids > 0 ? { pids: { limit: l.pids } } : {}),
+  }
+}

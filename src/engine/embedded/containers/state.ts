@@ -1,0 +1,66 @@
+import { readFile, rename, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { ContainerSpec } from '../../engine.js'
+
+/** What pier decided when it created the container; written once. */
+export interface ContainerRecord {
+  id: string
+  name: string
+  /** The image ID. */
+  image: string
+  /** The image's layer directories, bottom first. */
+  layers: string[]
+  spec: ContainerSpec
+  createdAt: string
+  /** Volumes made for this container's anonymous mounts, removed with it on request. */
+  anonymousVolumes: string[]
+}
+
+/**
+ * What happened to it since; written only by the container's monitor, so
+ * it has a single writer. pier asks for a stop by creating the
+ * `stopped-by-user` file, which the monitor reads before deciding to restart.
+ */
+export interface ContainerRunState {
+  status: 'created' | 'running' | 'restarting' | 'exited'
+  pid?: number
+  exitCode?: number
+  /** Why the runtime could not start the process, when it could not. */
+  error?: string
+  startedAt?: string
+  finishedAt?: string
+  health?: 'starting' | 'healthy' | 'unhealthy'
+  failingStreak?: number
+  restartCount: number
+  monitorPid?: number
+}
+
+export const files = (dir: string) => ({
+  record: join(dir, 'record.json'),
+  state: join(dir, 'state.json'),
+  log: join(dir, 'log.jsonl'),
+  bundle: join(dir, 'bundle'),
+  config: join(dir, 'bundle', 'config.json'),
+  rootfs: join(dir, 'bundle', 'rootfs'),
+  upper: join(dir, 'upper'),
+  work: join(dir, 'work'),
+  pidFile: join(dir, 'pid'),
+  runtimeLog: join(dir, 'runtime.log'),
+  stoppedByUser: join(dir, 'stopped-by-user'),
+  etc: join(dir, 'etc'),
+})
+
+export async function readJson<T>(path: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as T
+  } catch {
+    return undefined
+  }
+}
+
+/** Whole-file replace, so a reader never sees half a state. */
+export async function writeJson(path: string, value: unknown): Promise<void> {
+  const temp = `${path}.${process.pid}.tmp`
+  await writeFile(temp, JSON.stringify(value))
+  await rename(temp, path)
+}

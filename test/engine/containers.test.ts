@@ -1,0 +1,175 @@
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { EmbeddedEngine } from '../../src/engine/embedded/engine.js'
+import type { LogLine } from '../../src/engine/engine.js'
+import { engineWithBusybox, specFor } from '../containers.js'
+import { repoRoot } from '../helpers.js'
+
+async function collect(lines: AsyncIterable<LogLine>): Promise<LogLine[]> {
+  const out: LogLine[] = []
+  for await (const l of lines) out.push(l)
+  return out
+}
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await check()) return
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  assert.fail(`timed out waiting for ${what}`)
+}
+
+describe('embedded engine: containers with runc', function () {
+  this.timeout(60_000)
+  let engine: EmbeddedEngine
+  let root: string
+  let cleanup: () => Promise<void>
+  beforeEach(async () => {
+    ;({ engine, root, cleanup } = await engineWithBusybox())
+  })
+  afterEach(async () => {
+    await cleanup()
+  })
+
+  it('runs a command, keeps stdout and stderr apart, and reports the exit code', async () => {
+    const c = await engine.createContainer(specFor('t-run', ['sh', '-c', 'echo out; echo err >&2; exit 3'], { labels: { 'com.docker.compose.project': 'p1' } }))
+    assert.equal(c.state, 'created')
+    await engine.start(c.id)
+    assert.equal(await engine.wait(c.id), 3)
+    const logs = await collect(engine.logs(c.id))
+    assert.deepEqual(logs.map((l) => [l.stream, l.text]).sort(), [['stderr', 'err'], ['stdout', 'out']])
+    const after = (await engine.inspectContainer('t-run'))!
+    assert.deepEqual([after.state, after.exitCode], ['exited', 3])
+    assert.equal((await engine.listContainers({ 'com.docker.compose.project': 'p1' }, { all: true })).length, 1)
+    assert.equal((await engine.listContainers({ 'com.docker.compose.project': 'other' }, { all: true })).length, 0)
+  })
+
+  it('keeps running after the pier process that started it exits, and a later process sees the truth', async () => {
+    const script = `
+      const { EmbeddedEngine } = await import(${JSON.stringify(join(repoRoot, 'dist/src/engine/embedded/engine.js'))})
+      const { specFor } = await import(${JSON.stringify(join(repoRoot, 'dist/test/containers.js'))})
+      const engine = new EmbeddedEngine({ root: ${JSON.stringify(root)} })
+      const c = await engine.createContainer(specFor('t-detached', ['sh', '-c', 'echo started; sleep 1; echo done; exit 7']))
+      await engine.start(c.id)`
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, PIER_NO_CACHE: '1' } })
+    assert.equal(child.status, 0, child.stderr)
+    assert.equal((await engine.inspectContainer('t-detached'))!.state, 'running')
+    assert.equal(await engine.wait('t-detached'), 7)
+    assert.deepEqual((await collect(engine.logs('t-detached'))).map((l) => l.text), ['started', 'done'])
+  })
+
+  it('stops with the stop signal, then kills after the grace period', async () => {
+    const polite = await engine.createContainer(specFor('t-polite', ['sh', '-c', 'trap "echo bye; exit 0" TERM; while true; do sleep 0.1; done']))
+    await engine.start(polite.id)
+    await new Promise((r) => setTimeout(r, 300))
+    await engine.stop(polite.id)
+    assert.equal((await engine.inspectContainer(polite.id))!.exitCode, 0)
+    assert.ok((await collect(engine.logs(polite.id))).some((l) => l.text === 'bye'))
+
+    const stubborn = await engine.createContainer(specFor('t-stubborn', ['sh', '-c', 'trap "" TERM; while true; do sleep 0.1; done']))
+    await engine.start(stubborn.id)
+    const started = Date.now()
+    await engine.stop(stubborn.id, { timeoutMs: 500 })
+    assert.ok(Date.now() - started >= 500)
+    assert.equal((await engine.inspectContainer(stubborn.id))!.exitCode, 137)
+  })
+
+  it('executes commands inside with env, user and working directory, passing the exit code', async () => {
+    const c = await engine.createContainer(specFor('t-exec', ['sleep', '30']))
+    await engine.start(c.id)
+    const result = await engine.exec(c.id, { argv: ['sh', '-c', 'echo $GREETING; id -u; pwd; exit 4'], env: { GREETING: 'hi' }, user: 'app', workingDir: '/tmp' })
+    assert.deepEqual([result.exitCode, result.stdout], [4, 'hi\n1000\n/tmp\n'])
+    await engine.stop(c.id, { timeoutMs: 100 })
+  })
+
+  it('runs the healthcheck without pier: starting, then healthy or unhealthy', async () => {
+    const check = { intervalMs: 200, timeoutMs: 1000, retries: 2, startPeriodMs: 0, startIntervalMs: 0 }
+    const good = await engine.createContainer(specFor('t-healthy', ['sleep', '30'], { healthcheck: { test: ['CMD', 'true'], ...check } }))
+    const bad = await engine.createContainer(specFor('t-unhealthy', ['sleep', '30'], { healthcheck: { test: ['CMD-SHELL', 'exit 1'], ...check } }))
+    const slow = await engine.createContainer(specFor('t-starting', ['sleep', '30'], { healthcheck: { test: ['CMD', 'true'], ...check, intervalMs: 60_000 } }))
+    await engine.start(slow.id)
+    assert.equal((await engine.inspectContainer(slow.id))!.health, 'starting')
+    await engine.start(good.id)
+    await engine.start(bad.id)
+    await until('healthy', async () => (await engine.inspectContainer(good.id))!.health === 'healthy')
+    await until('unhealthy', async () => (await engine.inspectContainer(bad.id))!.health === 'unhealthy')
+  })
+
+  it('restarts on failure up to the maximum, and not after a stop', async () => {
+    const c = await engine.createContainer(specFor('t-restart', ['sh', '-c', 'echo attempt; exit 1'], { restart: { policy: 'on-failure', maxRetries: 2 } }))
+    await engine.start(c.id)
+    await until('three attempts', async () => (await collect(engine.logs(c.id))).length === 3 && (await engine.inspectContainer(c.id))!.state === 'exited')
+    assert.equal(await engine.wait(c.id), 1)
+
+    const always = await engine.createContainer(specFor('t-always', ['sleep', '30'], { restart: { policy: 'always' } }))
+    await engine.start(always.id)
+    await engine.stop(always.id, { timeoutMs: 200 })
+    await new Promise((r) => setTimeout(r, 500))
+    assert.equal((await engine.inspectContainer(always.id))!.state, 'exited', 'a container stopped by the user stays stopped')
+  })
+
+  it('enforces the memory limit: a process over it is killed', async () => {
+    const c = await engine.createContainer(
+      specFor('t-oom', ['sh', '-c', 'x=$(head -c 100000000 /dev/zero | tr "\\0" a); echo survived'], { limits: { memory: 16 * 1024 * 1024, memorySwap: 16 * 1024 * 1024 } }),
+    )
+    await engine.start(c.id)
+    const code = await engine.wait(c.id)
+    assert.ok(!(await collect(engine.logs(c.id))).some((l) => l.text === 'survived'), 'the allocation was stopped')
+    assert.notEqual(code, 0)
+  })
+
+  it('keeps named volume data across containers, and fills a new volume from the image', async () => {
+    await engine.createVolume({ name: 't-data', labels: {} })
+    const writer = await engine.createContainer(specFor('t-writer', ['sh', '-c', 'echo kept > /data/file'], { mounts: [{ type: 'volume', source: 't-data', target: '/data', readOnly: false }] }))
+    await engine.start(writer.id)
+    assert.equal(await engine.wait(writer.id), 0)
+    await engine.remove(writer.id)
+    const reader = await engine.createContainer(specFor('t-reader', ['cat', '/data/file'], { mounts: [{ type: 'volume', source: 't-data', target: '/data', readOnly: true }] }))
+    await engine.start(reader.id)
+    await engine.wait(reader.id)
+    assert.deepEqual((await collect(engine.logs(reader.id))).map((l) => l.text), ['kept'])
+
+    await engine.createVolume({ name: 't-etc', labels: {} })
+    const copy = await engine.createContainer(specFor('t-copy', ['sh', '-c', 'grep -c app /etc/passwd'], { mounts: [{ type: 'volume', source: 't-etc', target: '/etc', readOnly: false }] }))
+    await engine.start(copy.id)
+    await engine.wait(copy.id)
+    assert.deepEqual((await collect(engine.logs(copy.id))).map((l) => l.text), ['1'])
+    await engine.removeVolume('t-data')
+    await engine.removeVolume('t-etc')
+  })
+
+  it('mounts binds (creating a short-syntax source) and tmpfs, read-only when asked', async () => {
+    const host = join(root, 'host-dir')
+    mkdirSync(host)
+    writeFileSync(join(host, 'in.txt'), 'from host')
+    const c = await engine.createContainer(
+      specFor('t-binds', ['sh', '-c', 'cat /in/in.txt; echo; touch /in/x 2>/dev/null || echo read-only; echo made > /new/f; grep -c " /scratch " /proc/mounts'], {
+        mounts: [
+          { type: 'bind', source: host, target: '/in', readOnly: true, createHostPath: false },
+          { type: 'bind', source: join(root, 'created'), target: '/new', readOnly: false, createHostPath: true },
+          { type: 'tmpfs', target: '/scratch', size: 1024 * 1024 },
+        ],
+      }),
+    )
+    await engine.start(c.id)
+    await engine.wait(c.id)
+    assert.deepEqual((await collect(engine.logs(c.id))).map((l) => l.text), ['from host', 'read-only', '1'])
+  })
+
+  it('gives clear errors and makes nothing half', async () => {
+    await assert.rejects(engine.createContainer(specFor('t-noimg', ['true'], { image: 'nothere:1' })), /no such image: nothere:1/)
+    const missing = await engine.createContainer(specFor('t-nocmd', ['definitely-not-here']))
+    await assert.rejects(engine.start(missing.id), /cannot start container t-nocmd: .*definitely-not-here.*(not found|no such file)/i)
+    const badUser = await engine.createContainer(specFor('t-baduser', ['true'], { user: 'ghost' }))
+    await assert.rejects(engine.start(badUser.id), /unable to find user ghost/)
+    const noSource = await engine.createContainer(specFor('t-nosource', ['true'], { mounts: [{ type: 'bind', source: join(root, 'absent'), target: '/x', readOnly: false, createHostPath: false }] }))
+    await assert.rejects(engine.start(noSource.id), /the bind source .*absent does not exist/)
+    await assert.rejects(engine.createContainer(specFor('t-nocmd', ['true'])), /the container name "t-nocmd" is already in use/)
+    const running = await engine.createContainer(specFor('t-busy', ['sleep', '30']))
+    await engine.start(running.id)
+    await assert.rejects(engine.remove(running.id), /container t-busy is running: stop it first/)
+  })
+})
