@@ -159,6 +159,28 @@ describe('embedded engine: containers with runc', function () {
     assert.deepEqual((await collect(engine.logs(c.id))).map((l) => l.text), ['from host', 'read-only', '1'])
   })
 
+  it('pauses and unpauses with the freezer', async () => {
+    const c = await engine.createContainer(specFor('t-pause', ['sleep', '30']))
+    await engine.start(c.id)
+    await engine.pause(c.id)
+    assert.equal((await engine.inspectContainer(c.id))!.state, 'paused')
+    await engine.unpause(c.id)
+    assert.equal((await engine.inspectContainer(c.id))!.state, 'running')
+    await engine.stop(c.id, { timeoutMs: 100 })
+  })
+
+  it('runs with network_mode none (its own namespace: loopback only) or host', async () => {
+    const none = await engine.createContainer(specFor('t-none', ['sh', '-c', 'ls /sys/class/net; hostname'], { networkMode: 'none' }))
+    await engine.start(none.id)
+    await engine.wait(none.id)
+    assert.deepEqual((await collect(engine.logs(none.id))).map((l) => l.text), ['lo', none.id.slice(0, 12)])
+    const host = await engine.createContainer(specFor('t-host', ['sh', '-c', 'ls /sys/class/net | grep -c .'], { networkMode: 'host' }))
+    await engine.start(host.id)
+    await engine.wait(host.id)
+    const hostInterfaces = (await import('node:fs')).readdirSync('/sys/class/net').length
+    assert.deepEqual((await collect(engine.logs(host.id))).map((l) => l.text), [String(hostInterfaces)])
+  })
+
   it('gives clear errors and makes nothing half', async () => {
     await assert.rejects(engine.createContainer(specFor('t-noimg', ['true'], { image: 'nothere:1' })), /no such image: nothere:1/)
     const missing = await engine.createContainer(specFor('t-nocmd', ['definitely-not-here']))
