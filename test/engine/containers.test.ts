@@ -159,6 +159,18 @@ describe('embedded engine: containers with runc', function () {
     assert.deepEqual((await collect(engine.logs(c.id))).map((l) => l.text), ['from host', 'read-only', '1'])
   })
 
+  it('runs an init as PID 1 with init: true, which passes signals on', async () => {
+    const c = await engine.createContainer(specFor('t-init', ['sh', '-c', 'tr "\\0" " " < /proc/1/cmdline; echo; echo pid $$; trap "echo got TERM; exit 0" TERM; while true; do sleep 0.1; done'], { init: true }))
+    await engine.start(c.id)
+    await new Promise((r) => setTimeout(r, 300))
+    await engine.stop(c.id, { timeoutMs: 5000 })
+    const lines = (await collect(engine.logs(c.id))).map((l) => l.text)
+    assert.match(lines[0], /^\/sbin\/docker-init -- sh -c/)
+    assert.notEqual(lines[1], 'pid 1')
+    assert.equal(lines[2], 'got TERM')
+    assert.equal((await engine.inspectContainer(c.id))!.exitCode, 0)
+  })
+
   it('pauses and unpauses with the freezer', async () => {
     const c = await engine.createContainer(specFor('t-pause', ['sleep', '30']))
     await engine.start(c.id)

@@ -148,6 +148,7 @@ export class ContainerManager {
       : await readFile('/etc/resolv.conf', 'utf8').catch(() => '')
     await writeFile(etc.resolvConf, resolv)
 
+    const initPath = spec.init ? initBinary() : undefined
     const config_json = runtimeSpec({
       id: record.id,
       spec,
@@ -158,6 +159,7 @@ export class ContainerManager {
       etc,
       mounts,
       hostLimits: await hostLimits(),
+      initPath,
     })
     await writeJson(f.config, config_json)
   }
@@ -368,6 +370,17 @@ export class ContainerManager {
   async mounted(id: string): Promise<boolean> {
     return isMounted(files(this.dir(id)).rootfs)
   }
+}
+
+/**
+ * `init: true` runs tini as PID 1 (as Docker runs its docker-init, which is
+ * tini): it forwards signals to the command and reaps zombies. The static
+ * build is mounted into the container, so the image needs nothing.
+ */
+function initBinary(): string {
+  const path = process.env.PIER_INIT || '/usr/bin/tini-static'
+  if (!existsSync(path)) throw new EngineError('runtime', `init: true needs tini's static binary at ${path}: apt-get install tini (or set PIER_INIT)`)
+  return path
 }
 
 function alive(pid: number): boolean {
