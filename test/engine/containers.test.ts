@@ -171,6 +171,32 @@ describe('embedded engine: containers with runc', function () {
     assert.equal((await engine.inspectContainer(c.id))!.exitCode, 0)
   })
 
+  it('reads logs with tail, since, until and follow', async () => {
+    const c = await engine.createContainer(specFor('t-logs', ['sh', '-c', 'for i in 1 2 3 4 5; do echo line $i; sleep 0.2; done']))
+    await engine.start(c.id)
+    const followed = await collect(engine.logs(c.id, { follow: true }))
+    assert.deepEqual(followed.map((l) => l.text), ['line 1', 'line 2', 'line 3', 'line 4', 'line 5'], 'follow ends when the container does')
+    assert.deepEqual((await collect(engine.logs(c.id, { tail: 2 }))).map((l) => l.text), ['line 4', 'line 5'])
+    assert.deepEqual(await collect(engine.logs(c.id, { tail: 0 })), [])
+    const third = followed[2].time
+    assert.deepEqual((await collect(engine.logs(c.id, { since: third }))).map((l) => l.text), ['line 3', 'line 4', 'line 5'])
+    assert.deepEqual((await collect(engine.logs(c.id, { until: third }))).map((l) => l.text), ['line 1', 'line 2', 'line 3'])
+    assert.ok(followed.every((l) => !Number.isNaN(Date.parse(l.time))))
+  })
+
+  it('removes anonymous volumes with the container when asked, named ones never', async () => {
+    await engine.createVolume({ name: 't-named', labels: {} })
+    const c = await engine.createContainer(
+      specFor('t-anon', ['true'], { mounts: [{ type: 'volume', source: '', target: '/anon', readOnly: false }, { type: 'volume', source: 't-named', target: '/named', readOnly: false }] }),
+    )
+    const anonymous = (await engine.listVolumes({ 'com.docker.volume.anonymous': '' })).map((v) => v.name)
+    assert.equal(anonymous.length, 1)
+    await engine.remove(c.id, { volumes: true })
+    assert.deepEqual(await engine.listVolumes({ 'com.docker.volume.anonymous': '' }), [])
+    assert.deepEqual((await engine.listVolumes()).map((v) => v.name), ['t-named'])
+    await engine.removeVolume('t-named')
+  })
+
   it('pauses and unpauses with the freezer', async () => {
     const c = await engine.createContainer(specFor('t-pause', ['sleep', '30']))
     await engine.start(c.id)
