@@ -197,6 +197,22 @@ describe('embedded engine: containers with runc', function () {
     await engine.removeVolume('t-named')
   })
 
+  it('confines with a default seccomp profile, Docker capabilities and masked paths, unless privileged', async () => {
+    const probe = ['sh', '-c', 'grep -E "^(Seccomp|CapEff):" /proc/self/status | tr -s "\\t" " "; cat /proc/kcore >/dev/null 2>&1 && echo kcore-readable || echo kcore-masked']
+    const confined = await engine.createContainer(specFor('t-confined', probe))
+    const loose = await engine.createContainer(specFor('t-privileged', probe, { privileged: true }))
+    const tuned = await engine.createContainer(specFor('t-caps', ['sh', '-c', 'grep CapEff /proc/self/status | tr -s "\\t" " "'], { capDrop: ['ALL'], capAdd: ['NET_ADMIN'] }))
+    for (const c of [confined, loose, tuned]) {
+      await engine.start(c.id)
+      await engine.wait(c.id)
+    }
+    const text = async (id: string) => (await collect(engine.logs(id))).map((l) => l.text)
+    assert.deepEqual(await text(confined.id), ['CapEff: 00000000a80425fb', 'Seccomp: 2', 'kcore-masked'])
+    const privileged = await text(loose.id)
+    assert.equal(privileged[1], 'Seccomp: 0')
+    assert.deepEqual(await text(tuned.id), ['CapEff: 0000000000001000'])
+  })
+
   it('pauses and unpauses with the freezer', async () => {
     const c = await engine.createContainer(specFor('t-pause', ['sleep', '30']))
     await engine.start(c.id)

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs'
 import type { ContainerSpec } from '../../engine.js'
+import { seccompProfile } from './seccomp.js'
 import type { User } from './users.js'
 
 /** Docker's default capability set: what a container may do unless told otherwise. */
@@ -7,12 +9,28 @@ export const DEFAULT_CAPABILITIES = [
   'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
 ]
 
-const ALL_CAPABILITIES = [
-  ...DEFAULT_CAPABILITIES, 'CAP_DAC_READ_SEARCH', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BROADCAST', 'CAP_NET_ADMIN', 'CAP_IPC_LOCK',
-  'CAP_IPC_OWNER', 'CAP_SYS_MODULE', 'CAP_SYS_RAWIO', 'CAP_SYS_PTRACE', 'CAP_SYS_PACCT', 'CAP_SYS_ADMIN', 'CAP_SYS_BOOT',
-  'CAP_SYS_NICE', 'CAP_SYS_RESOURCE', 'CAP_SYS_TIME', 'CAP_SYS_TTY_CONFIG', 'CAP_LEASE', 'CAP_AUDIT_CONTROL', 'CAP_MAC_OVERRIDE',
-  'CAP_MAC_ADMIN', 'CAP_SYSLOG', 'CAP_WAKE_ALARM', 'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ', 'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE',
-]
+/** Capability names by bit number, as the kernel numbers them. */
+const CAPABILITY_BITS = [
+  'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP', 'LINUX_IMMUTABLE',
+  'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER', 'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT',
+  'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE', 'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE',
+  'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP', 'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ',
+  'PERFMON', 'BPF', 'CHECKPOINT_RESTORE',
+].map((c) => `CAP_${c}`)
+
+let hostCapabilities: string[] | undefined
+/**
+ * "All capabilities" means all that this host can grant: those in pier's own
+ * bounding set (a sandbox may lack some, and asking for them fails).
+ */
+function allCapabilities(): string[] {
+  if (!hostCapabilities) {
+    const line = readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('CapBnd:'))
+    const mask = BigInt(`0x${line?.split(/\s+/)[1] ?? '0'}`)
+    hostCapabilities = CAPABILITY_BITS.filter((_, bit) => (mask >> BigInt(bit)) & 1n)
+  }
+  return hostCapabilities
+}
 
 /** Docker masks these /proc and /sys paths and makes these read-only, so a container cannot read or poke the host through them. */
 const MASKED_PATHS = ['/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap']
@@ -54,6 +72,7 @@ export interface RuntimeSpecInput {
 export function runtimeSpec(input: RuntimeSpecInput): Record<string, unknown> {
   const { spec, user } = input
   const caps = capabilities(spec)
+  const seccomp = seccompProfile(spec, caps)
   const hostNetwork = spec.networkMode === 'host'
   const args = spec.init && input.initPath ? ['/sbin/docker-init', '--', ...spec.argv] : spec.argv
   return {
@@ -102,17 +121,18 @@ export function runtimeSpec(input: RuntimeSpecInput): Record<string, unknown> {
       resources: resources(spec),
       sysctl: spec.sysctls,
       ...(spec.privileged ? {} : { maskedPaths: MASKED_PATHS, readonlyPaths: READONLY_PATHS }),
+      ...(seccomp ? { seccomp } : {}),
     },
   }
 }
 
 function capabilities(spec: ContainerSpec): string[] {
-  if (spec.privileged) return ALL_CAPABILITIES
+  if (spec.privileged) return allCapabilities()
   const norm = (c: string) => (c.toUpperCase().startsWith('CAP_') ? c.toUpperCase() : `CAP_${c.toUpperCase()}`)
   const drop = spec.capDrop.map(norm)
   const add = spec.capAdd.map(norm)
   let caps = drop.includes('CAP_ALL') ? [] : DEFAULT_CAPABILITIES.filter((c) => !drop.includes(c))
-  caps = add.includes('CAP_ALL') ? ALL_CAPABILITIES.filter((c) => !drop.includes(c) || add.includes(c)) : [...new Set([...caps, ...add])]
+  caps = add.includes('CAP_ALL') ? allCapabilities().filter((c) => !drop.includes(c) || add.includes(c)) : [...new Set([...caps, ...add])]
   return caps
 }
 
