@@ -244,6 +244,12 @@ export interface ExecSpec {
   stdio?: { stdin?: NodeJS.ReadableStream; stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }
 }
 
+/** `docker top`: column titles and one row per process. */
+export interface ProcessList {
+  titles: string[]
+  processes: string[][]
+}
+
 export interface EngineEvent {
   time: string
   type: 'container' | 'network' | 'volume' | 'image'
@@ -276,6 +282,11 @@ export interface ContainerEngine {
   wait(id: string): Promise<number>
   logs(id: string, options?: LogOptions): AsyncIterable<LogLine>
   exec(id: string, spec: ExecSpec): Promise<{ exitCode: number; stdout?: string; stderr?: string }>
+  top(id: string): Promise<ProcessList>
+  /** `docker cp` out: a tar stream of a path in the container. */
+  copyFrom(id: string, path: string): Promise<NodeJS.ReadableStream>
+  /** `docker cp` in: a tar stream unpacked into a directory of the container. */
+  copyTo(id: string, dir: string, archive: NodeJS.ReadableStream): Promise<void>
   events(labels: Labels): AsyncIterable<EngineEvent>
 }
 

@@ -213,6 +213,50 @@ describe('embedded engine: containers with runc', function () {
     assert.deepEqual(await text(tuned.id), ['CapEff: 0000000000001000'])
   })
 
+  it('lists processes (top) and copies files in and out, never through a link out of the container', async () => {
+    const c = await engine.createContainer(specFor('t-cp', ['sh', '-c', 'mkdir /out; echo hello > /out/hello.txt; ln -s / /escape; ln -s ../../../.. /up; sleep 30']))
+    await engine.start(c.id)
+    await until('the files', async () => (await engine.exec(c.id, { argv: ['test', '-L', '/up'] })).exitCode === 0)
+    const top = await engine.top(c.id)
+    assert.deepEqual(top.titles, ['UID', 'PID', 'PPID', 'CMD'])
+    assert.ok(top.processes.some((p) => p[3] === 'sleep 30'), JSON.stringify(top.processes))
+
+    const entries: Record<string, string> = {}
+    const extract = (await import('tar-stream')).default.extract()
+    ;(await engine.copyFrom(c.id, '/out')).pipe(extract)
+    for await (const e of extract) {
+      const chunks: Buffer[] = []
+      for await (const chunk of e) chunks.push(chunk as Buffer)
+      entries[e.header.name] = Buffer.concat(chunks).toString()
+    }
+    assert.deepEqual(entries, { out: '', 'out/hello.txt': 'hello\n' })
+
+    const probe = `pier-cp-probe-${process.pid}.txt`
+    const { tarOf } = await import('../images.js')
+    const { Readable } = await import('node:stream')
+    await engine.copyTo(c.id, '/escape', Readable.from(await tarOf([{ name: probe, content: 'inside' }])))
+    await engine.copyTo(c.id, '/up/tmp', Readable.from(await tarOf([{ name: probe, content: 'inside too' }])))
+    const { existsSync } = await import('node:fs')
+    assert.ok(!existsSync(`/${probe}`) && !existsSync(`/tmp/${probe}`), 'nothing was written on the host')
+    assert.equal((await engine.exec(c.id, { argv: ['cat', `/${probe}`, `/tmp/${probe}`] })).stdout, 'insideinside too')
+    await assert.rejects(engine.copyFrom(c.id, '/nope'), /no such file or directory in the container: \/nope/)
+    await engine.stop(c.id, { timeoutMs: 100 })
+  })
+
+  it('clears a create that pier was killed in the middle of', async () => {
+    const { mkdirSync, utimesSync, existsSync } = await import('node:fs')
+    const stale = join(root, 'containers', 'f'.repeat(64))
+    mkdirSync(join(stale, 'upper'), { recursive: true })
+    const old = new Date(Date.now() - 120_000)
+    utimesSync(stale, old, old)
+    const fresh = join(root, 'containers', 'e'.repeat(64))
+    mkdirSync(fresh)
+    assert.deepEqual(await engine.listContainers({}, { all: true }), [])
+    assert.ok(!existsSync(stale), 'the interrupted create is gone')
+    assert.ok(existsSync(fresh), 'a create that may be running now is left alone')
+    ;(await import('node:fs')).rmSync(fresh, { recursive: true })
+  })
+
   it('pauses and unpauses with the freezer', async () => {
     const c = await engine.createContainer(specFor('t-pause', ['sleep', '30']))
     await engine.start(c.id)

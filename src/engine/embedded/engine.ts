@@ -1,6 +1,6 @@
 import { arch, release } from 'node:os'
 import type { Readable, Writable } from 'node:stream'
-import type { Container, ContainerSpec, Engine, EngineInfo, ExecSpec, Image, Labels, LogLine, LogOptions, Progress, PullOptions, Volume, VolumeSpec } from '../engine.js'
+import type { Container, ContainerSpec, Engine, EngineInfo, ExecSpec, Image, Labels, LogLine, LogOptions, ProcessList, Progress, PullOptions, Volume, VolumeSpec } from '../engine.js'
 import { ContainerManager } from './containers/manager.js'
 import { VolumeStore } from './volumes.js'
 import { loadArchive, saveArchive } from './images/archive.js'
@@ -131,5 +131,17 @@ export class EmbeddedEngine implements Engine {
 
   exec(id: string, spec: ExecSpec): Promise<{ exitCode: number; stdout?: string; stderr?: string }> {
     return this.containers.exec(id, spec)
+  }
+
+  top(id: string): Promise<ProcessList> {
+    return this.containers.top(id)
+  }
+
+  copyFrom(id: string, path: string): Promise<NodeJS.ReadableStream> {
+    return this.containers.copyFrom(id, path)
+  }
+
+  copyTo(id: string, dir: string, archive: NodeJS.ReadableStream): Promise<void> {
+    return this.containers.copyTo(id, dir, archive as Readable)
   }
 }

@@ -1,15 +1,17 @@
 import { execFile, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import type { Container, ContainerSpec, ExecSpec, Labels, LogLine, LogOptions } from '../../engine.js'
+import type { Readable } from 'node:stream'
+import type { Container, ContainerSpec, ExecSpec, Labels, LogLine, LogOptions, ProcessList } from '../../engine.js'
 import { EngineError } from '../../errors.js'
 import type { ImageStore } from '../images/store.js'
 import type { Root } from '../root.js'
 import type { VolumeStore } from '../volumes.js'
+import { copyFrom, copyTo } from './copy.js'
 import { isMounted, mountRootfs, unmountRootfs } from './rootfs.js'
 import { Runtime } from './runtime.js'
 import { runtimeSpec, type HostLimits } from './spec.js'
@@ -281,6 +283,37 @@ export class ContainerManager {
     return { exitCode, stdout, stderr }
   }
 
+  /** The container's processes, as `docker top` lists them. */
+  async top(idOrName: string): Promise<ProcessList> {
+    const record = await this.require(idOrName)
+    if (!(await this.isRunning(record.id))) throw new EngineError('conflict', `container ${record.name} is not running`)
+    const pids = JSON.parse((await this.runtime.run('ps', '--format', 'json', record.id)).stdout) as number[]
+    const processes: string[][] = []
+    for (const pid of pids) {
+      const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '')
+      const field = (name: string) => status.split('\n').find((l) => l.startsWith(`${name}:`))?.split(/\s+/)[1] ?? ''
+      const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0').filter(Boolean).join(' ')
+      processes.push([field('Uid'), String(pid), field('PPid'), cmdline])
+    }
+    return { titles: ['UID', 'PID', 'PPID', 'CMD'], processes }
+  }
+
+  /** A tar stream of a path in the container's filesystem. */
+  async copyFrom(idOrName: string, path: string): Promise<Readable> {
+    const record = await this.require(idOrName)
+    const f = files(this.dir(record.id))
+    await mountRootfs(record.layers, f.upper, f.work, f.rootfs)
+    return copyFrom(f.rootfs, path)
+  }
+
+  /** Unpacks a tar stream into a directory of the container's filesystem. */
+  async copyTo(idOrName: string, dir: string, archive: Readable): Promise<void> {
+    const record = await this.require(idOrName)
+    const f = files(this.dir(record.id))
+    await mountRootfs(record.layers, f.upper, f.work, f.rootfs)
+    await copyTo(f.rootfs, dir, archive)
+  }
+
   async list(labels: Labels = {}, options: { all?: boolean } = {}): Promise<Container[]> {
     const out: Container[] = []
     for (const record of await this.records()) {
@@ -349,9 +382,23 @@ export class ContainerManager {
     return (await readJson<ContainerRunState>(files(this.dir(id)).state)) ?? { status: 'created', restartCount: 0 }
   }
 
+  /**
+   * Every container with a record. A directory without one is a create that
+   * was interrupted (record.json is written last): once it is a minute old,
+   * so not a create running now, it is cleared away.
+   */
   private async records(): Promise<ContainerRecord[]> {
     const ids = await readdir(this.root.path('containers')).catch(() => [] as string[])
     const records = await Promise.all(ids.map((id) => readJson<ContainerRecord>(files(this.dir(id)).record)))
+    for (const [i, record] of records.entries()) {
+      if (record) continue
+      const dir = this.dir(ids[i])
+      const age = Date.now() - ((await stat(dir).catch(() => undefined))?.mtimeMs ?? Date.now())
+      if (age > 60_000) {
+        await unmountRootfs(files(dir).rootfs).catch(() => undefined)
+        await rm(dir, { recursive: true, force: true })
+      }
+    }
     return records.filter((r): r is ContainerRecord => !!r)
   }
 

@@ -1,0 +1,86 @@
+import { lstat, readdir, readlink, stat } from 'node:fs/promises'
+import { posix } from 'node:path'
+import { PassThrough, type Readable } from 'node:stream'
+import { createReadStream } from 'node:fs'
+import tar from 'tar-stream'
+import { EngineError } from '../../errors.js'
+import { extractLayer } from '../images/extract.js'
+
+/**
+ * A path inside a container as a host path under its root filesystem,
+ * following symlinks the way the container would (an absolute link starts
+ * again at the container's root, `..` stops there), so that no link a
+ * container made can lead a copy outside it.
+ */
+export async function resolveInRoot(root: string, path: string): Promise<string> {
+  const pending = path.split('/').filter(Boolean)
+  const done: string[] = []
+  let hops = 0
+  while (pending.length) {
+    const part = pending.shift()!
+    if (part === '.') continue
+    if (part === '..') {
+      done.pop()
+      continue
+    }
+    const host = `${root}/${[...done, part].join('/')}`
+    const info = await lstat(host).catch(() => undefined)
+    if (info?.isSymbolicLink()) {
+      if (++hops > 40) throw new EngineError('invalid', `too many symlinks in ${path}`)
+      const target = await readlink(host)
+      if (target.startsWith('/')) done.length = 0
+      pending.unshift(...target.split('/').filter(Boolean))
+      continue
+    }
+    done.push(part)
+  }
+  return done.length ? `${root}/${done.join('/')}` : root
+}
+
+/** A tar stream of `path` in the container, its last component as the top entry (as `docker cp` gives it). */
+export async function copyFrom(root: string, path: string): Promise<Readable> {
+  const source = await resolveInRoot(root, path)
+  const info = await stat(source).catch(() => undefined)
+  if (!info) throw new EngineError('not-found', `no such file or directory in the container: ${path}`)
+  const pack = tar.pack()
+  const out = new PassThrough()
+  pack.pipe(out)
+  const base = posix.basename(path.replace(/\/+$/, '')) || '.'
+  void (async () => {
+    try {
+      await addEntry(pack, source, base)
+      pack.finalize()
+    } catch (err) {
+      out.destroy(err as Error)
+    }
+  })()
+  return out
+}
+
+async function addEntry(pack: tar.Pack, host: string, name: string): Promise<void> {
+  const info = await lstat(host)
+  const header = { name, mode: info.mode & 0o7777, uid: info.uid, gid: info.gid, mtime: info.mtime }
+  if (info.isDirectory()) {
+    await entry(pack, { ...header, type: 'directory' })
+    for (const child of (await readdir(host)).sort()) await addEntry(pack, `${host}/${child}`, `${name}/${child}`)
+  } else if (info.isSymbolicLink()) {
+    await entry(pack, { ...header, type: 'symlink', linkname: await readlink(host) })
+  } else if (info.isFile()) {
+    await new Promise<void>((resolve, reject) => {
+      const sink = pack.entry({ ...header, type: 'file', size: info.size } as tar.Header, (err) => (err ? reject(err) : resolve()))
+      createReadStream(host).on('error', reject).pipe(sink)
+    })
+  }
+}
+
+function entry(pack: tar.Pack, header: Partial<tar.Header>): Promise<void> {
+  return new Promise((resolve, reject) => pack.entry(header as tar.Header, (err) => (err ? reject(err) : resolve())))
+}
+
+/** Unpacks a tar stream into directory `dir` of the container, with the same containment as layers. */
+export async function copyTo(root: string, dir: string, archive: Readable): Promise<void> {
+  const target = await resolveInRoot(root, dir)
+  const info = await stat(target).catch(() => undefined)
+  if (!info?.isDirectory()) throw new EngineError('not-found', `no such directory in the container: ${dir}`)
+  await extractLayer(archive, target)
+}
