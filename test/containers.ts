@@ -49,10 +49,13 @@ export async function engineWithBusybox(): Promise<{ engine: EmbeddedEngine; roo
   const engine = new EmbeddedEngine({ root })
   await engine.loadImages(Readable.from(await dockerArchive([await busyboxImage(['busybox:latest'])])))
   const cleanup = async () => {
-    const ids = readdirSync(join(root, 'containers')).filter(() => true)
-    for (const c of await engine.listContainers({}, { all: true })) await engine.remove(c.id, { force: true, volumes: true })
-    for (const id of ids) assertNothingLeft(root, id)
-    rmSync(root, { recursive: true, force: true })
+    try {
+      const ids = readdirSync(join(root, 'containers'))
+      for (const c of await engine.listContainers({}, { all: true })) await engine.remove(c.id, { force: true, volumes: true })
+      for (const id of ids) assertNothingLeft(root, id)
+    } finally {
+      rmSync(root, { recursive: true, force: true })
+    }
   }
   return { engine, root, cleanup }
 }
