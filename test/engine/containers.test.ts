@@ -257,6 +257,32 @@ describe('embedded engine: containers with runc', function () {
     ;(await import('node:fs')).rmSync(fresh, { recursive: true })
   })
 
+  it('applies sysctls, ulimits (kept under the host hard limit), secrets as files and bind-type volumes', async () => {
+    const secret = join(root, 'token.txt')
+    writeFileSync(secret, 's3cret')
+    const device = join(root, 'device-dir')
+    mkdirSync(device)
+    writeFileSync(join(device, 'marker'), 'on the device')
+    await engine.createVolume({ name: 't-bindvol', labels: {}, driverOpts: { type: 'none', o: 'bind', device } })
+    const hardNofile = Number((await import('node:fs')).readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'))!.trim().split(/\s+/)[4])
+    const c = await engine.createContainer(
+      specFor('t-misc', ['sh', '-c', 'cat /proc/sys/net/core/somaxconn; ulimit -Hn; ulimit -Sn; cat /run/secrets/token; echo; cat /dev-data/marker'], {
+        sysctls: { 'net.core.somaxconn': '1234' },
+        ulimits: { nofile: { soft: 4096, hard: hardNofile * 4 } },
+        mounts: [
+          { type: 'file', source: secret, target: '/run/secrets/token' },
+          { type: 'volume', source: 't-bindvol', target: '/dev-data', readOnly: true },
+        ],
+      }),
+    )
+    await engine.start(c.id)
+    await engine.wait(c.id)
+    assert.deepEqual((await collect(engine.logs(c.id))).map((l) => l.text), ['1234', String(hardNofile), '4096', 's3cret', 'on the device'])
+    await engine.remove(c.id)
+    await engine.removeVolume('t-bindvol')
+    assert.ok((await import('node:fs')).existsSync(join(device, 'marker')), 'removing a bind-type volume leaves its device alone')
+  })
+
   it('pauses and unpauses with the freezer', async () => {
     const c = await engine.createContainer(specFor('t-pause', ['sleep', '30']))
     await engine.start(c.id)
