@@ -1,0 +1,13 @@
+import { PierError } from '../errors.js'
+
+export type PlanErrorCode = 'cycle' | 'invalid'
+
+/** A project that cannot be planned: a dependency cycle, a conflicting request. */
+export class PlanError extends PierError {
+  constructor(
+    readonly code: PlanErrorCode,
+    message: string,
+  ) {
+    super(message)
+  }
+}
