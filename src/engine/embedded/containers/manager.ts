@@ -368,14 +368,15 @@ export class ContainerManager {
     return !(await this.isRunning(id))
   }
 
-  /** Waits for the monitor to write its last state and exit. */
+  /**
+   * Waits for the monitor to write its last state and exit: the process
+   * itself, not just the state that says it is done (it writes that last
+   * thing a moment before it is gone).
+   */
   private async waitMonitor(id: string, timeoutMs: number): Promise<void> {
+    const pid = (await this.runState(id)).monitorPid
     const deadline = Date.now() + timeoutMs
-    while (Date.now() < deadline) {
-      const pid = (await this.runState(id)).monitorPid
-      if (!pid || !alive(pid)) return
-      await sleep(20)
-    }
+    while (pid && alive(pid) && Date.now() < deadline) await sleep(20)
   }
 
   private async runState(id: string): Promise<ContainerRunState> {
