@@ -235,8 +235,9 @@ export class ContainerManager {
     const record = await this.require(idOrName)
     for (;;) {
       const state = await this.runState(record.id)
-      if (state.status === 'exited' && state.finishedAt && !state.monitorPid) return state.exitCode ?? 0
-      if (state.status === 'created' && !state.monitorPid) return state.exitCode ?? 0
+      if ((state.status === 'exited' && state.finishedAt) || state.status === 'created') {
+        if (!monitorAlive(state)) return state.exitCode ?? 0
+      }
       await sleep(25)
     }
   }
@@ -258,7 +259,7 @@ export class ContainerManager {
       for (const l of lines) yield { stream: l.s, time: l.t, text: l.l }
       if (!options.follow) return
       const state = await this.runState(record.id)
-      if (state.status === 'exited' && !state.monitorPid) {
+      if (state.status === 'exited' && !monitorAlive(state)) {
         if ((await readFile(f.log, 'utf8').catch(() => '')).length === offset) return
         continue
       }
@@ -429,6 +430,10 @@ function initBinary(): string {
   const path = process.env.PIER_INIT || '/usr/bin/tini-static'
   if (!existsSync(path)) throw new EngineError('runtime', `init: true needs tini's static binary at ${path}: apt-get install tini (or set PIER_INIT)`)
   return path
+}
+
+function monitorAlive(state: ContainerRunState): boolean {
+  return state.monitorPid !== undefined && alive(state.monitorPid)
 }
 
 function alive(pid: number): boolean {

@@ -43,7 +43,6 @@ async function main(): Promise<void> {
       break
     }
   }
-  await save({ monitorPid: undefined })
   // A healthcheck timer may still be pending; the monitor's work is done.
   process.exit(0)
 }

@@ -32,6 +32,7 @@ export interface ContainerRunState {
   health?: 'starting' | 'healthy' | 'unhealthy'
   failingStreak?: number
   restartCount: number
+  /** The monitor's pid; it stays after the monitor exits, so readers check whether it is alive. */
   monitorPid?: number
 }
 
