@@ -1,0 +1,142 @@
+import type { ContainerSpec, Image, Mount } from '../engine/engine.js'
+import { PlanError } from './errors.js'
+import type { Project, Service } from '../spec/project.js'
+import { configHash } from './hash.js'
+import { LABEL } from './labels.js'
+
+export const PIER_COMPOSE_VERSION = '2.30.0'
+
+/**
+ * The engine-neutral spec of replica `number` of `service`: the service's
+ * settings resolved against its image (entrypoint and command as Docker
+ * combines them, the image's healthcheck and stop signal as defaults), named
+ * resources given their real names, and Compose's labels.
+ */
+export function containerSpec(project: Project, service: Service, number: number, image: Image, name: string): ContainerSpec {
+  const entrypoint = service.entrypoint ?? image.config.entrypoint ?? []
+  // A service that sets its entrypoint drops the image's command, as Docker does.
+  const command = service.command ?? (service.entrypoint !== undefined ? [] : image.config.cmd ?? [])
+  const argv = [...entrypoint, ...command]
+  if (argv.length === 0) throw new PlanError('invalid', `service "${service.name}" has no command: its image ${image.tags[0] ?? image.id} sets none either; add command:`)
+  const limits = service.deploy?.resources?.limits
+  return {
+    name,
+    image: image.id,
+    argv,
+    env: service.environment,
+    ...(service.working_dir ? { workingDir: service.working_dir } : {}),
+    ...(service.user ? { user: service.user } : {}),
+    ...(service.hostname ? { hostname: service.hostname } : {}),
+    ...(service.domainname ? { domainname: service.domainname } : {}),
+    tty: service.tty ?? false,
+    stdinOpen: service.stdin_open ?? false,
+    init: service.init ?? false,
+    readOnly: service.read_only ?? false,
+    privileged: service.privileged ?? false,
+    capAdd: service.cap_add ?? [],
+    capDrop: service.cap_drop ?? [],
+    securityOpt: service.security_opt ?? [],
+    sysctls: service.sysctls ?? {},
+    ulimits: service.ulimits ?? {},
+    devices: service.devices ?? [],
+    mounts: mounts(project, service),
+    ...(service.shm_size !== undefined ? { shmSize: service.shm_size } : {}),
+    networkMode: service.network_mode ?? 'bridge',
+    networks: Object.entries(service.networks ?? {}).map(([key, cfg]) => ({
+      network: project.networks[key]?.name ?? key,
+      aliases: [service.name, ...(cfg?.aliases ?? [])],
+      ...(cfg?.ipv4_address ? { ipv4Address: cfg.ipv4_address } : {}),
+      ...(cfg?.ipv6_address ? { ipv6Address: cfg.ipv6_address } : {}),
+      ...(cfg?.mac_address ? { macAddress: cfg.mac_address } : {}),
+      ...(cfg?.priority !== undefined ? { priority: cfg.priority } : {}),
+    })),
+    ports: service.ports.map((p) => ({ ...(p.host_ip ? { hostIp: p.host_ip } : {}), ...(p.published ? { hostPort: p.published } : {}), containerPort: p.target, protocol: p.protocol })),
+    extraHosts: service.extra_hosts ?? {},
+    dns: service.dns ?? [],
+    dnsSearch: service.dns_search ?? [],
+    dnsOpt: service.dns_opt ?? [],
+    ...(service.ipc ? { ipc: service.ipc } : {}),
+    ...(service.pid ? { pid: service.pid } : {}),
+    limits: {
+      ...(service.mem_limit ?? limits?.memory) !== undefined ? { memory: service.mem_limit ?? limits?.memory } : {},
+      ...(service.memswap_limit !== undefined ? { memorySwap: service.memswap_limit } : {}),
+      ...(service.mem_reservation !== undefined ? { memoryReservation: service.mem_reservation } : {}),
+      ...(service.cpus ?? limits?.cpus) !== undefined ? { cpus: service.cpus ?? limits?.cpus } : {},
+      ...(service.cpu_shares !== undefined ? { cpuShares: service.cpu_shares } : {}),
+      ...(service.cpu_quota !== undefined ? { cpuQuota: service.cpu_quota } : {}),
+      ...(service.cpu_period !== undefined ? { cpuPeriod: service.cpu_period } : {}),
+      ...(service.cpuset !== undefined ? { cpuset: service.cpuset } : {}),
+      ...(service.pids_limit ?? limits?.pids) !== undefined ? { pids: service.pids_limit ?? limits?.pids } : {},
+      ...(service.oom_score_adj !== undefined ? { oomScoreAdj: service.oom_score_adj } : {}),
+    },
+    ...healthcheck(service, image),
+    restart: restartPolicy(service),
+    stopSignal: service.stop_signal ?? image.config.stopSignal ?? 'SIGTERM',
+    stopGracePeriodMs: service.stop_grace_period ?? 10_000,
+    labels: {
+      ...service.labels,
+      [LABEL.project]: project.name,
+      [LABEL.service]: service.name,
+      [LABEL.number]: String(number),
+      [LABEL.oneoff]: 'False',
+      [LABEL.configHash]: configHash(service),
+      [LABEL.image]: image.id,
+      [LABEL.version]: PIER_COMPOSE_VERSION,
+      [LABEL.workingDir]: project.workingDir,
+      [LABEL.configFiles]: project.configFiles.join(','),
+      [LABEL.dependsOn]: Object.entries(service.depends_on).map(([d, v]) => `${d}:${v.condition}:${v.restart ?? false}`).join(','),
+    },
+  }
+}
+
+function mounts(project: Project, service: Service): Mount[] {
+  const out: Mount[] = []
+  for (const m of service.volumes) {
+    if (m.type === 'volume') out.push({ type: 'volume', source: m.source ? project.volumes[m.source]?.name ?? m.source : '', target: m.target, readOnly: m.read_only ?? false, ...(m.volume.nocopy ? { nocopy: true } : {}), ...(m.volume.subpath ? { subpath: m.volume.subpath } : {}) })
+    else if (m.type === 'bind') out.push({ type: 'bind', source: m.source, target: m.target, readOnly: m.read_only ?? false, createHostPath: m.bind.create_host_path ?? false, ...(m.bind.propagation ? { propagation: m.bind.propagation } : {}) })
+    else if (m.type === 'tmpfs') out.push({ type: 'tmpfs', target: m.target, ...(m.tmpfs.size !== undefined ? { size: m.tmpfs.size } : {}), ...(m.tmpfs.mode !== undefined ? { mode: m.tmpfs.mode } : {}) })
+  }
+  for (const path of service.tmpfs ?? []) out.push({ type: 'tmpfs', target: path })
+  for (const [kind, base] of [['secrets', '/run/secrets/'], ['configs', '/']] as const) {
+    for (const ref of service[kind] ?? []) {
+      const source = project[kind][ref.source]
+      if (!source?.file) throw new PlanError('invalid', `service "${service.name}": the ${kind.slice(0, -1)} "${ref.source}" has no file: the embedded engine mounts file-based ${kind} only`)
+      const target = ref.target ? (ref.target.startsWith('/') ? ref.target : `${base}${ref.target}`) : `${base}${ref.source}`
+      out.push({ type: 'file', source: source.file, target, ...(ref.mode !== undefined ? { mode: ref.mode } : {}) })
+    }
+  }
+  return out
+}
+
+function healthcheck(service: Service, image: Image): Pick<ContainerSpec, 'healthcheck'> {
+  const own = service.healthcheck
+  const inherited = image.config.healthcheck
+  if (own?.disable) return {}
+  const test = own?.test ?? inherited?.test
+  if (!test || test.length === 0 || test[0] === 'NONE') return {}
+  return {
+    healthcheck: {
+      test,
+      intervalMs: own?.interval ?? inherited?.interval ?? 30_000,
+      timeoutMs: own?.timeout ?? inherited?.timeout ?? 30_000,
+      retries: own?.retries ?? inherited?.retries ?? 3,
+      startPeriodMs: own?.start_period ?? inherited?.startPeriod ?? 0,
+      startIntervalMs: own?.start_interval ?? inherited?.startInterval ?? 5_000,
+    },
+  }
+}
+
+function restartPolicy(service: Service): ContainerSpec['restart'] {
+  const text = service.restart ?? deployRestart(service)
+  const [policy, max] = text.split(':')
+  return { policy: policy as ContainerSpec['restart']['policy'], ...(max ? { maxRetries: Number(max) } : {}) }
+}
+
+/** deploy.restart_policy maps onto the same policies (any → always, on-failure, none → no). */
+function deployRestart(service: Service): string {
+  const rp = service.deploy?.restart_policy
+  if (!rp?.condition) return 'no'
+  if (rp.condition === 'any') return 'always'
+  if (rp.condition === 'on-failure') return rp.max_attempts ? `on-failure:${rp.max_attempts}` : 'on-failure'
+  return 'no'
+}

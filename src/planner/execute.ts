@@ -1,0 +1,159 @@
+import type { Engine, Image } from '../engine/engine.js'
+import { EngineError } from '../engine/errors.js'
+import type { Project } from '../spec/project.js'
+import { containerSpec } from './container-spec.js'
+import { LABEL } from './labels.js'
+import type { Condition, Plan, Step } from './plan.js'
+
+export interface StepEvent {
+  step: Step
+  status: 'waiting' | 'running' | 'done' | 'failed' | 'skipped'
+  error?: string
+}
+
+export interface ExecuteOptions {
+  /** Steps run at once (`--parallel`, COMPOSE_PARALLEL_LIMIT); default unbounded. */
+  parallel?: number
+  /** How long a healthy or completed condition may take. */
+  waitTimeoutMs?: number
+  /** Images by service, resolved before the plan runs. */
+  images: Record<string, Image>
+  onEvent?: (event: StepEvent) => void
+}
+
+export interface ExecuteResult {
+  failures: { step: Step; error: string }[]
+}
+
+/**
+ * Walks a plan: a step runs as soon as the steps it waits for have reached
+ * their conditions, at most `parallel` at a time. It makes no decision; a
+ * failed step fails what waits on it, and everything independent goes on.
+ */
+export async function execute(plan: Plan, engine: Engine, project: Project, options: ExecuteOptions): Promise<ExecuteResult> {
+  const done = new Map<string, Promise<void>>()
+  const failures: { step: Step; error: string }[] = []
+  const slots = new Semaphore(options.parallel ?? Infinity)
+  const timeout = options.waitTimeoutMs ?? 120_000
+  const byId = new Map(plan.steps.map((s) => [s.id, s]))
+
+  const reached = async (id: string, condition: Condition): Promise<void> => {
+    await done.get(id)
+    const step = byId.get(id)!
+    if (condition === 'healthy' || condition === 'completed') await waitFor(engine, step, condition, timeout)
+  }
+
+  for (const step of plan.steps) {
+    const run = (async () => {
+      try {
+        await Promise.all(step.after.map((a) => reached(a.step, a.condition)))
+      } catch (err) {
+        const error = `not done: ${(err as Error).message}`
+        options.onEvent?.({ step, status: 'skipped', error })
+        throw err
+      }
+      await slots.acquire()
+      options.onEvent?.({ step, status: 'running' })
+      try {
+        await runStep(step, engine, project, options.images)
+        options.onEvent?.({ step, status: 'done' })
+      } catch (err) {
+        const error = (err as Error).message
+        failures.push({ step, error })
+        options.onEvent?.({ step, status: 'failed', error })
+        throw err
+      } finally {
+        slots.release()
+      }
+    })()
+    run.catch(() => undefined)
+    done.set(step.id, run)
+  }
+  await Promise.allSettled(done.values())
+  return { failures }
+}
+
+async function runStep(step: Step, engine: Engine, project: Project, images: Record<string, Image>): Promise<void> {
+  const a = step.action
+  const need = <T>(fn: T | undefined, what: string): T => {
+    if (!fn) throw new EngineError('unsupported', `this engine cannot ${what} yet`)
+    return fn
+  }
+  switch (a.kind) {
+    case 'create-network':
+      if (!engine.createNetwork) throw new EngineError('unsupported', `network ${a.name}: the embedded engine has no bridge networks yet; give the services network_mode: host or none for now`)
+      await engine.createNetwork({ name: a.name, internal: project.networks[a.network].internal ?? false, enableIpv6: project.networks[a.network].enable_ipv6 ?? false, labels: { ...project.networks[a.network].labels, [LABEL.project]: project.name, [LABEL.network]: a.network } })
+      return
+    case 'create-volume': {
+      const v = project.volumes[a.volume]
+      await need(engine.createVolume, 'create volumes').call(engine, { name: a.name, ...(v.driver ? { driver: v.driver } : {}), ...(v.driver_opts ? { driverOpts: v.driver_opts } : {}), labels: { ...v.labels, [LABEL.project]: project.name, [LABEL.volume]: a.volume } })
+      return
+    }
+    case 'create-container':
+      await need(engine.createContainer, 'create containers').call(engine, containerSpec(project, project.services[a.service], a.number, images[a.service], a.name))
+      return
+    case 'start-container':
+      await need(engine.start, 'start containers').call(engine, a.name)
+      return
+    case 'stop-container':
+      await need(engine.stop, 'stop containers').call(engine, a.id, { timeoutMs: project.services[a.service]?.stop_grace_period })
+      return
+    case 'remove-container':
+      await need(engine.remove, 'remove containers').call(engine, a.id, { force: true })
+      return
+    case 'remove-network':
+      await need(engine.removeNetwork, 'remove networks').call(engine, a.name)
+      return
+    case 'remove-volume':
+      await need(engine.removeVolume, 'remove volumes').call(engine, a.name)
+      return
+    case 'await-service':
+      return
+  }
+}
+
+/** Waits until the containers a step started (or the service it awaits) are healthy, or have exited 0. */
+async function waitFor(engine: Engine, step: Step, condition: 'healthy' | 'completed', timeoutMs: number): Promise<void> {
+  const a = step.action
+  const target = a.kind === 'start-container' ? { name: a.name } : a.kind === 'await-service' ? { service: a.service } : undefined
+  if (!target) return
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const all = (await engine.listContainers?.({}, { all: true })) ?? []
+    const containers = all.filter((c) => ('name' in target ? c.name === target.name : c.labels[LABEL.service] === target.service))
+    const label = 'name' in target ? target.name : target.service
+    if (condition === 'healthy') {
+      if (containers.some((c) => c.health === 'unhealthy')) throw new EngineError('runtime', `${label} is unhealthy`)
+      if (containers.some((c) => c.state === 'exited')) throw new EngineError('runtime', `${label} exited before it became healthy`)
+      if (containers.length && containers.every((c) => c.health === 'healthy')) return
+      if (containers.length && containers.every((c) => !c.health && c.state === 'running')) throw new EngineError('runtime', `${label} has no healthcheck, so it can never be healthy: add one, or depend on it with service_started`)
+    } else {
+      const failed = containers.find((c) => c.state === 'exited' && c.exitCode !== 0)
+      if (failed) throw new EngineError('runtime', `${label} did not complete successfully: exit code ${failed.exitCode}`)
+      if (containers.length && containers.every((c) => c.state === 'exited')) return
+    }
+    if (Date.now() > deadline) throw new EngineError('runtime', `${label} was not ${condition} within ${Math.round(timeoutMs / 1000)} s`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+class Semaphore {
+  private active = 0
+  private readonly queue: (() => void)[] = []
+
+  constructor(private readonly limit: number) {}
+
+  async acquire(): Promise<void> {
+    if (this.active < this.limit) {
+      this.active++
+      return
+    }
+    await new Promise<void>((resolve) => this.queue.push(resolve))
+    this.active++
+  }
+
+  release(): void {
+    this.active--
+    this.queue.shift()?.()
+  }
+}
