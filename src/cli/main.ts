@@ -4,6 +4,7 @@ import { PierError } from '../errors.js'
 import { addGlobalOptions } from './global.js'
 import { registerConfig } from './commands/config.js'
 import { registerImages } from './commands/images.js'
+import { registerLifecycle } from './commands/lifecycle.js'
 
 /**
  * The CLI entry. Each command lives in src/cli/commands/ and loads what it
@@ -18,6 +19,7 @@ export async function main(argv: string[]): Promise<void> {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
 
   registerConfig(program)
+  registerLifecycle(program)
   registerImages(program)
 
   try {

@@ -1,0 +1,134 @@
+import { openEngine, type Engine, type Image } from '../../engine/index.js'
+import { EngineError } from '../../engine/errors.js'
+import { PlanError } from '../../planner/errors.js'
+import { execute, type StepEvent } from '../../planner/execute.js'
+import { LABEL } from '../../planner/labels.js'
+import { observe } from '../../planner/observe.js'
+import { formatPlan, type Plan } from '../../planner/plan.js'
+import { reconcileDown, reconcileUp } from '../../planner/reconcile.js'
+import { loadProject } from '../../spec/load.js'
+import type { Project } from '../../spec/project.js'
+import { loadOptions, type GlobalFlags } from '../global.js'
+
+interface UpFlags {
+  detach?: boolean
+  forceRecreate?: boolean
+  recreate: boolean
+  deps: boolean
+  start: boolean
+  removeOrphans?: boolean
+  scale?: string[]
+  dryRun?: boolean
+  parallel?: string
+}
+
+export async function up(flags: GlobalFlags, services: string[], opts: UpFlags): Promise<void> {
+  if (!opts.detach && !opts.dryRun) throw new PlanError('invalid', 'attached mode is not available yet: run "pier up -d", then "pier logs" comes with a later version')
+  const project = await loadProject(loadOptions(flags, services))
+  const engine = await openEngine(flags.engine)
+  const scale = Object.fromEntries((opts.scale ?? []).map((s) => {
+    const [name, n] = s.split('=')
+    if (!(name in project.services) || !/^\d+$/.test(n ?? '')) throw new PlanError('invalid', `invalid --scale "${s}": expected SERVICE=NUMBER with a service of the project`)
+    return [name, Number(n)]
+  }))
+  const images = opts.dryRun ? {} : await resolveImages(engine, project)
+  const plan = reconcileUp(project, await observe(engine, project.name), {
+    services,
+    noDeps: !opts.deps,
+    forceRecreate: opts.forceRecreate,
+    noRecreate: !opts.recreate,
+    noStart: !opts.start,
+    removeOrphans: opts.removeOrphans,
+    scale,
+    images: Object.fromEntries(Object.entries(images).map(([s, i]) => [s, i.id])),
+  })
+  await run(plan, engine, project, images, opts.dryRun, opts.parallel)
+}
+
+export async function down(flags: GlobalFlags, opts: { volumes?: boolean; removeOrphans?: boolean; dryRun?: boolean }): Promise<void> {
+  const project = await loadProject({ ...loadOptions(flags), profiles: ['*'] })
+  const engine = await openEngine(flags.engine)
+  const plan = reconcileDown(project, await observe(engine, project.name), { volumes: opts.volumes, removeOrphans: opts.removeOrphans })
+  await run(plan, engine, project, {}, opts.dryRun)
+}
+
+async function run(plan: Plan, engine: Engine, project: Project, images: Record<string, Image>, dryRun?: boolean, parallel?: string): Promise<void> {
+  for (const w of plan.warnings) process.stderr.write(`warning: ${w}\n`)
+  if (dryRun) {
+    process.stdout.write(formatPlan(plan))
+    return
+  }
+  if (plan.steps.length === 0) {
+    process.stderr.write(`project ${project.name} is up to date\n`)
+    return
+  }
+  const result = await execute(plan, engine, project, { images, parallel: parallel ? Number(parallel) : undefined, onEvent: report })
+  if (result.failures.length) {
+    const first = result.failures[0]
+    throw new EngineError('runtime', `${describe(first.step.action)} failed: ${first.error}${result.failures.length > 1 ? ` (and ${result.failures.length - 1} more)` : ''}`)
+  }
+}
+
+/** Progress in Compose's words, one line per change (plain mode). */
+function report(event: StepEvent): void {
+  const a = event.step.action
+  const words: Record<string, [string, string]> = {
+    'create-network': ['Creating', 'Created'],
+    'create-volume': ['Creating', 'Created'],
+    'create-container': ['Creating', 'Created'],
+    'start-container': ['Starting', 'Started'],
+    'stop-container': ['Stopping', 'Stopped'],
+    'remove-container': ['Removing', 'Removed'],
+    'remove-network': ['Removing', 'Removed'],
+    'remove-volume': ['Removing', 'Removed'],
+    'await-service': ['Waiting', 'Healthy'],
+  }
+  const [doing, did] = words[a.kind]
+  const status = event.status === 'running' ? doing : event.status === 'done' ? did : event.status === 'failed' ? `Error: ${event.error}` : event.status === 'skipped' ? `Skipped: ${event.error}` : 'Waiting'
+  process.stderr.write(`${describe(a).padEnd(40)} ${status}\n`)
+}
+
+function describe(a: Plan['steps'][number]['action']): string {
+  if (a.kind === 'await-service') return `Service ${a.service}`
+  const kind = a.kind.endsWith('network') ? 'Network' : a.kind.endsWith('volume') ? 'Volume' : 'Container'
+  return `${kind} ${a.name}`
+}
+
+/** The image of every service to run: present, or pulled (Compose's pull_policy "missing"). */
+async function resolveImages(engine: Engine, project: Project): Promise<Record<string, Image>> {
+  const out: Record<string, Image> = {}
+  for (const service of Object.values(project.services)) {
+    if (!service.image) throw new PlanError('invalid', `service "${service.name}" has only build:, and building images is not available yet: give it an image`)
+    let image = await engine.inspectImage(service.image)
+    if (!image || service.pull_policy === 'always') {
+      if (service.pull_policy === 'never') throw new EngineError('not-found', `service "${service.name}": no image ${service.image} and pull_policy is never`)
+      process.stderr.write(`Pulling ${service.image}\n`)
+      image = await engine.pullImage(service.image)
+    }
+    out[service.name] = image
+  }
+  return out
+}
+
+export async function ps(flags: GlobalFlags, services: string[], opts: { all?: boolean; quiet?: boolean; services?: boolean; format: string }): Promise<void> {
+  if (opts.format !== 'table' && opts.format !== 'json') throw new PlanError('invalid', `unknown format "${opts.format}": use table or json`)
+  const project = await loadProject({ ...loadOptions(flags, services), onWarning: () => {} })
+  const engine = await openEngine(flags.engine)
+  const containers = ((await engine.listContainers?.({ [LABEL.project]: project.name }, { all: opts.all })) ?? [])
+    .filter((c) => services.length === 0 || services.includes(c.labels[LABEL.service]))
+    .sort((a, b) => a.name.localeCompare(b.name))
+  if (opts.services) return void process.stdout.write([...new Set(containers.map((c) => c.labels[LABEL.service]))].map((s) => `${s}\n`).join(''))
+  if (opts.quiet) return void process.stdout.write(containers.map((c) => `${c.id}\n`).join(''))
+  const rows = containers.map((c) => ({
+    Name: c.name,
+    Image: c.image.slice(7, 19),
+    Command: JSON.stringify(c.command.join(' ')),
+    Service: c.labels[LABEL.service],
+    Created: c.createdAt,
+    Status: c.state === 'exited' ? `Exited (${c.exitCode ?? 0})` : `${c.state[0].toUpperCase()}${c.state.slice(1)}${c.health ? ` (${c.health})` : ''}`,
+  }))
+  if (opts.format === 'json') return void process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`)
+  const table = [['NAME', 'IMAGE', 'COMMAND', 'SERVICE', 'CREATED', 'STATUS'], ...rows.map((r) => [r.Name, r.Image, r.Command, r.Service, r.Created, r.Status])]
+  const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)))
+  process.stdout.write(table.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] + 3))).join('') + '\n').join(''))
+}

@@ -1,0 +1,49 @@
+import type { Command } from 'commander'
+import type { GlobalFlags } from '../global.js'
+
+const collect = (value: string, previous: string[] = []) => [...previous, value]
+
+/** `pier up`, `pier down`, `pier ps`: thin; the work is in ./lifecycle-run.ts. */
+export function registerLifecycle(program: Command): void {
+  program
+    .command('up')
+    .description('create and start the services, with what they depend on')
+    .argument('[services...]', 'only these services (and their dependencies)')
+    .option('-d, --detach', 'run in the background')
+    .option('--force-recreate', 'recreate containers even if nothing changed')
+    .option('--no-recreate', 'never recreate existing containers')
+    .option('--no-deps', "don't start the named services' dependencies")
+    .option('--no-start', 'create without starting')
+    .option('--remove-orphans', 'remove containers of services no longer in the project')
+    .option('--scale <service=n>', 'run n replicas of a service (repeatable)', collect)
+    .option('--dry-run', 'print the plan and change nothing')
+    .option('--parallel <n>', 'at most n engine operations at once')
+    .action(async (services: string[], opts, command: Command) => {
+      const { up } = await import('./lifecycle-run.js')
+      await up(command.optsWithGlobals() as GlobalFlags, services, opts)
+    })
+
+  program
+    .command('down')
+    .description("stop and remove the project's containers and networks")
+    .option('-v, --volumes', 'remove named volumes too')
+    .option('--remove-orphans', 'remove containers of services no longer in the project')
+    .option('--dry-run', 'print the plan and change nothing')
+    .action(async (opts, command: Command) => {
+      const { down } = await import('./lifecycle-run.js')
+      await down(command.optsWithGlobals() as GlobalFlags, opts)
+    })
+
+  program
+    .command('ps')
+    .description("list the project's containers")
+    .argument('[services...]', 'only these services')
+    .option('-a, --all', 'include stopped containers')
+    .option('-q, --quiet', 'only container IDs')
+    .option('--services', 'only service names')
+    .option('--format <format>', 'table or json', 'table')
+    .action(async (services: string[], opts, command: Command) => {
+      const { ps } = await import('./lifecycle-run.js')
+      await ps(command.optsWithGlobals() as GlobalFlags, services, opts)
+    })
+}

@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { busyboxImage, dockerArchive } from '../images.js'
+import { pier, TempProject } from '../helpers.js'
+import { assertNothingLeft } from '../containers.js'
+
+describe('pier up, ps and down', function () {
+  this.timeout(60_000)
+  let work: TempProject
+  let root: string
+  const run = (args: string[]) => pier(args, { cwd: work.dir, env: { PIER_ROOT: root } })
+
+  beforeEach(async () => {
+    root = mkdtempSync(join(tmpdir(), 'pier-root-'))
+    work = new TempProject({
+      'compose.yaml': `name: pier-cli-${process.pid}
+services:
+  db:
+    image: busybox
+    network_mode: none
+    command: ["sleep", "30"]
+    init: true
+    healthcheck: {test: [CMD, "true"], interval: 200ms, start_period: 2s, start_interval: 100ms}
+  web:
+    image: busybox
+    network_mode: none
+    command: ["sleep", "30"]
+    init: true
+    depends_on:
+      db: {condition: service_healthy}
+`,
+    })
+    writeFileSync(work.path('busybox.tar'), await dockerArchive([await busyboxImage()]))
+    assert.equal(run(['image', 'load', '-i', 'busybox.tar']).status, 0)
+  })
+  afterEach(() => {
+    try {
+      run(['down', '-v'])
+    } finally {
+      work.cleanup()
+      rmSync(root, { recursive: true, force: true })
+    }
+  })
+
+  it('brings the project up, lists it, changes nothing the second time, and takes it down', () => {
+    const dry = run(['up', '-d', '--dry-run'])
+    assert.equal(dry.status, 0, dry.stderr)
+    assert.match(dry.stdout, /^create container pier-cli-\d+-db-1\s+\(new\)\nstart container pier-cli-\d+-db-1\s+\(new\)\ncreate container pier-cli-\d+-web-1/)
+
+    const up = run(['up', '-d'])
+    assert.equal(up.status, 0, up.stderr)
+    assert.match(up.stderr, /Container pier-cli-\d+-db-1\s+Started\n/)
+    assert.match(up.stderr, /Container pier-cli-\d+-web-1\s+Started\n/)
+
+    const ps = JSON.parse(run(['ps', '--format', 'json']).stdout) as { Service: string; Status: string }[]
+    assert.deepEqual(ps.map((c) => [c.Service, c.Status]), [['db', 'Running (healthy)'], ['web', 'Running']])
+    assert.equal(run(['ps', '--services']).stdout, 'db\nweb\n')
+
+    const again = run(['up', '-d'])
+    assert.equal(again.status, 0)
+    assert.match(again.stderr, /is up to date\n$/)
+
+    const ids = run(['ps', '-q']).stdout.trim().split('\n')
+    const down = run(['down'])
+    assert.equal(down.status, 0, down.stderr)
+    assert.match(down.stderr, /Container pier-cli-\d+-web-1\s+Removed\n/)
+    assert.equal(run(['ps', '-a', '-q']).stdout, '')
+    for (const id of ids) assertNothingLeft(root, id)
+  })
+
+  it('refuses what it cannot do yet with one clear line', () => {
+    const attached = run(['up'])
+    assert.equal(attached.status, 1)
+    assert.match(attached.stderr, /^error: attached mode is not available yet: run "pier up -d"/)
+    const badScale = run(['up', '-d', '--scale', 'nope=2'])
+    assert.match(badScale.stderr, /^error: invalid --scale "nope=2"/)
+    work.write({ 'compose.yaml': 'services:\n  web:\n    image: busybox\n    command: ["true"]\n' })
+    const bridge = run(['up', '-d'])
+    assert.equal(bridge.status, 1)
+    assert.match(bridge.stderr, /the embedded engine has no bridge networks yet; give the services network_mode: host or none for now/)
+  })
+})
