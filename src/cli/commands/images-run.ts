@@ -8,6 +8,7 @@ import { loadProject } from '../../spec/load.js'
 import { SpecError } from '../../spec/errors.js'
 import { loadOptions, type GlobalFlags } from '../global.js'
 import { bytes, withProgress } from '../progress.js'
+import { table } from '../table.js'
 
 async function engineFor(flags: GlobalFlags): Promise<Engine> {
   return openEngine(flags.engine)
@@ -137,9 +138,5 @@ export async function remove(flags: GlobalFlags, refs: string[], opts: { force?:
   }
 }
 
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)))
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] + 3))).join('').trimEnd() + '\n').join('')
-}
 
 

@@ -9,6 +9,7 @@ import { reconcileDown, reconcileUp } from '../../planner/reconcile.js'
 import { loadProject } from '../../spec/load.js'
 import type { Project } from '../../spec/project.js'
 import { loadOptions, type GlobalFlags } from '../global.js'
+import { table } from '../table.js'
 
 interface UpFlags {
   detach?: boolean
@@ -128,7 +129,5 @@ export async function ps(flags: GlobalFlags, services: string[], opts: { all?: b
     Status: c.state === 'exited' ? `Exited (${c.exitCode ?? 0})` : `${c.state[0].toUpperCase()}${c.state.slice(1)}${c.health ? ` (${c.health})` : ''}`,
   }))
   if (opts.format === 'json') return void process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`)
-  const table = [['NAME', 'IMAGE', 'COMMAND', 'SERVICE', 'CREATED', 'STATUS'], ...rows.map((r) => [r.Name, r.Image, r.Command, r.Service, r.Created, r.Status])]
-  const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)))
-  process.stdout.write(table.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] + 3))).join('') + '\n').join(''))
+  process.stdout.write(table([['NAME', 'IMAGE', 'COMMAND', 'SERVICE', 'CREATED', 'STATUS'], ...rows.map((r) => [r.Name, r.Image, r.Command, r.Service, r.Created, r.Status])]))
 }
