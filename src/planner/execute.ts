@@ -55,7 +55,7 @@ export async function execute(plan: Plan, engine: Engine, project: Project, opti
       await slots.acquire()
       options.onEvent?.({ step, status: 'running' })
       try {
-        await runStep(step, engine, project, options.images)
+        await runStep(step, engine, project, options.images, timeout)
         options.onEvent?.({ step, status: 'done' })
       } catch (err) {
         const error = (err as Error).message
@@ -73,7 +73,7 @@ export async function execute(plan: Plan, engine: Engine, project: Project, opti
   return { failures }
 }
 
-async function runStep(step: Step, engine: Engine, project: Project, images: Record<string, Image>): Promise<void> {
+async function runStep(step: Step, engine: Engine, project: Project, images: Record<string, Image>, timeoutMs: number): Promise<void> {
   const a = step.action
   const need = <T>(fn: T | undefined, what: string): T => {
     if (!fn) throw new EngineError('unsupported', `this engine cannot ${what} yet`)
@@ -108,6 +108,8 @@ async function runStep(step: Step, engine: Engine, project: Project, images: Rec
       await need(engine.removeVolume, 'remove volumes').call(engine, a.name)
       return
     case 'await-service':
+      // A dependency this plan leaves as it is: its condition must still hold.
+      await waitFor(engine, step, a.condition, timeoutMs)
       return
   }
 }

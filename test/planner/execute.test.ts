@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import type { Image } from '../../src/engine/engine.js'
 import { execute } from '../../src/planner/execute.js'
 import { observe } from '../../src/planner/observe.js'
+import type { Plan } from '../../src/planner/plan.js'
 import { reconcileDown, reconcileUp } from '../../src/planner/reconcile.js'
 import { loadProject } from '../../src/spec/load.js'
 import type { Project } from '../../src/spec/project.js'
@@ -69,6 +70,13 @@ describe('planner: executing plans on the embedded engine', function () {
       const changed = await load(', EXTRA=1')
       const plan = await up(changed)
       assert.deepEqual(plan.steps.filter((s) => s.action.kind === 'create-container').map((s) => ('name' in s.action ? s.action.name : '')), [`${name}-web-1`, `${name}-web-2`], 'only web is recreated')
+
+      // A dependency the plan leaves running must still meet its condition.
+      const awaitHealthy: Plan = { project: name, warnings: [], steps: [{ id: '1', action: { kind: 'await-service', service: 'init', condition: 'healthy' }, reason: 'dependency condition', after: [] }] }
+      const refused = await execute(awaitHealthy, engine, changed, { images: {}, waitTimeoutMs: 2000 })
+      assert.match(refused.failures[0]?.error ?? '', /init exited before it became healthy/)
+      const awaitCompleted: Plan = { ...awaitHealthy, steps: [{ ...awaitHealthy.steps[0], action: { kind: 'await-service', service: 'init', condition: 'completed' } }] }
+      assert.deepEqual((await execute(awaitCompleted, engine, changed, { images: {} })).failures, [])
 
       const down = reconcileDown(changed, await observe(engine, name), { volumes: true })
       assert.deepEqual((await execute(down, engine, changed, { images: {} })).failures, [])
