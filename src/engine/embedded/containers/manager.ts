@@ -12,7 +12,7 @@ import type { ImageStore } from '../images/store.js'
 import type { Root } from '../root.js'
 import type { VolumeStore } from '../volumes.js'
 import { copyFrom, copyTo } from './copy.js'
-import { isMounted, mountRootfs, unmountRootfs } from './rootfs.js'
+import { mountRootfs, unmountRootfs } from './rootfs.js'
 import { Runtime } from './runtime.js'
 import { runtimeSpec, type HostLimits } from './spec.js'
 import { files, readJson, writeJson, type ContainerRecord, type ContainerRunState } from './state.js'
@@ -413,11 +413,6 @@ export class ContainerManager {
     const record = await this.find(idOrName)
     if (!record) throw new EngineError('not-found', `no such container: ${idOrName}`)
     return record
-  }
-
-  /** True when the rootfs of a container is mounted (tests check clean-up with it). */
-  async mounted(id: string): Promise<boolean> {
-    return isMounted(files(this.dir(id)).rootfs)
   }
 }
 
