@@ -13,7 +13,8 @@ import { registerLifecycle } from './commands/lifecycle.js'
 export async function main(argv: string[]): Promise<void> {
   const program = addGlobalOptions(new Command('pier'))
     .description('Compose-style multi-container tool: fast, daemonless, exact about the Compose specification')
-    .version(version(), '-v, --version', 'print the version')
+    // `-v` alone is the version only before any command: `down -v` and `rm -v` mean volumes.
+    .version(version(), '--version', 'print the version (also -v, before any command)')
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
@@ -22,6 +23,10 @@ export async function main(argv: string[]): Promise<void> {
   registerLifecycle(program)
   registerImages(program)
 
+  if (argv[2] === '-v') {
+    process.stdout.write(`${version()}\n`)
+    return
+  }
   try {
     await program.parseAsync(argv)
   } catch (err) {

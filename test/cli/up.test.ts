@@ -70,6 +70,15 @@ services:
     for (const id of ids) assertNothingLeft(root, id)
   })
 
+  it('reads -v after down as volumes, and alone as the version', () => {
+    assert.equal(run(['up', '-d']).status, 0)
+    const plan = run(['down', '-v', '--dry-run'])
+    assert.equal(plan.status, 0, plan.stderr)
+    assert.match(plan.stdout, /^stop container pier-cli-\d+-web-1/)
+    assert.match(run(['-v']).stdout, /^\d+\.\d+\.\d+\n$/)
+    assert.match(run(['--version']).stdout, /^\d+\.\d+\.\d+\n$/)
+  })
+
   it('refuses what it cannot do yet with one clear line', () => {
     const attached = run(['up'])
     assert.equal(attached.status, 1)
