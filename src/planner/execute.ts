@@ -18,6 +18,8 @@ export interface ExecuteOptions {
   waitTimeoutMs?: number
   /** Images by service, resolved before the plan runs. */
   images: Record<string, Image>
+  /** `-t`: the stop grace period for every stop, over the services' own. */
+  stopTimeoutMs?: number
   onEvent?: (event: StepEvent) => void
 }
 
@@ -55,7 +57,7 @@ export async function execute(plan: Plan, engine: Engine, project: Project, opti
       await slots.acquire()
       options.onEvent?.({ step, status: 'running' })
       try {
-        await runStep(step, engine, project, options.images, timeout)
+        await runStep(step, engine, project, options, timeout)
         options.onEvent?.({ step, status: 'done' })
       } catch (err) {
         const error = (err as Error).message
@@ -73,7 +75,8 @@ export async function execute(plan: Plan, engine: Engine, project: Project, opti
   return { failures }
 }
 
-async function runStep(step: Step, engine: Engine, project: Project, images: Record<string, Image>, timeoutMs: number): Promise<void> {
+async function runStep(step: Step, engine: Engine, project: Project, options: ExecuteOptions, timeoutMs: number): Promise<void> {
+  const images = options.images
   const a = step.action
   const need = <T>(fn: T | undefined, what: string): T => {
     if (!fn) throw new EngineError('unsupported', `this engine cannot ${what} yet`)
@@ -96,7 +99,7 @@ async function runStep(step: Step, engine: Engine, project: Project, images: Rec
       await need(engine.start, 'start containers').call(engine, a.name)
       return
     case 'stop-container':
-      await need(engine.stop, 'stop containers').call(engine, a.id, { timeoutMs: project.services[a.service]?.stop_grace_period })
+      await need(engine.stop, 'stop containers').call(engine, a.id, { timeoutMs: options.stopTimeoutMs ?? project.services[a.service]?.stop_grace_period })
       return
     case 'remove-container':
       await need(engine.remove, 'remove containers').call(engine, a.id, { force: true })
@@ -111,6 +114,22 @@ async function runStep(step: Step, engine: Engine, project: Project, images: Rec
       // A dependency this plan leaves as it is: its condition must still hold.
       await waitFor(engine, step, a.condition, timeoutMs)
       return
+  }
+}
+
+/**
+ * `up --wait`: waits until every container the plan started runs — and is
+ * healthy, if it has a healthcheck — or, for one that exits, exited 0.
+ */
+export async function waitForServices(engine: Engine, project: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const containers = (await engine.listContainers?.({ [LABEL.project]: project }, { all: true })) ?? []
+    const failed = containers.find((c) => (c.state === 'exited' && c.exitCode !== 0) || c.health === 'unhealthy')
+    if (failed) throw new EngineError('runtime', `container ${failed.name} is ${failed.health === 'unhealthy' ? 'unhealthy' : `exited with code ${failed.exitCode}`}`)
+    if (containers.every((c) => c.state === 'exited' || (c.state === 'running' && (!c.health || c.health === 'healthy')))) return
+    if (Date.now() > deadline) throw new EngineError('runtime', `the services were not all running and healthy within ${Math.round(timeoutMs / 1000)} s`)
+    await new Promise((r) => setTimeout(r, 100))
   }
 }
 

@@ -70,6 +70,16 @@ services:
     for (const id of ids) assertNothingLeft(root, id)
   })
 
+  it('waits for healthy services with --wait, and stops within -t on down', () => {
+    const up = run(['up', '--wait'])
+    assert.equal(up.status, 0, up.stderr)
+    const ps = JSON.parse(run(['ps', '--format', 'json']).stdout) as { Service: string; Status: string }[]
+    assert.deepEqual(ps.map((c) => c.Status), ['Running (healthy)', 'Running'], 'healthy as soon as up --wait returns')
+    assert.match(run(['up', '--wait', '--wait-timeout', 'soon']).stderr, /^error: invalid --wait-timeout "soon": give a number of seconds/)
+    const down = run(['down', '-t', '1'])
+    assert.equal(down.status, 0, down.stderr)
+  })
+
   it('reads -v after down as volumes, and alone as the version', () => {
     assert.equal(run(['up', '-d']).status, 0)
     const plan = run(['down', '-v', '--dry-run'])

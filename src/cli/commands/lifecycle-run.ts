@@ -1,7 +1,7 @@
 import { openEngine, type Engine, type Image } from '../../engine/index.js'
 import { EngineError } from '../../engine/errors.js'
 import { PlanError } from '../../planner/errors.js'
-import { execute, type StepEvent } from '../../planner/execute.js'
+import { execute, waitForServices, type StepEvent } from '../../planner/execute.js'
 import { LABEL } from '../../planner/labels.js'
 import { observe } from '../../planner/observe.js'
 import { formatPlan, type Plan } from '../../planner/plan.js'
@@ -21,10 +21,16 @@ interface UpFlags {
   scale?: string[]
   dryRun?: boolean
   parallel?: string
+  wait?: boolean
+  waitTimeout: string
+  timeout?: string
 }
 
 export async function up(flags: GlobalFlags, services: string[], opts: UpFlags): Promise<void> {
-  if (!opts.detach && !opts.dryRun) throw new PlanError('invalid', 'attached mode is not available yet: run "pier up -d", then "pier logs" comes with a later version')
+  if (!opts.detach && !opts.dryRun && !opts.wait) throw new PlanError('invalid', 'attached mode is not available yet: run "pier up -d", then "pier logs" comes with a later version')
+  // Flags are checked before anything is done.
+  const waitMs = opts.wait ? seconds(opts.waitTimeout, '--wait-timeout') * 1000 : undefined
+  if (opts.timeout !== undefined) seconds(opts.timeout, '--timeout')
   const project = await loadProject(loadOptions(flags, services))
   const engine = await openEngine(flags.engine)
   const scale = Object.fromEntries((opts.scale ?? []).map((s) => {
@@ -43,17 +49,25 @@ export async function up(flags: GlobalFlags, services: string[], opts: UpFlags):
     scale,
     images: Object.fromEntries(Object.entries(images).map(([s, i]) => [s, i.id])),
   })
-  await run(plan, engine, project, images, opts.dryRun, opts.parallel)
+  await run(plan, engine, project, images, { dryRun: opts.dryRun, parallel: opts.parallel, timeout: opts.timeout })
+  if (waitMs !== undefined && !opts.dryRun) await waitForServices(engine, project.name, waitMs)
 }
 
-export async function down(flags: GlobalFlags, opts: { volumes?: boolean; removeOrphans?: boolean; dryRun?: boolean }): Promise<void> {
+export async function down(flags: GlobalFlags, opts: { volumes?: boolean; removeOrphans?: boolean; dryRun?: boolean; timeout?: string }): Promise<void> {
+  if (opts.timeout !== undefined) seconds(opts.timeout, '--timeout')
   const project = await loadProject({ ...loadOptions(flags), profiles: ['*'] })
   const engine = await openEngine(flags.engine)
   const plan = reconcileDown(project, await observe(engine, project.name), { volumes: opts.volumes, removeOrphans: opts.removeOrphans })
-  await run(plan, engine, project, {}, opts.dryRun)
+  await run(plan, engine, project, {}, { dryRun: opts.dryRun, timeout: opts.timeout })
 }
 
-async function run(plan: Plan, engine: Engine, project: Project, images: Record<string, Image>, dryRun?: boolean, parallel?: string): Promise<void> {
+function seconds(text: string, flag: string): number {
+  if (!/^\d+(\.\d+)?$/.test(text)) throw new PlanError('invalid', `invalid ${flag} "${text}": give a number of seconds`)
+  return Number(text)
+}
+
+async function run(plan: Plan, engine: Engine, project: Project, images: Record<string, Image>, opts: { dryRun?: boolean; parallel?: string; timeout?: string }): Promise<void> {
+  const { dryRun, parallel } = opts
   for (const w of plan.warnings) process.stderr.write(`warning: ${w}\n`)
   if (dryRun) {
     process.stdout.write(formatPlan(plan))
@@ -63,7 +77,12 @@ async function run(plan: Plan, engine: Engine, project: Project, images: Record<
     process.stderr.write(`project ${project.name} is up to date\n`)
     return
   }
-  const result = await execute(plan, engine, project, { images, parallel: parallel ? Number(parallel) : undefined, onEvent: report })
+  const result = await execute(plan, engine, project, {
+    images,
+    parallel: parallel ? Number(parallel) : undefined,
+    ...(opts.timeout !== undefined ? { stopTimeoutMs: seconds(opts.timeout, '--timeout') * 1000 } : {}),
+    onEvent: report,
+  })
   if (result.failures.length) {
     const first = result.failures[0]
     throw new EngineError('runtime', `${describe(first.step.action)} failed: ${first.error}${result.failures.length > 1 ? ` (and ${result.failures.length - 1} more)` : ''}`)

@@ -18,6 +18,9 @@ export function registerLifecycle(program: Command): void {
     .option('--scale <service=n>', 'run n replicas of a service (repeatable)', collect)
     .option('--dry-run', 'print the plan and change nothing')
     .option('--parallel <n>', 'at most n engine operations at once')
+    .option('--wait', 'wait until the services are running and healthy (implies -d)')
+    .option('--wait-timeout <seconds>', 'how long --wait waits', '120')
+    .option('-t, --timeout <seconds>', 'stop grace period for containers recreated or removed')
     .action(async (services: string[], opts, command: Command) => {
       const { up } = await import('./lifecycle-run.js')
       await up(command.optsWithGlobals() as GlobalFlags, services, opts)
@@ -27,6 +30,7 @@ export function registerLifecycle(program: Command): void {
     .command('down')
     .description("stop and remove the project's containers and networks")
     .option('-v, --volumes', 'remove named volumes too')
+    .option('-t, --timeout <seconds>', 'stop grace period, over the services\' own')
     .option('--remove-orphans', 'remove containers of services no longer in the project')
     .option('--dry-run', 'print the plan and change nothing')
     .action(async (opts, command: Command) => {
