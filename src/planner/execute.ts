@@ -42,7 +42,7 @@ export async function execute(plan: Plan, engine: Engine, project: Project, opti
   const reached = async (id: string, condition: Condition): Promise<void> => {
     await done.get(id)
     const step = byId.get(id)!
-    if (condition === 'healthy' || condition === 'completed') await waitFor(engine, step, condition, timeout)
+    if (condition === 'healthy' || condition === 'completed') await waitFor(engine, project.name, step, condition, timeout)
   }
 
   for (const step of plan.steps) {
@@ -112,7 +112,7 @@ async function runStep(step: Step, engine: Engine, project: Project, options: Ex
       return
     case 'await-service':
       // A dependency this plan leaves as it is: its condition must still hold.
-      await waitFor(engine, step, a.condition, timeoutMs)
+      await waitFor(engine, project.name, step, a.condition, timeoutMs)
       return
   }
 }
@@ -134,13 +134,14 @@ export async function waitForServices(engine: Engine, project: string, timeoutMs
 }
 
 /** Waits until the containers a step started (or the service it awaits) are healthy, or have exited 0. */
-async function waitFor(engine: Engine, step: Step, condition: 'healthy' | 'completed', timeoutMs: number): Promise<void> {
+async function waitFor(engine: Engine, project: string, step: Step, condition: 'healthy' | 'completed', timeoutMs: number): Promise<void> {
   const a = step.action
   const target = a.kind === 'start-container' ? { name: a.name } : a.kind === 'await-service' ? { service: a.service } : undefined
   if (!target) return
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const all = (await engine.listContainers?.({}, { all: true })) ?? []
+    // Only this project's containers: another project may have a service of the same name.
+    const all = (await engine.listContainers?.({ [LABEL.project]: project }, { all: true })) ?? []
     const containers = all.filter((c) => ('name' in target ? c.name === target.name : c.labels[LABEL.service] === target.service))
     const label = 'name' in target ? target.name : target.service
     if (condition === 'healthy') {
