@@ -316,10 +316,13 @@ export class ContainerManager {
   }
 
   async list(labels: Labels = {}, options: { all?: boolean } = {}): Promise<Container[]> {
+    const records = (await this.records()).filter((r) => Object.entries(labels).every(([k, v]) => r.spec.labels[k] === v))
+    if (records.length === 0) return []
+    // One runtime call for the whole listing, not one per container.
+    const statuses = await this.runtime.list()
     const out: Container[] = []
-    for (const record of await this.records()) {
-      if (!Object.entries(labels).every(([k, v]) => record.spec.labels[k] === v)) continue
-      const container = await this.describe(record)
+    for (const record of records) {
+      const container = await this.describe(record, statuses.get(record.id) ?? 'unknown')
       if (options.all || container.state === 'running' || container.state === 'paused' || container.state === 'restarting') out.push(container)
     }
     return out
@@ -330,13 +333,14 @@ export class ContainerManager {
     return record ? this.describe(record) : undefined
   }
 
-  private async describe(record: ContainerRecord): Promise<Container> {
+  /** A container as the engine reports it; `runtimeStatus` when the caller already asked the runtime. */
+  private async describe(record: ContainerRecord, runtimeStatus?: string): Promise<Container> {
     const state = await this.runState(record.id)
     let status: Container['state'] = state.status
     if (status === 'running') {
-      const rt = await this.runtime.state(record.id)
-      if (!rt || rt.status === 'stopped') status = 'exited'
-      else if (rt.status === 'paused') status = 'paused'
+      const rt = runtimeStatus ?? (await this.runtime.state(record.id))?.status ?? 'unknown'
+      if (rt === 'unknown' || rt === 'stopped') status = 'exited'
+      else if (rt === 'paused') status = 'paused'
     }
     return {
       id: record.id,

@@ -41,6 +41,13 @@ export class Runtime {
     }
   }
 
+  /** The runtime's view of every container it knows, by ID: one call for a whole listing. */
+  async list(): Promise<Map<string, string>> {
+    const { stdout } = await this.run('list', '--format', 'json')
+    const entries = (JSON.parse(stdout || 'null') as { id: string; status: string }[] | null) ?? []
+    return new Map(entries.map((e) => [e.id, e.status]))
+  }
+
   /** The runtime's view of a container, or undefined when it does not know it. */
   async state(id: string): Promise<{ status: string; pid: number } | undefined> {
     try {
