@@ -52,12 +52,22 @@ export async function engineWithBusybox(): Promise<{ engine: EmbeddedEngine; roo
     try {
       const ids = readdirSync(join(root, 'containers'))
       for (const c of await engine.listContainers({}, { all: true })) await engine.remove(c.id, { force: true, volumes: true })
+      const networks = await engine.listNetworks({})
+      for (const n of networks) await engine.removeNetwork(n.name)
       for (const id of ids) assertNothingLeft(root, id)
+      for (const n of networks) assertNetworkGone(n.bridge!)
     } finally {
       rmSync(root, { recursive: true, force: true })
     }
   }
   return { engine, root, cleanup }
+}
+
+/** After a network's removal: no bridge, no route to its subnet, no NAT table. */
+export function assertNetworkGone(bridge: string): void {
+  assert.ok(!existsSync(`/sys/class/net/${bridge}`), `bridge ${bridge} is left`)
+  assert.ok(!execFileSync('ip', ['-4', 'route', 'show', 'table', 'all'], { encoding: 'utf8' }).includes(bridge), `a route on ${bridge} is left`)
+  if (existsSync('/usr/sbin/nft')) assert.ok(!execFileSync('nft', ['list', 'tables'], { encoding: 'utf8' }).includes(`pier_${bridge.replace(/[^a-zA-Z0-9]/g, '_')}`), `the NAT table of ${bridge} is left`)
 }
 
 /** After remove: no mount, no cgroup, no runtime state, no bundle, no monitor. */
@@ -69,6 +79,8 @@ export function assertNothingLeft(root: string, id: string): void {
   }
   assert.ok(!existsSync(join(root, 'runtime', id)), 'runtime state is left')
   assert.ok(!existsSync(join(root, 'containers', id)), 'the container directory is left')
+  assert.ok(!existsSync(`/run/netns/pier-${id.slice(0, 16)}`), 'a network namespace is left')
+  assert.ok(!readdirSync('/sys/class/net').some((l) => l.startsWith(`pv${id.slice(0, 11)}`)), 'a veth is left')
   const monitors = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes('monitor.js') && l.includes(id))
   assert.deepEqual(monitors, [], 'a monitor process is left')
 }

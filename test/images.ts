@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { readFileSync, realpathSync } from 'node:fs'
 import { gzipSync } from 'node:zlib'
 import tar from 'tar-stream'
 
@@ -9,7 +9,7 @@ import tar from 'tar-stream'
  */
 
 export const BUSYBOX = '/bin/busybox'
-const APPLETS = ['sh', 'ls', 'cat', 'echo', 'true', 'false', 'sleep', 'wget', 'httpd', 'nc', 'id', 'env', 'ps', 'kill', 'mkdir', 'date', 'hostname', 'grep', 'head', 'tr', 'dd', 'pwd', 'touch', 'test']
+const APPLETS = ['sh', 'ls', 'cat', 'echo', 'true', 'false', 'sleep', 'wget', 'httpd', 'nc', 'id', 'env', 'ps', 'kill', 'mkdir', 'date', 'hostname', 'grep', 'head', 'tr', 'dd', 'pwd', 'touch', 'test', 'ip', 'ifconfig', 'route', 'ping', 'seq', 'wc', 'sort', 'timeout']
 
 export interface TarEntry {
   name: string
@@ -62,8 +62,27 @@ export function busyboxLayer(): Promise<Buffer> {
     { name: 'etc', type: 'directory' },
     { name: 'etc/passwd', content: 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\napp:x:1000:1000:app:/home/app:/bin/sh\n' },
     { name: 'etc/group', content: 'root:x:0:\nnogroup:x:65534:\napp:x:1000:\n' },
+    { name: 'etc/nsswitch.conf', content: 'hosts: files dns\n' },
     { name: 'tmp', type: 'directory', mode: 0o1777 },
     { name: 'root', type: 'directory', mode: 0o700 },
+  ])
+}
+
+/**
+ * The host's getent with the C library it needs, added on top of busybox:
+ * `getent ahosts NAME` prints every address glibc resolves for a name.
+ */
+export function getentLayer(): Promise<Buffer> {
+  const file = (name: string, path: string) => ({ name, content: readFileSync(realpathSync(path)), mode: 0o755 })
+  return tarOf([
+    { name: 'usr', type: 'directory' },
+    { name: 'usr/bin', type: 'directory' },
+    file('usr/bin/getent', '/usr/bin/getent'),
+    { name: 'lib', type: 'directory' },
+    { name: 'lib/x86_64-linux-gnu', type: 'directory' },
+    file('lib/x86_64-linux-gnu/libc.so.6', '/lib/x86_64-linux-gnu/libc.so.6'),
+    { name: 'lib64', type: 'directory' },
+    file('lib64/ld-linux-x86-64.so.2', '/lib64/ld-linux-x86-64.so.2'),
   ])
 }
 

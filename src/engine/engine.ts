@@ -113,6 +113,8 @@ export interface NetworkSpec {
 
 export interface Network extends NetworkSpec {
   id: string
+  /** The host interface behind it (the bridge), where the engine has one. */
+  bridge?: string
   /** The subnets and gateways actually in use. */
   subnets: { subnet: string; gateway: string }[]
 }
@@ -186,6 +188,8 @@ export interface ContainerSpec {
   networkMode: string
   networks: NetworkAttachment[]
   ports: PortBinding[]
+  /** Legacy links, `container:alias` (the alias resolves to that container here only). */
+  links?: string[]
   extraHosts: Record<string, string[]>
   dns: string[]
   dnsSearch: string[]
@@ -264,6 +268,7 @@ export interface ContainerEngine {
   removeVolume(name: string): Promise<void>
 
   listNetworks(labels: Labels): Promise<Network[]>
+  inspectNetwork(name: string): Promise<Network | undefined>
   createNetwork(spec: NetworkSpec): Promise<Network>
   removeNetwork(name: string): Promise<void>
 

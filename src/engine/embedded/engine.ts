@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs'
 import { arch, release } from 'node:os'
 import type { Readable, Writable } from 'node:stream'
-import type { Container, ContainerSpec, Engine, EngineInfo, ExecSpec, Image, Labels, LogLine, LogOptions, ProcessList, Progress, PullOptions, Volume, VolumeSpec } from '../engine.js'
+import type { Container, ContainerSpec, Engine, EngineInfo, ExecSpec, Image, Labels, LogLine, LogOptions, Network, NetworkSpec, ProcessList, Progress, PullOptions, Volume, VolumeSpec } from '../engine.js'
+import { describeNetwork, NetworkStore } from '../../network/networks.js'
 import { ContainerManager } from './containers/manager.js'
 import { VolumeStore } from './volumes.js'
 import { loadArchive, saveArchive } from './images/archive.js'
@@ -22,13 +24,15 @@ export class EmbeddedEngine implements Engine {
   private readonly root: Root
   private readonly images: ImageStore
   private readonly volumes: VolumeStore
+  private readonly networks: NetworkStore
   private readonly containers: ContainerManager
 
   constructor(options: EmbeddedOptions = {}) {
     this.root = new Root(options.root)
     this.images = new ImageStore(this.root)
     this.volumes = new VolumeStore(this.root)
-    this.containers = new ContainerManager(this.root, this.images, this.volumes)
+    this.networks = new NetworkStore(this.root.path('networks'), (id) => existsSync(this.root.path('containers', id, 'record.json')))
+    this.containers = new ContainerManager(this.root, this.images, this.volumes, this.networks)
   }
 
   async info(): Promise<EngineInfo> {
@@ -81,6 +85,25 @@ export class EmbeddedEngine implements Engine {
 
   removeVolume(name: string): Promise<void> {
     return this.volumes.remove(name)
+  }
+
+  // ------------------------------------------------------------ networks
+
+  async listNetworks(labels: Labels = {}): Promise<Network[]> {
+    return (await this.networks.list(labels)).map(describeNetwork)
+  }
+
+  async inspectNetwork(name: string): Promise<Network | undefined> {
+    const n = await this.networks.inspect(name)
+    return n && describeNetwork(n)
+  }
+
+  async createNetwork(spec: NetworkSpec): Promise<Network> {
+    return describeNetwork(await this.networks.create(spec))
+  }
+
+  removeNetwork(name: string): Promise<void> {
+    return this.networks.remove(name)
   }
 
   // ------------------------------------------------------------ containers

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import lockfile from 'proper-lockfile'
+import { withFileLock } from '../../lock.js'
 
 /**
  * The embedded engine's state directory: `/var/lib/pier`, or PIER_ROOT.
@@ -25,23 +25,8 @@ export class Root {
     return join(this.dir, 'tmp', `${label}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`)
   }
 
-  /**
-   * Runs `fn` holding the root's lock for `name`. The lock is a directory
-   * (proper-lockfile), refreshed while held and considered stale after 10 s
-   * without refresh, so a pier killed while holding it does not block the next.
-   */
-  async withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    const release = await lockfile.lock(this.dir, {
-      lockfilePath: join(this.dir, `${name}.lock`),
-      stale: 10_000,
-      update: 2_000,
-      retries: { retries: 600, minTimeout: 10, maxTimeout: 100, factor: 1.2 },
-      realpath: false,
-    })
-    try {
-      return await fn()
-    } finally {
-      await release()
-    }
+  /** Runs `fn` holding the root's lock for `name` (see withFileLock). */
+  withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    return withFileLock(this.dir, name, fn)
   }
 }

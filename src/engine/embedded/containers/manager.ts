@@ -17,6 +17,9 @@ import { Runtime } from './runtime.js'
 import { runtimeSpec, type HostLimits } from './spec.js'
 import { files, readJson, writeJson, type ContainerRecord, type ContainerRunState } from './state.js'
 import { resolveUser } from './users.js'
+import { attach, detach, type ContainerNetworking } from '../../../network/attach.js'
+import { hostConf, hostsFile, resolvConf, type Endpoint } from '../../../network/names.js'
+import type { NetworkStore } from '../../../network/networks.js'
 
 const exec = promisify(execFile)
 const monitorScript = fileURLToPath(new URL('./monitor.js', import.meta.url))
@@ -35,6 +38,7 @@ export class ContainerManager {
     private readonly root: Root,
     private readonly images: ImageStore,
     private readonly volumes: VolumeStore,
+    private readonly networks: NetworkStore,
   ) {}
 
   private get runtime(): Runtime {
@@ -92,7 +96,10 @@ export class ContainerManager {
     // Started means: the process runs, or it already ran and exited; a runtime refusal is an error here.
     for (let i = 0; i < 1000; i++) {
       const state = await this.runState(record.id)
-      if (state.error) throw new EngineError('runtime', `cannot start container ${record.name}: ${state.error}`)
+      if (state.error) {
+        const service = record.spec.labels['com.docker.compose.service']
+        throw new EngineError('runtime', `cannot start container ${record.name}${service ? ` (service ${service})` : ''}: ${state.error}`)
+      }
       if (state.status === 'running' || state.status === 'restarting' || (state.status === 'exited' && state.finishedAt)) return
       await sleep(10)
     }
@@ -139,17 +146,8 @@ export class ContainerManager {
       }
     }
 
-    await mkdir(f.etc, { recursive: true })
-    const etc = { hosts: join(f.etc, 'hosts'), hostname: join(f.etc, 'hostname'), resolvConf: join(f.etc, 'resolv.conf') }
-    const hostNet = spec.networkMode === 'host'
-    const extra = Object.entries(spec.extraHosts).flatMap(([h, ips]) => ips.map((ip) => `${ip}\t${h}\n`)).join('')
-    await writeFile(etc.hosts, hostNet ? (await readFile('/etc/hosts', 'utf8').catch(() => '')) + extra : `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${extra}`)
-    await writeFile(etc.hostname, `${hostNet ? (await readFile('/etc/hostname', 'utf8').catch(() => 'localhost\n')).trim() : hostname}\n`)
-    const resolv = spec.dns.length || spec.dnsSearch.length || spec.dnsOpt.length
-      ? [...spec.dns.map((d) => `nameserver ${d}`), ...(spec.dnsSearch.length ? [`search ${spec.dnsSearch.join(' ')}`] : []), ...(spec.dnsOpt.length ? [`options ${spec.dnsOpt.join(' ')}`] : [])].join('\n') + '\n'
-      : await readFile('/etc/resolv.conf', 'utf8').catch(() => '')
-    await writeFile(etc.resolvConf, resolv)
-
+    const net = await this.connect(record)
+    const etc = net.etc ?? (await this.writeEtc(record, hostname, net.networking))
     const initPath = spec.init ? initBinary() : undefined
     const config_json = runtimeSpec({
       id: record.id,
@@ -162,8 +160,100 @@ export class ContainerManager {
       mounts,
       hostLimits: await hostLimits(),
       initPath,
+      ...(net.netnsPath ? { netnsPath: net.netnsPath } : {}),
     })
     await writeJson(f.config, config_json)
+    if (net.networking) await this.refreshHosts()
+  }
+
+  /**
+   * The container's network: on bridge networks, its own namespace with an
+   * interface per network (recorded in network.json for the monitor, which
+   * publishes ports to it, and for name resolution); with `container:X`,
+   * X's namespace and X's /etc files; with host or none, nothing to build.
+   */
+  private async connect(record: ContainerRecord): Promise<{ netnsPath?: string; networking?: ContainerNetworking; etc?: EtcFiles }> {
+    const spec = record.spec
+    const mode = spec.networkMode
+    if (mode.startsWith('container:')) {
+      const target = await this.find(mode.slice('container:'.length))
+      if (!target) throw new EngineError('not-found', `container ${record.name}: network_mode ${mode}: no such container`)
+      const pid = (await this.runState(target.id)).pid
+      if (!pid || !(await this.isRunning(target.id))) throw new EngineError('conflict', `container ${record.name}: network_mode ${mode}: container ${target.name} is not running; start it first`)
+      const own = await readJson<ContainerNetworking>(files(this.dir(target.id)).network)
+      const etcDir = files(this.dir(target.id)).etc
+      return { netnsPath: own?.netnsPath ?? (target.spec.networkMode === 'host' ? '/proc/1/ns/net' : `/proc/${pid}/ns/net`), etc: etcFiles(etcDir) }
+    }
+    if (mode !== 'bridge' || spec.networks.length === 0) return {}
+    const networking = await attach(this.networks, record.id, spec.networks)
+    await writeJson(files(this.dir(record.id)).network, networking)
+    return { netnsPath: networking.netnsPath, networking }
+  }
+
+  /** Writes the container's own /etc/hosts, /etc/hostname and /etc/resolv.conf, bind-mounted into it. */
+  private async writeEtc(record: ContainerRecord, hostname: string, networking?: ContainerNetworking): Promise<EtcFiles> {
+    const spec = record.spec
+    const f = files(this.dir(record.id))
+    await mkdir(f.etc, { recursive: true })
+    const etc = etcFiles(f.etc)
+    const hostNet = spec.networkMode === 'host'
+    if (hostNet) {
+      const extra = Object.entries(spec.extraHosts).flatMap(([h, ips]) => ips.map((ip) => `${ip}\t${h}\n`)).join('')
+      await writeFile(etc.hosts, (await readFile('/etc/hosts', 'utf8').catch(() => '')) + extra)
+    } else {
+      const self = endpoint(record, networking)
+      await writeFile(etc.hosts, hostsFile(self, networking ? [self] : []))
+    }
+    await writeFile(etc.hostname, `${hostNet ? (await readFile('/etc/hostname', 'utf8').catch(() => 'localhost\n')).trim() : hostname}\n`)
+    await writeFile(etc.resolvConf, resolvConf(await readFile('/etc/resolv.conf', 'utf8').catch(() => ''), spec.dns, spec.dnsSearch, spec.dnsOpt))
+    if (!networking) return etc
+    const imageHostConf = await readFile(join(f.rootfs, 'etc', 'host.conf'), 'utf8').catch(() => '')
+    await writeFile(join(f.etc, 'host.conf'), hostConf(imageHostConf))
+    return { ...etc, hostConf: join(f.etc, 'host.conf') }
+  }
+
+  private hostsRunning?: Promise<void>
+  private hostsQueued?: Promise<void>
+
+  /**
+   * Rewrites the /etc/hosts of every networked container of this root, so
+   * names follow containers as they come and go. Calls made while a rewrite
+   * runs share the next one (one rewrite covers them all), and a root lock
+   * orders rewrites of different pier processes; each reads the state anew.
+   */
+  refreshHosts(): Promise<void> {
+    if (this.hostsQueued) return this.hostsQueued
+    if (this.hostsRunning) {
+      this.hostsQueued = this.hostsRunning
+        .catch(() => undefined)
+        .then(() => {
+          this.hostsQueued = undefined
+          return this.refreshHosts()
+        })
+      return this.hostsQueued
+    }
+    this.hostsRunning = this.root.withLock('hosts', () => this.writeAllHosts()).finally(() => {
+      this.hostsRunning = undefined
+    })
+    return this.hostsRunning
+  }
+
+  private async writeAllHosts(): Promise<void> {
+    const networked: { record: ContainerRecord; self: Endpoint }[] = []
+    for (const record of await this.records()) {
+      const networking = await readJson<ContainerNetworking>(files(this.dir(record.id)).network)
+      if (networking) networked.push({ record, self: endpoint(record, networking) })
+    }
+    const all = networked.map((n) => n.self)
+    await Promise.all(
+      networked.map(async ({ record, self }) => {
+        const path = etcFiles(files(this.dir(record.id)).etc).hosts
+        const text = hostsFile(self, all)
+        const current = await readFile(path, 'utf8').catch(() => undefined)
+        // In place, not by rename: the file is bind-mounted, and a mount keeps the inode it was given.
+        if (current !== undefined && current !== text) await writeFile(path, text)
+      }),
+    )
   }
 
   /** A new, empty volume takes the image's content at its mount path (Docker's copy-up), unless nocopy. */
@@ -217,7 +307,10 @@ export class ContainerManager {
     await this.waitMonitor(record.id, 5000)
     if (await this.runtime.state(record.id)) await this.runtime.run('delete', '--force', record.id).catch(() => undefined)
     await unmountRootfs(files(dir).rootfs)
+    const networked = existsSync(files(dir).network)
+    await detach(this.networks, record.id)
     await rm(dir, { recursive: true, force: true })
+    if (networked) await this.refreshHosts()
     if (options.volumes) for (const v of record.anonymousVolumes) await this.volumes.remove(v).catch(() => undefined)
   }
 
@@ -336,6 +429,7 @@ export class ContainerManager {
   /** A container as the engine reports it; `runtimeStatus` when the caller already asked the runtime. */
   private async describe(record: ContainerRecord, runtimeStatus?: string): Promise<Container> {
     const state = await this.runState(record.id)
+    const networking = await readJson<ContainerNetworking>(files(this.dir(record.id)).network)
     let status: Container['state'] = state.status
     if (status === 'running') {
       const rt = runtimeStatus ?? (await this.runtime.state(record.id))?.status ?? 'unknown'
@@ -353,8 +447,8 @@ export class ContainerManager {
       createdAt: record.createdAt,
       ...(state.startedAt ? { startedAt: state.startedAt } : {}),
       ...(state.finishedAt ? { finishedAt: state.finishedAt } : {}),
-      ports: [],
-      addresses: {},
+      ports: status === 'running' || status === 'paused' || status === 'restarting' ? (state.ports ?? []) : [],
+      addresses: Object.fromEntries((networking?.interfaces ?? []).map((i) => [i.network, i.address])),
       command: record.spec.argv,
     }
   }
@@ -429,6 +523,35 @@ function initBinary(): string {
   const path = process.env.PIER_INIT || '/usr/bin/tini-static'
   if (!existsSync(path)) throw new EngineError('runtime', `init: true needs tini's static binary at ${path}: apt-get install tini (or set PIER_INIT)`)
   return path
+}
+
+interface EtcFiles {
+  hosts: string
+  hostname: string
+  resolvConf: string
+  hostConf?: string
+}
+
+function etcFiles(dir: string): EtcFiles {
+  const hostConf = join(dir, 'host.conf')
+  return { hosts: join(dir, 'hosts'), hostname: join(dir, 'hostname'), resolvConf: join(dir, 'resolv.conf'), ...(existsSync(hostConf) ? { hostConf } : {}) }
+}
+
+/** A container as name resolution sees it. */
+function endpoint(record: ContainerRecord, networking?: ContainerNetworking): Endpoint {
+  const spec = record.spec
+  return {
+    id: record.id,
+    name: record.name,
+    hostname: spec.hostname ?? record.id.slice(0, 12),
+    ...(spec.domainname ? { domainname: spec.domainname } : {}),
+    interfaces: (networking?.interfaces ?? []).map((i) => ({ network: i.network, address: i.address, aliases: i.aliases })),
+    links: (spec.links ?? []).map((l) => {
+      const [container, alias] = l.split(':')
+      return { container, alias: alias ?? container }
+    }),
+    extraHosts: spec.extraHosts,
+  }
 }
 
 function monitorAlive(state: ContainerRunState): boolean {

@@ -14,6 +14,8 @@
 import { spawn } from 'node:child_process'
 import { appendFileSync, existsSync, readFileSync } from 'node:fs'
 import type { Healthcheck } from '../../engine.js'
+import type { ContainerNetworking } from '../../../network/attach.js'
+import { publish, PublishError } from '../../../network/proxy.js'
 import { files, readJson, writeJson, type ContainerRecord, type ContainerRunState } from './state.js'
 
 const [dir, runtime, runtimeRoot] = process.argv.slice(2)
@@ -30,6 +32,21 @@ async function main(): Promise<void> {
     })
   }
 
+  // Published ports are bound before the process runs and kept across restarts;
+  // a port that cannot be bound fails the start.
+  const networking = await readJson<ContainerNetworking>(f.network)
+  const target = networking?.interfaces.find((i) => !i.internal)
+  if (record.spec.ports.length > 0 && target) {
+    try {
+      const publication = await publish(record.spec.ports, target.address, target.hostBindingIp)
+      await save({ ports: publication.ports })
+    } catch (err) {
+      if (!(err instanceof PublishError)) throw err
+      await save({ status: 'exited', exitCode: 128, finishedAt: new Date().toISOString(), error: err.message })
+      process.exit(0)
+    }
+  }
+
   for (let attempt = 0; ; attempt++) {
     const exit = await runOnce(record, save)
     const stopped = existsSync(f.stoppedByUser)
@@ -43,6 +60,7 @@ async function main(): Promise<void> {
       break
     }
   }
+  await save({ ports: undefined })
   // A healthcheck timer may still be pending; the monitor's work is done.
   process.exit(0)
 }

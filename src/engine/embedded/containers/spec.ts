@@ -60,12 +60,14 @@ export interface RuntimeSpecInput {
   env: string[]
   workingDir: string
   rootfs: string
-  /** Files made for the container: /etc/hosts, /etc/hostname, /etc/resolv.conf. */
-  etc: { hosts: string; hostname: string; resolvConf: string }
+  /** Files made for the container: /etc/hosts, /etc/hostname, /etc/resolv.conf, and /etc/host.conf on networks. */
+  etc: { hosts: string; hostname: string; resolvConf: string; hostConf?: string }
   /** Host paths of the volume and bind mounts, resolved. */
   mounts: { source: string; target: string; options: string[]; type: 'bind' | 'tmpfs' }[]
   hostLimits: HostLimits
   initPath?: string
+  /** The network namespace to join (bridge networks, `container:`); none: a new, empty one. */
+  netnsPath?: string
 }
 
 /** A ContainerSpec as an OCI runtime config.json (runtime-spec 1.0) for runc. */
@@ -102,6 +104,7 @@ export function runtimeSpec(input: RuntimeSpecInput): Record<string, unknown> {
       { destination: '/etc/hosts', type: 'bind', source: input.etc.hosts, options: ['rbind', 'rprivate'] },
       { destination: '/etc/hostname', type: 'bind', source: input.etc.hostname, options: ['rbind', 'rprivate'] },
       { destination: '/etc/resolv.conf', type: 'bind', source: input.etc.resolvConf, options: ['rbind', 'rprivate'] },
+      ...(input.etc.hostConf ? [{ destination: '/etc/host.conf', type: 'bind', source: input.etc.hostConf, options: ['rbind', 'ro', 'rprivate'] }] : []),
       ...(spec.init && input.initPath ? [{ destination: '/sbin/docker-init', type: 'bind', source: input.initPath, options: ['rbind', 'ro', 'rprivate'] }] : []),
       ...input.mounts.map((m) =>
         m.type === 'tmpfs'
@@ -115,7 +118,7 @@ export function runtimeSpec(input: RuntimeSpecInput): Record<string, unknown> {
         { type: 'ipc' },
         { type: 'uts' },
         { type: 'mount' },
-        ...(hostNetwork ? [] : [{ type: 'network', ...(spec.networkMode.startsWith('netns:') ? { path: spec.networkMode.slice(6) } : {}) }]),
+        ...(hostNetwork ? [] : [{ type: 'network', ...(input.netnsPath ? { path: input.netnsPath } : {}) }]),
       ],
       cgroupsPath: `/pier/${input.id}`,
       resources: resources(spec),

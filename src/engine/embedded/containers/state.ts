@@ -1,6 +1,7 @@
 import { readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ContainerSpec } from '../../engine.js'
+import type { PublishedPort } from '../../../network/proxy.js'
 
 /** What pier decided when it created the container; written once. */
 export interface ContainerRecord {
@@ -32,6 +33,8 @@ export interface ContainerRunState {
   health?: 'starting' | 'healthy' | 'unhealthy'
   failingStreak?: number
   restartCount: number
+  /** The host ports its monitor listens on for it, while it runs. */
+  ports?: PublishedPort[]
   /** The monitor's pid; it stays after the monitor exits, so readers check whether it is alive. */
   monitorPid?: number
 }
@@ -49,6 +52,8 @@ export const files = (dir: string) => ({
   runtimeLog: join(dir, 'runtime.log'),
   stoppedByUser: join(dir, 'stopped-by-user'),
   etc: join(dir, 'etc'),
+  /** Its network namespace and interfaces (ContainerNetworking), from its first start until it is removed. */
+  network: join(dir, 'network.json'),
 })
 
 export async function readJson<T>(path: string): Promise<T | undefined> {
