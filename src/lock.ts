@@ -10,8 +10,9 @@ import lockfile from 'proper-lockfile'
  */
 export async function withFileLock<T>(dir: string, name: string, fn: () => Promise<T>): Promise<T> {
   mkdirSync(dir, { recursive: true })
-  const release = await lockfile.lock(dir, {
-    lockfilePath: join(dir, `${name}.lock`),
+  // The lock's target is a path per name (it need not exist): proper-lockfile
+  // tracks held locks by target, so two names on one directory must not share one.
+  const release = await lockfile.lock(join(dir, name), {
     stale: 10_000,
     update: 2_000,
     retries: { retries: 600, minTimeout: 10, maxTimeout: 100, factor: 1.2 },

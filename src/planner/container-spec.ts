@@ -41,7 +41,7 @@ export function containerSpec(project: Project, service: Service, number: number
     devices: service.devices ?? [],
     mounts: mounts(project, service),
     ...(service.shm_size !== undefined ? { shmSize: service.shm_size } : {}),
-    networkMode: service.network_mode ?? 'bridge',
+    networkMode: networkMode(project, service),
     networks: Object.entries(service.networks ?? {}).map(([key, cfg]) => ({
       network: project.networks[key]?.name ?? key,
       aliases: [service.name, ...(cfg?.aliases ?? [])],
@@ -51,6 +51,7 @@ export function containerSpec(project: Project, service: Service, number: number
       ...(cfg?.priority !== undefined ? { priority: cfg.priority } : {}),
     })),
     ports: service.ports.map((p) => ({ ...(p.host_ip ? { hostIp: p.host_ip } : {}), ...(p.published ? { hostPort: p.published } : {}), containerPort: p.target, protocol: p.protocol })),
+    links: links(project, service),
     extraHosts: service.extra_hosts ?? {},
     dns: service.dns ?? [],
     dnsSearch: service.dns_search ?? [],
@@ -87,6 +88,33 @@ export function containerSpec(project: Project, service: Service, number: number
       [LABEL.dependsOn]: Object.entries(service.depends_on).map(([d, v]) => `${d}:${v.condition}:${v.restart ?? false}`).join(','),
     },
   }
+}
+
+/** `service:NAME` becomes the first container of that service, as Compose joins it. */
+function networkMode(project: Project, service: Service): string {
+  const mode = service.network_mode ?? 'bridge'
+  if (mode.startsWith('service:')) return `container:${project.name}-${mode.slice('service:'.length)}-1`
+  return mode
+}
+
+/**
+ * `links: [db, "db:database"]` as engine links, `container:alias`, one per
+ * replica of the linked service (the alias then resolves to all of them);
+ * external_links name containers already.
+ */
+function links(project: Project, service: Service): string[] {
+  const out: string[] = []
+  for (const link of service.links ?? []) {
+    const [target, alias = target] = link.split(':')
+    const other = project.services[target]
+    const replicas = other ? (other.scale ?? other.deploy?.replicas ?? 1) : 1
+    for (let n = 1; n <= replicas; n++) out.push(`${project.name}-${target}-${n}:${alias}`)
+  }
+  for (const link of service.external_links ?? []) {
+    const [target, alias = target] = link.split(':')
+    out.push(`${target}:${alias}`)
+  }
+  return out
 }
 
 function mounts(project: Project, service: Service): Mount[] {

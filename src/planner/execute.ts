@@ -1,7 +1,7 @@
-import type { Engine, Image } from '../engine/engine.js'
+import type { Engine, Image, NetworkSpec } from '../engine/engine.js'
 import { EngineError } from '../engine/errors.js'
 import type { Project } from '../spec/project.js'
-import { containerSpec } from './container-spec.js'
+import { containerSpec, PIER_COMPOSE_VERSION } from './container-spec.js'
 import { LABEL } from './labels.js'
 import type { Condition, Plan, Step } from './plan.js'
 
@@ -75,6 +75,24 @@ export async function execute(plan: Plan, engine: Engine, project: Project, opti
   return { failures }
 }
 
+/** A Compose network as the engine creates it, with Compose's labels. */
+function networkSpec(project: Project, key: string, name: string): NetworkSpec {
+  const n = project.networks[key]
+  if (n.ipam?.driver && n.ipam.driver !== 'default') throw new EngineError('unsupported', `network ${key}: ipam driver "${n.ipam.driver}" is not supported (only default)`)
+  return {
+    name,
+    ...(n.driver ? { driver: n.driver } : {}),
+    ...(n.driver_opts ? { driverOpts: n.driver_opts } : {}),
+    internal: n.internal ?? false,
+    enableIpv6: n.enable_ipv6 ?? false,
+    ...(n.attachable !== undefined ? { attachable: n.attachable } : {}),
+    ...(n.ipam?.config?.length
+      ? { ipam: n.ipam.config.map((c) => ({ ...(c.subnet ? { subnet: c.subnet } : {}), ...(c.ip_range ? { ipRange: c.ip_range } : {}), ...(c.gateway ? { gateway: c.gateway } : {}), ...(c.aux_addresses ? { auxAddresses: c.aux_addresses } : {}) })) }
+      : {}),
+    labels: { ...n.labels, [LABEL.project]: project.name, [LABEL.network]: key, [LABEL.version]: PIER_COMPOSE_VERSION },
+  }
+}
+
 async function runStep(step: Step, engine: Engine, project: Project, options: ExecuteOptions, timeoutMs: number): Promise<void> {
   const images = options.images
   const a = step.action
@@ -84,8 +102,7 @@ async function runStep(step: Step, engine: Engine, project: Project, options: Ex
   }
   switch (a.kind) {
     case 'create-network':
-      if (!engine.createNetwork) throw new EngineError('unsupported', `network ${a.name}: the embedded engine has no bridge networks yet; give the services network_mode: host or none for now`)
-      await engine.createNetwork({ name: a.name, internal: project.networks[a.network].internal ?? false, enableIpv6: project.networks[a.network].enable_ipv6 ?? false, labels: { ...project.networks[a.network].labels, [LABEL.project]: project.name, [LABEL.network]: a.network } })
+      await need(engine.createNetwork, 'create networks').call(engine, networkSpec(project, a.network, a.name))
       return
     case 'create-volume': {
       const v = project.volumes[a.volume]

@@ -1,4 +1,5 @@
 import type { Project, Service } from '../spec/project.js'
+import { PlanError } from './errors.js'
 import { DependencyGraph } from './graph.js'
 import { configHash } from './hash.js'
 import { LABEL } from './labels.js'
@@ -58,12 +59,18 @@ export function reconcileUp(project: Project, observed: ObservedState, options: 
     const service = project.services[name]
     for (const key of Object.keys(service.networks ?? {})) {
       const network = project.networks[key]
+      if (network?.external && !observed.networks.includes(network.name)) {
+        throw new PlanError('not-found', `network ${network.name} declared as external, but could not be found: create it first, or remove external: true`)
+      }
       if (!network || network.external || observed.networks.includes(network.name) || networkSteps.has(key)) continue
       networkSteps.set(key, plan.add({ kind: 'create-network', network: key, name: network.name }, 'new'))
     }
     for (const mount of service.volumes) {
       if (mount.type !== 'volume' || !mount.source) continue
       const volume = project.volumes[mount.source]
+      if (volume?.external && !observed.volumes.includes(volume.name)) {
+        throw new PlanError('not-found', `external volume "${volume.name}" not found: create it first, or remove external: true`)
+      }
       if (!volume || volume.external || observed.volumes.includes(volume.name) || volumeSteps.has(mount.source)) continue
       volumeSteps.set(mount.source, plan.add({ kind: 'create-volume', volume: mount.source, name: volume.name }, 'new'))
     }

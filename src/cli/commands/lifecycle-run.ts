@@ -130,12 +130,16 @@ async function resolveImages(engine: Engine, project: Project): Promise<Record<s
   return out
 }
 
-export async function ps(flags: GlobalFlags, services: string[], opts: { all?: boolean; quiet?: boolean; services?: boolean; format: string }): Promise<void> {
+const STATES = ['created', 'running', 'paused', 'restarting', 'exited', 'dead']
+
+export async function ps(flags: GlobalFlags, services: string[], opts: { all?: boolean; quiet?: boolean; services?: boolean; format: string; status?: string[] }): Promise<void> {
   if (opts.format !== 'table' && opts.format !== 'json') throw new PlanError('invalid', `unknown format "${opts.format}": use table or json`)
+  for (const s of opts.status ?? []) if (!STATES.includes(s)) throw new PlanError('invalid', `invalid --status "${s}": use one of ${STATES.join(', ')}`)
   const project = await loadProject({ ...loadOptions(flags, services), onWarning: () => {} })
   const engine = await openEngine(flags.engine)
-  const containers = ((await engine.listContainers?.({ [LABEL.project]: project.name }, { all: opts.all })) ?? [])
+  const containers = ((await engine.listContainers?.({ [LABEL.project]: project.name }, { all: opts.all || !!opts.status?.length })) ?? [])
     .filter((c) => services.length === 0 || services.includes(c.labels[LABEL.service]))
+    .filter((c) => !opts.status?.length || opts.status.includes(c.state))
     .sort((a, b) => a.name.localeCompare(b.name))
   if (opts.services) return void process.stdout.write([...new Set(containers.map((c) => c.labels[LABEL.service]))].map((s) => `${s}\n`).join(''))
   if (opts.quiet) return void process.stdout.write(containers.map((c) => `${c.id}\n`).join(''))
@@ -146,7 +150,26 @@ export async function ps(flags: GlobalFlags, services: string[], opts: { all?: b
     Service: c.labels[LABEL.service],
     Created: c.createdAt,
     Status: c.state === 'exited' ? `Exited (${c.exitCode ?? 0})` : `${c.state[0].toUpperCase()}${c.state.slice(1)}${c.health ? ` (${c.health})` : ''}`,
+    Ports: c.ports.map((p) => `${p.hostIp ?? '0.0.0.0'}:${p.hostPort}->${p.containerPort}/${p.protocol}`).join(', '),
+    Publishers: c.ports.map((p) => ({ URL: p.hostIp ?? '0.0.0.0', TargetPort: p.containerPort, PublishedPort: Number(p.hostPort), Protocol: p.protocol })),
   }))
   if (opts.format === 'json') return void process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`)
-  process.stdout.write(table([['NAME', 'IMAGE', 'COMMAND', 'SERVICE', 'CREATED', 'STATUS'], ...rows.map((r) => [r.Name, r.Image, r.Command, r.Service, r.Created, r.Status])]))
+  process.stdout.write(table([['NAME', 'IMAGE', 'COMMAND', 'SERVICE', 'CREATED', 'STATUS', 'PORTS'], ...rows.map((r) => [r.Name, r.Image, r.Command, r.Service, r.Created, r.Status, r.Ports])]))
+}
+
+/** `pier port SERVICE PORT`: the host address a container port is published on. */
+export async function port(flags: GlobalFlags, service: string, privatePort: string, opts: { protocol: string; index: string }): Promise<void> {
+  const [number, protocolInPort] = privatePort.split('/')
+  const protocol = protocolInPort ?? opts.protocol
+  if (!/^\d+$/.test(number) || Number(number) > 65535) throw new PlanError('invalid', `invalid port "${privatePort}": give a container port such as 80 or 53/udp`)
+  if (!['tcp', 'udp', 'sctp'].includes(protocol)) throw new PlanError('invalid', `invalid protocol "${protocol}": use tcp, udp or sctp`)
+  const project = await loadProject({ ...loadOptions(flags, [service]), onWarning: () => {} })
+  if (!project.services[service]) throw new PlanError('invalid', `no such service: ${service} (the project has ${Object.keys(project.services).sort().join(', ')})`)
+  const engine = await openEngine(flags.engine)
+  const index = Number(opts.index)
+  const containers = (await engine.listContainers?.({ [LABEL.project]: project.name, [LABEL.service]: service, [LABEL.number]: String(index) })) ?? []
+  if (containers.length === 0) throw new PlanError('invalid', `service "${service}" has no running container${index > 1 ? ` with index ${index}` : ''}: start it with "pier up -d ${service}"`)
+  const binding = containers[0].ports.find((p) => p.containerPort === Number(number) && p.protocol === protocol)
+  if (!binding) throw new PlanError('invalid', `no port ${number}/${protocol} is published for service "${service}"`)
+  process.stdout.write(`${binding.hostIp ?? '0.0.0.0'}:${binding.hostPort}\n`)
 }

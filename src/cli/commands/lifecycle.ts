@@ -3,7 +3,7 @@ import type { GlobalFlags } from '../global.js'
 
 const collect = (value: string, previous: string[] = []) => [...previous, value]
 
-/** `pier up`, `pier down`, `pier ps`: thin; the work is in ./lifecycle-run.ts. */
+/** `pier up`, `pier down`, `pier ps`, `pier port`: thin; the work is in ./lifecycle-run.ts. */
 export function registerLifecycle(program: Command): void {
   program
     .command('up')
@@ -46,8 +46,21 @@ export function registerLifecycle(program: Command): void {
     .option('-q, --quiet', 'only container IDs')
     .option('--services', 'only service names')
     .option('--format <format>', 'table or json', 'table')
+    .option('--status <status>', 'only containers in this state: created, running, paused, restarting, exited, dead (repeatable)', collect)
     .action(async (services: string[], opts, command: Command) => {
       const { ps } = await import('./lifecycle-run.js')
       await ps(command.optsWithGlobals() as GlobalFlags, services, opts)
+    })
+
+  program
+    .command('port')
+    .description('print the host address a container port is published on')
+    .argument('<service>', 'the service')
+    .argument('<private_port>', 'the container port, such as 80 or 53/udp')
+    .option('--protocol <protocol>', 'tcp, udp or sctp', 'tcp')
+    .option('--index <n>', 'which replica, when the service has several', '1')
+    .action(async (service: string, privatePort: string, opts, command: Command) => {
+      const { port } = await import('./lifecycle-run.js')
+      await port(command.optsWithGlobals() as GlobalFlags, service, privatePort, opts)
     })
 }

@@ -1,7 +1,7 @@
 import { execFile, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync } from 'node:fs'
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { existsSync, readFileSync } from 'node:fs'
+import { mkdir, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -250,8 +250,17 @@ export class ContainerManager {
         const path = etcFiles(files(this.dir(record.id)).etc).hosts
         const text = hostsFile(self, all)
         const current = await readFile(path, 'utf8').catch(() => undefined)
+        if (current === undefined || current === text) return
         // In place, not by rename: the file is bind-mounted, and a mount keeps the inode it was given.
-        if (current !== undefined && current !== text) await writeFile(path, text)
+        // Opened without create: a container being removed meanwhile is not given its file back.
+        const handle = await open(path, 'r+').catch(() => undefined)
+        if (!handle) return
+        try {
+          await handle.write(text, 0)
+          await handle.truncate(Buffer.byteLength(text))
+        } finally {
+          await handle.close()
+        }
       }),
     )
   }
@@ -458,8 +467,19 @@ export class ContainerManager {
     return !!rt && rt.status !== 'stopped'
   }
 
+  /**
+   * Waits for the container's process to end. It watches the process itself
+   * (a signal 0 and its /proc state, free) rather than asking the runtime
+   * every few milliseconds, which costs a process each time and, with many
+   * containers stopping at once, the CPU the stops need.
+   */
   private async waitExited(id: string, timeoutMs: number): Promise<boolean> {
+    const pid = (await this.runState(id)).pid
     const deadline = Date.now() + timeoutMs
+    if (pid) {
+      while (Date.now() < deadline && processLives(pid)) await sleep(10)
+      if (!processLives(pid)) return true
+    }
     while (Date.now() < deadline) {
       if (!(await this.isRunning(id))) return true
       await sleep(20)
@@ -558,13 +578,23 @@ function monitorAlive(state: ContainerRunState): boolean {
   return state.monitorPid !== undefined && alive(state.monitorPid)
 }
 
-function alive(pid: number): boolean {
+/** Whether a process runs (not gone, not a zombie waiting to be reaped). */
+function processLives(pid: number): boolean {
   try {
-    process.kill(pid, 0)
-    return true
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
   } catch {
     return false
   }
+}
+
+/**
+ * Whether a monitor still runs. A zombie does not count: a monitor whose pier
+ * has exited is reaped by the host's init, which may take its time (a second
+ * or two on some hosts), and the monitor's work is done when it exits.
+ */
+function alive(pid: number): boolean {
+  return processLives(pid)
 }
 
 /** The hard limits this host grants (from /proc/self/limits), so container ulimits stay under them. */
