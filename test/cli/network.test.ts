@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { execFile, execFileSync, spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { busyboxImage, dockerArchive } from '../images.js'
-import { pier, TempProject } from '../helpers.js'
+import { promisify } from 'node:util'
+import { pier, pierBin, TempProject } from '../helpers.js'
 import { assertNetworkGone, assertNothingLeft } from '../containers.js'
+
+const execAsync = promisify(execFile)
 
 /** The host's network objects that pier makes: interfaces, namespaces, nft tables. */
 function hostNetworkState(): string[] {
@@ -112,6 +115,44 @@ networks:
     assert.match(down.stderr, new RegExp(`Network ${name}_default\\s+Removed`))
     for (const id of containerIds) assertNothingLeft(root, id)
     for (const b of bridges) assertNetworkGone(b)
+    assert.deepEqual(hostNetworkState(), before)
+  })
+
+  it('cleans everything up with down after pier was killed in the middle of up', async () => {
+    const before = hostNetworkState()
+    for (const delay of [350, 550, 750]) {
+      const child = spawn(process.execPath, [pierBin, 'up', '-d'], { cwd: work.dir, env: { PATH: process.env.PATH ?? '', PIER_ROOT: root, PIER_NO_CACHE: '1' }, stdio: 'ignore' })
+      const exited = new Promise((r) => child.once('exit', r))
+      await new Promise((r) => setTimeout(r, delay))
+      child.kill('SIGKILL')
+      await exited
+      const down = run(['down', '-t', '0'])
+      assert.equal(down.status, 0, `after a kill at ${delay} ms: ${down.stderr}`)
+      assert.equal(run(['ps', '-a', '-q']).stdout, '', `containers left after a kill at ${delay} ms`)
+      assert.deepEqual(hostNetworkState(), before, `host state after a kill at ${delay} ms`)
+      assert.deepEqual(existsSync(join(root, 'networks')) ? readdirSync(join(root, 'networks')) : [], [], 'no network records or address leases are left')
+    }
+  })
+
+  it('gives 20 projects side by side distinct subnets, even when they are created at the same moment from separate roots', async () => {
+    const before = hostNetworkState()
+    const projects = Array.from({ length: 20 }, (_, i) => new TempProject({ 'compose.yaml': `name: ${name}-side-${i}\nservices:\n  a:\n    image: busybox\n    command: ["sleep", "5"]\n` }))
+    const roots = projects.map(() => mkdtempSync(join(tmpdir(), 'pier-root-')))
+    const env = (i: number) => ({ PATH: process.env.PATH ?? '', PIER_ROOT: roots[i], PIER_NO_CACHE: '1' })
+    try {
+      await Promise.all(projects.map((p, i) => execAsync(process.execPath, [pierBin, 'image', 'load', '-i', work.path('busybox.tar')], { env: env(i) })))
+      // All at once: --no-start creates the networks (and the containers) without running anything.
+      await Promise.all(projects.map((p, i) => execAsync(process.execPath, [pierBin, 'up', '-d', '--no-start'], { cwd: p.dir, env: env(i) })))
+      const subnets = roots.map((r) => {
+        const [id] = readdirSync(join(r, 'networks'))
+        return (JSON.parse(readFileSync(join(r, 'networks', id, 'network.json'), 'utf8')) as { subnet: string }).subnet
+      })
+      assert.equal(new Set(subnets).size, 20, `subnets: ${subnets.join(' ')}`)
+    } finally {
+      await Promise.all(projects.map((p, i) => execAsync(process.execPath, [pierBin, 'down'], { cwd: p.dir, env: env(i) }).catch(() => undefined)))
+      projects.forEach((p) => p.cleanup())
+      roots.forEach((r) => rmSync(r, { recursive: true, force: true }))
+    }
     assert.deepEqual(hostNetworkState(), before)
   })
 
