@@ -188,6 +188,8 @@ export interface ContainerSpec {
   networkMode: string
   networks: NetworkAttachment[]
   ports: PortBinding[]
+  /** `expose`: ports the container offers on its networks, recorded only (as Docker records ExposedPorts). */
+  expose?: string[]
   /** Legacy links, `container:alias` (the alias resolves to that container here only). */
   links?: string[]
   extraHosts: Record<string, string[]>
@@ -218,6 +220,8 @@ export interface Container {
   startedAt?: string
   finishedAt?: string
   ports: (PortBinding & { hostPort: string })[]
+  /** Ports exposed to the container's networks (`expose`, and the image's). */
+  exposedPorts: string[]
   /** Network name → address in it. */
   addresses: Record<string, string>
   command: string[]

@@ -51,6 +51,7 @@ export function containerSpec(project: Project, service: Service, number: number
       ...(cfg?.priority !== undefined ? { priority: cfg.priority } : {}),
     })),
     ports: service.ports.map((p) => ({ ...(p.host_ip ? { hostIp: p.host_ip } : {}), ...(p.published ? { hostPort: p.published } : {}), containerPort: p.target, protocol: p.protocol })),
+    expose: [...new Set([...(image.config.exposedPorts ?? []), ...service.expose.map((e) => (e.includes('/') ? e : `${e}/tcp`))])],
     links: links(project, service),
     extraHosts: service.extra_hosts ?? {},
     dns: service.dns ?? [],

@@ -40,6 +40,7 @@ services:
     image: busybox
     command: ["sh", "-c", "mkdir -p /www && echo served-by-web > /www/index.html && exec httpd -f -p 80 -h /www"]
     ports: ["127.0.0.1::80"]
+    expose: ["8125"]
     healthcheck: {test: [CMD, wget, -q, -O, /dev/null, "http://127.0.0.1/"], interval: 200ms, start_interval: 100ms, start_period: 5s}
   api:
     image: busybox
@@ -56,6 +57,10 @@ services:
     image: busybox
     command: ["sleep", "600"]
     networks: [back]
+  sidecar:
+    image: busybox
+    command: ["sleep", "600"]
+    network_mode: "service:web"
 networks:
   back:
     internal: true
@@ -87,7 +92,7 @@ networks:
     const res = await fetch(`http://${port.stdout.trim()}/`, { signal: AbortSignal.timeout(5000) })
     assert.equal(await res.text(), 'served-by-web\n')
     const ps = JSON.parse(run(['ps', '--format', 'json']).stdout) as { Service: string; Ports: string }[]
-    assert.match(ps.find((c) => c.Service === 'web')!.Ports, /^127\.0\.0\.1:\d+->80\/tcp$/)
+    assert.match(ps.find((c) => c.Service === 'web')!.Ports, /^127\.0\.0\.1:\d+->80\/tcp, 8125\/tcp$/)
 
     // client fetched web by service name and by its link alias.
     // (pier exec comes with the full command set: runc's exec does here.)
@@ -99,6 +104,8 @@ networks:
     assert.equal(exec('hidden', 'grep -c "[[:space:]]api\\( \\|$\\)" /etc/hosts').trim(), '3')
     assert.match(exec('hidden', 'wget -q -O- http://api/'), /^[0-9a-f]{12}\n$/)
     assert.throws(() => exec('hidden', 'wget -q -O- http://web/'), /bad address/)
+    // sidecar lives in web's namespace: web's server is on its loopback.
+    assert.equal(exec('sidecar', 'wget -q -O- http://127.0.0.1/'), 'served-by-web\n')
 
     // A host port already taken: the start fails naming it and the service; the others run on.
     const held = run(['port', 'web', '80']).stdout.trim().split(':')[1]

@@ -150,7 +150,11 @@ export async function ps(flags: GlobalFlags, services: string[], opts: { all?: b
     Service: c.labels[LABEL.service],
     Created: c.createdAt,
     Status: c.state === 'exited' ? `Exited (${c.exitCode ?? 0})` : `${c.state[0].toUpperCase()}${c.state.slice(1)}${c.health ? ` (${c.health})` : ''}`,
-    Ports: c.ports.map((p) => `${p.hostIp ?? '0.0.0.0'}:${p.hostPort}->${p.containerPort}/${p.protocol}`).join(', '),
+    // Published ports, then exposed ones that are not published, as docker compose ps shows them.
+    Ports: [
+      ...c.ports.map((p) => `${p.hostIp ?? '0.0.0.0'}:${p.hostPort}->${p.containerPort}/${p.protocol}`),
+      ...c.exposedPorts.filter((e) => !c.ports.some((p) => `${p.containerPort}/${p.protocol}` === e)),
+    ].join(', '),
     Publishers: c.ports.map((p) => ({ URL: p.hostIp ?? '0.0.0.0', TargetPort: p.containerPort, PublishedPort: Number(p.hostPort), Protocol: p.protocol })),
   }))
   if (opts.format === 'json') return void process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`)

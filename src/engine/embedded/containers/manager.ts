@@ -457,6 +457,7 @@ export class ContainerManager {
       ...(state.startedAt ? { startedAt: state.startedAt } : {}),
       ...(state.finishedAt ? { finishedAt: state.finishedAt } : {}),
       ports: status === 'running' || status === 'paused' || status === 'restarting' ? (state.ports ?? []) : [],
+      exposedPorts: record.spec.expose ?? [],
       addresses: Object.fromEntries((networking?.interfaces ?? []).map((i) => [i.network, i.address])),
       command: record.spec.argv,
     }
