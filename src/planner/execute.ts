@@ -21,6 +21,8 @@ export interface ExecuteOptions {
   /** `-t`: the stop grace period for every stop, over the services' own. */
   stopTimeoutMs?: number
   onEvent?: (event: StepEvent) => void
+  /** Once aborted (Ctrl-C), no further step starts; those running finish. */
+  signal?: AbortSignal
 }
 
 export interface ExecuteResult {
@@ -42,7 +44,7 @@ export async function execute(plan: Plan, engine: Engine, project: Project, opti
   const reached = async (id: string, condition: Condition): Promise<void> => {
     await done.get(id)
     const step = byId.get(id)!
-    if (condition === 'healthy' || condition === 'completed') await waitFor(engine, project.name, step, condition, timeout)
+    if (condition === 'healthy' || condition === 'completed') await waitFor(engine, project.name, step, condition, timeout, options.signal)
   }
 
   for (const step of plan.steps) {
@@ -55,6 +57,11 @@ export async function execute(plan: Plan, engine: Engine, project: Project, opti
         throw err
       }
       await slots.acquire()
+      if (options.signal?.aborted) {
+        slots.release()
+        options.onEvent?.({ step, status: 'skipped', error: 'cancelled' })
+        throw new EngineError('runtime', 'cancelled')
+      }
       options.onEvent?.({ step, status: 'running' })
       try {
         await runStep(step, engine, project, options, timeout)
@@ -129,7 +136,7 @@ async function runStep(step: Step, engine: Engine, project: Project, options: Ex
       return
     case 'await-service':
       // A dependency this plan leaves as it is: its condition must still hold.
-      await waitFor(engine, project.name, step, a.condition, timeoutMs)
+      await waitFor(engine, project.name, step, a.condition, timeoutMs, options.signal)
       return
   }
 }
@@ -151,7 +158,7 @@ export async function waitForServices(engine: Engine, project: string, timeoutMs
 }
 
 /** Waits until the containers a step started (or the service it awaits) are healthy, or have exited 0. */
-async function waitFor(engine: Engine, project: string, step: Step, condition: 'healthy' | 'completed', timeoutMs: number): Promise<void> {
+async function waitFor(engine: Engine, project: string, step: Step, condition: 'healthy' | 'completed', timeoutMs: number, signal?: AbortSignal): Promise<void> {
   const a = step.action
   const target = a.kind === 'start-container' ? { name: a.name } : a.kind === 'await-service' ? { service: a.service } : undefined
   if (!target) return
@@ -172,6 +179,7 @@ async function waitFor(engine: Engine, project: string, step: Step, condition: '
       if (containers.length && containers.every((c) => c.state === 'exited')) return
     }
     if (Date.now() > deadline) throw new EngineError('runtime', `${label} was not ${condition} within ${Math.round(timeoutMs / 1000)} s`)
+    if (signal?.aborted) throw new EngineError('runtime', 'cancelled')
     await new Promise((r) => setTimeout(r, 100))
   }
 }

@@ -89,10 +89,7 @@ services:
     assert.match(run(['--version']).stdout, /^\d+\.\d+\.\d+\n$/)
   })
 
-  it('refuses what it cannot do yet with one clear line', () => {
-    const attached = run(['up'])
-    assert.equal(attached.status, 1)
-    assert.match(attached.stderr, /^error: attached mode is not available yet: run "pier up -d"/)
+  it('refuses a bad --scale with one clear line', () => {
     const badScale = run(['up', '-d', '--scale', 'nope=2'])
     assert.match(badScale.stderr, /^error: invalid --scale "nope=2"/)
   })

@@ -1,14 +1,17 @@
 import { openEngine, type Engine, type Image } from '../../engine/index.js'
 import { EngineError } from '../../engine/errors.js'
 import { PlanError } from '../../planner/errors.js'
-import { execute, waitForServices, type StepEvent } from '../../planner/execute.js'
+import { execute, waitForServices } from '../../planner/execute.js'
 import { LABEL } from '../../planner/labels.js'
 import { observe } from '../../planner/observe.js'
 import { formatPlan, type Plan } from '../../planner/plan.js'
 import { reconcileDown, reconcileUp } from '../../planner/reconcile.js'
 import { loadProject } from '../../spec/load.js'
 import type { Project } from '../../spec/project.js'
+import { attachLogs, interrupts } from '../attach.js'
 import { loadOptions, type GlobalFlags } from '../global.js'
+import { planReporter, resourceOf } from '../plan-progress.js'
+import type { ProgressMode } from '../progress.js'
 import { table } from '../table.js'
 
 interface UpFlags {
@@ -27,10 +30,10 @@ interface UpFlags {
 }
 
 export async function up(flags: GlobalFlags, services: string[], opts: UpFlags): Promise<void> {
-  if (!opts.detach && !opts.dryRun && !opts.wait) throw new PlanError('invalid', 'attached mode is not available yet: run "pier up -d", then "pier logs" comes with a later version')
+  const attached = !opts.detach && !opts.dryRun && !opts.wait
   // Flags are checked before anything is done.
   const waitMs = opts.wait ? seconds(opts.waitTimeout, '--wait-timeout') * 1000 : undefined
-  if (opts.timeout !== undefined) seconds(opts.timeout, '--timeout')
+  const stopTimeoutMs = opts.timeout !== undefined ? seconds(opts.timeout, '--timeout') * 1000 : undefined
   const project = await loadProject(loadOptions(flags, services))
   const engine = await openEngine(flags.engine)
   const scale = Object.fromEntries((opts.scale ?? []).map((s) => {
@@ -49,16 +52,51 @@ export async function up(flags: GlobalFlags, services: string[], opts: UpFlags):
     scale,
     images: Object.fromEntries(Object.entries(images).map(([s, i]) => [s, i.id])),
   })
-  await run(plan, engine, project, images, { dryRun: opts.dryRun, parallel: opts.parallel, timeout: opts.timeout })
-  if (waitMs !== undefined && !opts.dryRun) await waitForServices(engine, project.name, waitMs)
+  if (opts.dryRun) return run(plan, engine, project, images, { dryRun: true, progress: flags.progress })
+
+  const since = new Date().toISOString()
+  const ours = async () => ((await engine.listContainers?.({ [LABEL.project]: project.name }, { all: true })) ?? []).filter((c) => services.length === 0 || services.includes(c.labels[LABEL.service]))
+  // Ctrl-C: the first stops starting things (and, attached, stops the containers
+  // gracefully); the second kills them (attached) and leaves at once.
+  const stopping = { graceful: undefined as Promise<void> | undefined }
+  const stopAll = (kill: boolean) =>
+    ours().then((list) =>
+      Promise.all(list.filter((c) => c.state === 'running' || c.state === 'restarting' || c.state === 'paused').map((c) => (kill ? engine.kill!(c.id, 'KILL') : engine.stop!(c.id, stopTimeoutMs !== undefined ? { timeoutMs: stopTimeoutMs } : {})).catch(() => undefined))),
+    ).then(() => undefined)
+  const ctrlC = interrupts({
+    onFirst: () => {
+      process.stderr.write(attached ? 'Gracefully stopping... (press Ctrl+C again to force)\n' : 'Canceling... (press Ctrl+C again to force)\n')
+      if (attached) stopping.graceful = stopAll(false)
+    },
+    onSecond: () => (attached ? stopAll(true) : undefined),
+  })
+  try {
+    await run(plan, engine, project, images, { parallel: opts.parallel, stopTimeoutMs, progress: flags.progress, signal: ctrlC.signal })
+    if (ctrlC.signal.aborted) {
+      // What started while the plan was winding down is stopped too.
+      if (attached) await stopAll(false)
+      process.exitCode = 130
+      return
+    }
+    if (waitMs !== undefined) await waitForServices(engine, project.name, waitMs)
+    if (!attached) return
+    const containers = (await ours()).sort((a, b) => a.name.localeCompare(b.name))
+    if (containers.length === 0) return
+    process.stderr.write(`Attaching to ${containers.map((c) => c.name).join(', ')}\n`)
+    await attachLogs(engine, containers, { since, color: !!process.stdout.isTTY && !process.env.NO_COLOR, prefix: true, timestamps: false })
+    await stopping.graceful
+    if (ctrlC.signal.aborted) process.exitCode = 130
+  } finally {
+    ctrlC.dispose()
+  }
 }
 
 export async function down(flags: GlobalFlags, opts: { volumes?: boolean; removeOrphans?: boolean; dryRun?: boolean; timeout?: string }): Promise<void> {
-  if (opts.timeout !== undefined) seconds(opts.timeout, '--timeout')
+  const stopTimeoutMs = opts.timeout !== undefined ? seconds(opts.timeout, '--timeout') * 1000 : undefined
   const project = await loadProject({ ...loadOptions(flags), profiles: ['*'] })
   const engine = await openEngine(flags.engine)
   const plan = reconcileDown(project, await observe(engine, project.name), { volumes: opts.volumes, removeOrphans: opts.removeOrphans })
-  await run(plan, engine, project, {}, { dryRun: opts.dryRun, timeout: opts.timeout })
+  await run(plan, engine, project, {}, { dryRun: opts.dryRun, stopTimeoutMs, progress: flags.progress })
 }
 
 function seconds(text: string, flag: string): number {
@@ -66,52 +104,40 @@ function seconds(text: string, flag: string): number {
   return Number(text)
 }
 
-async function run(plan: Plan, engine: Engine, project: Project, images: Record<string, Image>, opts: { dryRun?: boolean; parallel?: string; timeout?: string }): Promise<void> {
-  const { dryRun, parallel } = opts
+interface RunOptions {
+  dryRun?: boolean
+  parallel?: string
+  stopTimeoutMs?: number
+  progress: ProgressMode
+  signal?: AbortSignal
+}
+
+/** Prints the plan (--dry-run), or runs it with progress; a failed step fails the command, after everything independent ran. */
+async function run(plan: Plan, engine: Engine, project: Project, images: Record<string, Image>, opts: RunOptions): Promise<void> {
   for (const w of plan.warnings) process.stderr.write(`warning: ${w}\n`)
-  if (dryRun) {
+  if (opts.dryRun) {
     process.stdout.write(formatPlan(plan))
     return
   }
   if (plan.steps.length === 0) {
-    process.stderr.write(`project ${project.name} is up to date\n`)
+    if (opts.progress !== 'quiet') process.stderr.write(`project ${project.name} is up to date\n`)
     return
   }
+  const reporter = await planReporter(plan, opts.progress)
+  const parallel = opts.parallel ?? process.env.COMPOSE_PARALLEL_LIMIT
   const result = await execute(plan, engine, project, {
     images,
-    parallel: parallel ? Number(parallel) : undefined,
-    ...(opts.timeout !== undefined ? { stopTimeoutMs: seconds(opts.timeout, '--timeout') * 1000 } : {}),
-    onEvent: report,
+    ...(parallel ? { parallel: Number(parallel) } : {}),
+    ...(opts.stopTimeoutMs !== undefined ? { stopTimeoutMs: opts.stopTimeoutMs } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    onEvent: (e) => reporter.onEvent(e),
   })
-  if (result.failures.length) {
-    const first = result.failures[0]
-    throw new EngineError('runtime', `${describe(first.step.action)} failed: ${first.error}${result.failures.length > 1 ? ` (and ${result.failures.length - 1} more)` : ''}`)
+  await reporter.finish()
+  const failures = result.failures.filter((f) => f.error !== 'cancelled')
+  if (failures.length) {
+    const first = failures[0]
+    throw new EngineError('runtime', `${resourceOf(first.step.action)} failed: ${first.error}${failures.length > 1 ? ` (and ${failures.length - 1} more)` : ''}`)
   }
-}
-
-/** Progress in Compose's words, one line per change (plain mode). */
-function report(event: StepEvent): void {
-  const a = event.step.action
-  const words: Record<string, [string, string]> = {
-    'create-network': ['Creating', 'Created'],
-    'create-volume': ['Creating', 'Created'],
-    'create-container': ['Creating', 'Created'],
-    'start-container': ['Starting', 'Started'],
-    'stop-container': ['Stopping', 'Stopped'],
-    'remove-container': ['Removing', 'Removed'],
-    'remove-network': ['Removing', 'Removed'],
-    'remove-volume': ['Removing', 'Removed'],
-    'await-service': ['Waiting', 'Healthy'],
-  }
-  const [doing, did] = words[a.kind]
-  const status = event.status === 'running' ? doing : event.status === 'done' ? did : event.status === 'failed' ? `Error: ${event.error}` : event.status === 'skipped' ? `Skipped: ${event.error}` : 'Waiting'
-  process.stderr.write(`${describe(a).padEnd(40)} ${status}\n`)
-}
-
-function describe(a: Plan['steps'][number]['action']): string {
-  if (a.kind === 'await-service') return `Service ${a.service}`
-  const kind = a.kind.endsWith('network') ? 'Network' : a.kind.endsWith('volume') ? 'Volume' : 'Container'
-  return `${kind} ${a.name}`
 }
 
 /** The image of every service to run: present, or pulled (Compose's pull_policy "missing"). */

@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { busyboxImage, dockerArchive } from '../images.js'
+import { pier, pierBin, TempProject } from '../helpers.js'
+
+describe('pier up, attached', function () {
+  this.timeout(60_000)
+  let work: TempProject
+  let root: string
+  const name = `pier-att-${process.pid}`
+  const run = (args: string[]) => pier(args, { cwd: work.dir, env: { PIER_ROOT: root } })
+
+  /** Starts `pier up` (attached) and collects its output; `until` resolves when stderr matches. */
+  const start = () => {
+    const child = spawn(process.execPath, [pierBin, 'up'], { cwd: work.dir, env: { PATH: process.env.PATH ?? '', PIER_ROOT: root, PIER_NO_CACHE: '1' } })
+    const out = { stdout: '', stderr: '' }
+    child.stdout.on('data', (c: Buffer) => (out.stdout += c))
+    child.stderr.on('data', (c: Buffer) => (out.stderr += c))
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)))
+    const until = async (pattern: RegExp, timeoutMs = 20_000) => {
+      const deadline = Date.now() + timeoutMs
+      while (!pattern.test(out.stdout + out.stderr)) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}; got:\n${out.stderr}\n${out.stdout}`)
+        await new Promise((r) => setTimeout(r, 50))
+      }
+    }
+    return { child, out, exited, until }
+  }
+
+  beforeEach(async () => {
+    root = mkdtempSync(join(tmpdir(), 'pier-root-'))
+    work = new TempProject({})
+    writeFileSync(work.path('busybox.tar'), await dockerArchive([await busyboxImage()]))
+    assert.equal(run(['image', 'load', '-i', 'busybox.tar']).status, 0)
+  })
+  afterEach(() => {
+    try {
+      run(['down', '-t', '0'])
+    } finally {
+      work.cleanup()
+      rmSync(root, { recursive: true, force: true })
+    }
+  })
+
+  it("shows every container's output with its name, until all have exited", () => {
+    work.write({
+      'compose.yaml': `name: ${name}\nservices:\n  first:\n    image: busybox\n    command: ["sh", "-c", "echo one; echo two >&2"]\n  second:\n    image: busybox\n    command: ["sh", "-c", "sleep 0.5; echo three; exit 4"]\n`,
+    })
+    const up = run(['up'])
+    assert.equal(up.status, 0, up.stderr)
+    assert.match(up.stderr, new RegExp(`Attaching to ${name}-first-1, ${name}-second-1\\n`))
+    const lines = up.stdout.split('\n')
+    // Prefixes are aligned to the longest name, and no colour goes to a pipe.
+    assert.ok(lines.includes(`${name}-first-1  | one`), up.stdout)
+    assert.ok(lines.includes(`${name}-first-1  | two`), up.stdout)
+    assert.ok(lines.includes(`${name}-second-1 | three`), up.stdout)
+    assert.ok(lines.includes(`${name}-first-1 exited with code 0`))
+    assert.ok(lines.includes(`${name}-second-1 exited with code 4`))
+    assert.doesNotMatch(up.stdout, /\x1b\[/)
+  })
+
+  it('stops gracefully on Ctrl-C, and kills on a second', async () => {
+    work.write({
+      'compose.yaml': `name: ${name}
+services:
+  polite:
+    image: busybox
+    command: ["sh", "-c", "trap 'echo got TERM; exit 0' TERM; echo ready; while true; do sleep 0.1; done"]
+  stubborn:
+    image: busybox
+    command: ["sleep", "600"]
+    stop_grace_period: 30s
+`,
+    })
+    const up = start()
+    await up.until(/polite-1\s+\| ready/)
+    const began = Date.now()
+    up.child.kill('SIGINT')
+    await up.until(/Gracefully stopping\.\.\. \(press Ctrl\+C again to force\)/)
+    await up.until(/polite-1 exited with code 0/)
+    // stubborn ignores SIGTERM (PID 1 without a handler) and has 30 s: the second Ctrl-C kills it.
+    up.child.kill('SIGINT')
+    assert.equal(await up.exited, 130)
+    assert.ok(Date.now() - began < 15_000, 'the second Ctrl-C did not wait for the grace period')
+    assert.match(up.out.stdout, /polite-1\s+\| got TERM/)
+    const ps = JSON.parse(run(['ps', '-a', '--format', 'json']).stdout) as { Service: string; Status: string }[]
+    assert.deepEqual(ps.map((c) => [c.Service, c.Status.split(' ')[0]]), [['polite', 'Exited'], ['stubborn', 'Exited']])
+  })
+
+  it('cancels what has not started on Ctrl-C during up -d', async () => {
+    work.write({
+      'compose.yaml': `name: ${name}
+services:
+  slow:
+    image: busybox
+    command: ["sleep", "600"]
+    healthcheck: {test: [CMD, "false"], interval: 1s, retries: 30}
+  after:
+    image: busybox
+    command: ["sleep", "600"]
+    depends_on:
+      slow: {condition: service_healthy}
+`,
+    })
+    const child = spawn(process.execPath, [pierBin, 'up', '-d', '--progress', 'plain'], { cwd: work.dir, env: { PATH: process.env.PATH ?? '', PIER_ROOT: root, PIER_NO_CACHE: '1' } })
+    let stderr = ''
+    child.stderr.on('data', (c: Buffer) => (stderr += c))
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)))
+    while (!/slow-1\s+Started/.test(stderr)) await new Promise((r) => setTimeout(r, 50))
+    child.kill('SIGINT')
+    assert.equal(await exited, 130)
+    assert.match(stderr, /Canceling\.\.\./)
+    assert.match(stderr, /after-1\s+Canceled|after-1\s+Skipped/)
+    assert.equal(run(['ps', '-a', '-q', 'after']).stdout, '')
+  })
+})

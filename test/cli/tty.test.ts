@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { busyboxImage, dockerArchive } from '../images.js'
+import { pier, pierBin, TempProject } from '../helpers.js'
+
+/**
+ * pier on a real terminal: tmux runs it in a 120x30 pseudo-terminal on its
+ * own server socket, and the test reads what the screen shows.
+ */
+describe('pier on a terminal', function () {
+  this.timeout(60_000)
+  let work: TempProject
+  let root: string
+  const socket = `pier-test-${process.pid}`
+  const name = `pier-tty-${process.pid}`
+  const run = (args: string[]) => pier(args, { cwd: work.dir, env: { PIER_ROOT: root } })
+  const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' })
+
+  /** Runs a pier command in the terminal and returns the screen once `done` shows on it. */
+  async function screen(args: string[], done: RegExp, escapes = false): Promise<string> {
+    const command = `cd ${work.dir} && PIER_ROOT=${root} PIER_NO_CACHE=1 ${process.execPath} ${pierBin} ${args.join(' ')}; echo "exit=$?"; sleep 60`
+    tmux('new-session', '-d', '-x', '120', '-y', '30', command)
+    const deadline = Date.now() + 30_000
+    for (;;) {
+      const shown = tmux('capture-pane', '-p', ...(escapes ? ['-e'] : []))
+      if (done.test(shown)) return shown
+      if (Date.now() > deadline) throw new Error(`timed out; the screen shows:\n${shown}`)
+      await new Promise((r) => setTimeout(r, 100))
+    }
+  }
+
+  beforeEach(async () => {
+    root = mkdtempSync(join(tmpdir(), 'pier-root-'))
+    work = new TempProject({
+      'compose.yaml': `name: ${name}\nservices:\n  web:\n    image: busybox\n    command: ["sh", "-c", "echo hello from web; sleep 1"]\n  db:\n    image: busybox\n    command: ["sh", "-c", "echo hello from db; sleep 1"]\n`,
+    })
+    writeFileSync(work.path('busybox.tar'), await dockerArchive([await busyboxImage()]))
+    assert.equal(run(['image', 'load', '-i', 'busybox.tar']).status, 0)
+  })
+  afterEach(() => {
+    try {
+      execFileSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' })
+    } catch {
+      // no server left
+    }
+    try {
+      run(['down', '-t', '0'])
+    } finally {
+      work.cleanup()
+      rmSync(root, { recursive: true, force: true })
+    }
+  })
+
+  it('up -d draws one line per resource, ticked when done', async () => {
+    const shown = await screen(['up', '-d'], /exit=\d/)
+    const lines = shown.split('\n').filter((l) => l.trim())
+    assert.deepEqual(lines, [
+      `✔ Network ${name}_default`.padEnd(2 + 40) + ' Created',
+      `✔ Container ${name}-db-1`.padEnd(2 + 40) + ' Started',
+      `✔ Container ${name}-web-1`.padEnd(2 + 40) + ' Started',
+      'exit=0',
+    ])
+  })
+
+  it('attached up colours each container its own way, and aligns the prefixes', async () => {
+    const shown = await screen(['up'], /exit=\d/, true)
+    const web = shown.split('\n').find((l) => l.includes('hello from web'))!
+    const db = shown.split('\n').find((l) => l.includes('hello from db'))!
+    const colour = (line: string) => /\x1b\[(\d+)m/.exec(line)?.[1]
+    assert.ok(colour(web) && colour(db) && colour(web) !== colour(db), `${JSON.stringify(web)} / ${JSON.stringify(db)}`)
+    const plain = (line: string) => line.replace(/\x1b\[[\d;]*m/g, '')
+    assert.equal(plain(db).indexOf('|'), plain(web).indexOf('|'))
+    assert.match(shown, /exit=0/)
+  })
+})
