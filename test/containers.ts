@@ -56,6 +56,8 @@ export async function engineWithBusybox(): Promise<{ engine: EmbeddedEngine; roo
       for (const n of networks) await engine.removeNetwork(n.name)
       for (const id of ids) assertNothingLeft(root, id)
       for (const n of networks) assertNetworkGone(n.bridge!)
+      await engine.close()
+      await assertNoMonitor(root)
     } finally {
       rmSync(root, { recursive: true, force: true })
     }
@@ -70,7 +72,7 @@ export function assertNetworkGone(bridge: string): void {
   if (existsSync('/usr/sbin/nft')) assert.ok(!execFileSync('nft', ['list', 'tables'], { encoding: 'utf8' }).includes(`pier_${bridge.replace(/[^a-zA-Z0-9]/g, '_')}`), `the NAT table of ${bridge} is left`)
 }
 
-/** After remove: no mount, no cgroup, no runtime state, no bundle, no monitor. */
+/** After remove: no mount, no cgroup, no runtime state, no bundle, no network namespace or veth. */
 export function assertNothingLeft(root: string, id: string): void {
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
   assert.ok(!mounts.includes(id), `a mount of ${id.slice(0, 12)} is left`)
@@ -81,6 +83,11 @@ export function assertNothingLeft(root: string, id: string): void {
   assert.ok(!existsSync(join(root, 'containers', id)), 'the container directory is left')
   assert.ok(!existsSync(`/run/netns/pier-${id.slice(0, 16)}`), 'a network namespace is left')
   assert.ok(!readdirSync('/sys/class/net').some((l) => l.startsWith(`pv${id.slice(0, 11)}`)), 'a veth is left')
-  const monitors = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes('monitor.js') && l.includes(id))
-  assert.deepEqual(monitors, [], 'a monitor process is left')
+}
+
+/** Once the engine is closed and its containers are gone, its monitor exits too. */
+export async function assertNoMonitor(root: string): Promise<void> {
+  const monitors = () => execFileSync('ps', ['-eo', 'stat,args'], { encoding: 'utf8' }).split('\n').filter((l) => !l.startsWith('Z') && l.includes('monitor.js') && l.includes(root))
+  for (let i = 0; i < 100 && monitors().length > 0; i++) await new Promise((r) => setTimeout(r, 20))
+  assert.deepEqual(monitors(), [], 'a monitor process is left')
 }

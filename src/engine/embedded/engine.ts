@@ -39,7 +39,9 @@ export class EmbeddedEngine implements Engine {
     return { name: 'embedded', version: release(), root: this.root.dir, os: 'linux', architecture: arch() }
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.containers.close()
+  }
 
   inspectImage(ref: string): Promise<Image | undefined> {
     return this.images.inspect(ref)

@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process'
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
@@ -40,6 +40,31 @@ export class ContainerManager {
     private readonly volumes: VolumeStore,
     private readonly networks: NetworkStore,
   ) {}
+
+  private monitorProcess?: ChildProcess
+
+  /**
+   * This process's monitor, started on first use: detached, so it outlives
+   * pier, and fed container directories through its stdin, which closes when
+   * pier exits (or at close()); see monitor.ts.
+   */
+  private monitor(): NodeJS.WritableStream {
+    const current = this.monitorProcess
+    if (current && current.exitCode === null && current.signalCode === null && current.stdin?.writable) return current.stdin
+    const child = spawn(process.execPath, [monitorScript, this.runtime.binary, this.runtime.stateDir], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] })
+    child.unref()
+    // Neither the pipe nor the child keeps this process alive.
+    ;(child.stdin as unknown as { unref?: () => void }).unref?.()
+    child.stdin!.on('error', () => undefined)
+    this.monitorProcess = child
+    return child.stdin!
+  }
+
+  /** Lets the monitor go once its containers are done (it would at this process's exit anyway). */
+  close(): void {
+    this.monitorProcess?.stdin?.end()
+    this.monitorProcess = undefined
+  }
 
   private get runtime(): Runtime {
     this.runtimeCache ??= Runtime.detect(this.root.path('runtime'))
@@ -91,8 +116,7 @@ export class ContainerManager {
     await rm(f.stoppedByUser, { force: true })
     await rm(f.pidFile, { force: true })
     await writeJson(f.state, { ...before, status: 'created', error: undefined, monitorPid: undefined } satisfies ContainerRunState)
-    const monitor = spawn(process.execPath, [monitorScript, this.dir(record.id), this.runtime.binary, this.runtime.stateDir], { detached: true, stdio: 'ignore' })
-    monitor.unref()
+    this.monitor().write(`${this.dir(record.id)}\n`)
     // Started means: the process runs, or it already ran and exited; a runtime refusal is an error here.
     for (let i = 0; i < 1000; i++) {
       const state = await this.runState(record.id)
@@ -489,14 +513,12 @@ export class ContainerManager {
   }
 
   /**
-   * Waits for the monitor to write its last state and exit: the process
-   * itself, not just the state that says it is done (it writes that last
-   * thing a moment before it is gone).
+   * Waits for the monitor to be done with a container: its last write
+   * clears monitorPid (the monitor itself may go on serving others).
    */
   private async waitMonitor(id: string, timeoutMs: number): Promise<void> {
-    const pid = (await this.runState(id)).monitorPid
     const deadline = Date.now() + timeoutMs
-    while (pid && alive(pid) && Date.now() < deadline) await sleep(20)
+    while (monitorAlive(await this.runState(id)) && Date.now() < deadline) await sleep(10)
   }
 
   private async runState(id: string): Promise<ContainerRunState> {
@@ -575,8 +597,14 @@ function endpoint(record: ContainerRecord, networking?: ContainerNetworking): En
   }
 }
 
+/**
+ * Whether a monitor still serves this container: it has not written its last
+ * state (which clears monitorPid), and it lives. A zombie does not count: a
+ * monitor whose pier has exited is reaped by the host's init, which may take
+ * a second or two on some hosts.
+ */
 function monitorAlive(state: ContainerRunState): boolean {
-  return state.monitorPid !== undefined && alive(state.monitorPid)
+  return state.monitorPid !== undefined && processLives(state.monitorPid)
 }
 
 /** Whether a process runs (not gone, not a zombie waiting to be reaped). */
@@ -589,14 +617,6 @@ function processLives(pid: number): boolean {
   }
 }
 
-/**
- * Whether a monitor still runs. A zombie does not count: a monitor whose pier
- * has exited is reaped by the host's init, which may take its time (a second
- * or two on some hosts), and the monitor's work is done when it exits.
- */
-function alive(pid: number): boolean {
-  return processLives(pid)
-}
 
 /** The hard limits this host grants (from /proc/self/limits), so container ulimits stay under them. */
 async function hostLimits(): Promise<HostLimits> {

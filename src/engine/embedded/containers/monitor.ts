@@ -1,27 +1,62 @@
 /**
- * The container monitor: one small detached process per running container,
- * started by `pier start`/`up` and outliving it. It runs the container in the
- * OCI runtime (`runc run`), holds its stdout and stderr and appends them to
- * the container's log, records its exit code, runs its healthcheck, and
- * applies its restart policy. It is the only writer of state.json.
+ * The container monitor: a small detached process that outlives pier. Each
+ * pier process starts at most one, lazily, and hands it the containers it
+ * starts, one directory per line on the monitor's stdin. For each, the
+ * monitor runs it in the OCI runtime (`runc run`), holds its stdout and
+ * stderr and appends them to its log, publishes its ports, records its exit
+ * code, runs its healthcheck and applies its restart policy; it is the only
+ * writer of that container's state.json, and its last write for a container
+ * clears `monitorPid`. When pier has gone (stdin closed) and its last
+ * container is done, the monitor exits.
+ *
+ * Why one per pier process, not one per container: a Node process costs
+ * about 70 ms of CPU to start and 35 MB, which for 30 containers on two
+ * cores was most of `up` (bench/RESULTS.md).
  *
  * Why not conmon: conmon holds stdio and records exit codes, but runs no
  * healthcheck and applies no restart policy (Podman leaves those to systemd),
  * and pier must keep both going without a daemon. See the README.
  *
- * Usage: node monitor.js <container-dir> <runtime> <runtime-state-dir>
+ * Usage: node monitor.js <runtime> <runtime-state-dir>, container dirs on stdin.
  */
 import { spawn } from 'node:child_process'
 import { appendFileSync, existsSync, readFileSync } from 'node:fs'
+import { createInterface } from 'node:readline'
 import type { Healthcheck } from '../../engine.js'
 import type { ContainerNetworking } from '../../../network/attach.js'
-import { publish, PublishError } from '../../../network/proxy.js'
+import { publish, PublishError, type Publication } from '../../../network/proxy.js'
 import { files, readJson, writeJson, type ContainerRecord, type ContainerRunState } from './state.js'
 
-const [dir, runtime, runtimeRoot] = process.argv.slice(2)
-const f = files(dir)
+const [runtime, runtimeRoot] = process.argv.slice(2)
 
-async function main(): Promise<void> {
+let active = 0
+let inputClosed = false
+
+function exitWhenIdle(): void {
+  // Pending healthcheck timers may remain; the work is done.
+  if (inputClosed && active === 0) process.exit(0)
+}
+
+const input = createInterface({ input: process.stdin })
+input.on('line', (line) => {
+  const dir = line.trim()
+  if (!dir) return
+  active++
+  supervise(dir)
+    .catch((err) => appendFileSync(`${dir}/monitor.err`, `${(err as Error)?.stack ?? err}\n`))
+    .finally(() => {
+      active--
+      exitWhenIdle()
+    })
+})
+input.on('close', () => {
+  inputClosed = true
+  exitWhenIdle()
+})
+
+/** One container, from its first start to its last exit (restarts included). */
+async function supervise(dir: string): Promise<void> {
+  const f = files(dir)
   const record = (await readJson<ContainerRecord>(f.record))!
   let state: ContainerRunState = { ...((await readJson<ContainerRunState>(f.state)) ?? { status: 'created', restartCount: 0 }), monitorPid: process.pid }
   const save = async (change: Partial<ContainerRunState>) => {
@@ -31,38 +66,43 @@ async function main(): Promise<void> {
       if (err?.code !== 'ENOENT') throw err
     })
   }
+  await save({})
 
   // Published ports are bound before the process runs and kept across restarts;
   // a port that cannot be bound fails the start.
+  let publication: Publication | undefined
   const networking = await readJson<ContainerNetworking>(f.network)
   const target = networking?.interfaces.find((i) => !i.internal)
   if (record.spec.ports.length > 0 && target) {
     try {
-      const publication = await publish(record.spec.ports, target.address, target.hostBindingIp)
+      publication = await publish(record.spec.ports, target.address, target.hostBindingIp)
       await save({ ports: publication.ports })
     } catch (err) {
       if (!(err instanceof PublishError)) throw err
-      await save({ status: 'exited', exitCode: 128, finishedAt: new Date().toISOString(), error: err.message })
-      process.exit(0)
+      await save({ status: 'exited', exitCode: 128, finishedAt: new Date().toISOString(), error: err.message, monitorPid: undefined })
+      return
     }
   }
 
-  for (let attempt = 0; ; attempt++) {
-    const exit = await runOnce(record, save)
-    const stopped = existsSync(f.stoppedByUser)
-    await save({ status: 'exited', exitCode: exit.code, finishedAt: new Date().toISOString(), pid: undefined, health: undefined, failingStreak: undefined, ...(exit.error ? { error: exit.error } : {}) })
-    if (stopped || exit.error || !shouldRestart(record.spec.restart, exit.code, state.restartCount)) break
-    await save({ status: 'restarting', restartCount: state.restartCount + 1 })
-    // Docker's back-off: 100 ms, doubling, at most a minute.
-    await sleep(Math.min(100 * 2 ** attempt, 60_000))
-    if (existsSync(f.stoppedByUser)) {
-      await save({ status: 'exited' })
-      break
+  try {
+    for (let attempt = 0; ; attempt++) {
+      const exit = await runOnce(dir, record, save)
+      const stopped = existsSync(f.stoppedByUser)
+      await save({ status: 'exited', exitCode: exit.code, finishedAt: new Date().toISOString(), pid: undefined, health: undefined, failingStreak: undefined, ...(exit.error ? { error: exit.error } : {}) })
+      if (stopped || exit.error || !shouldRestart(record.spec.restart, exit.code, state.restartCount)) break
+      await save({ status: 'restarting', restartCount: state.restartCount + 1 })
+      // Docker's back-off: 100 ms, doubling, at most a minute.
+      await sleep(Math.min(100 * 2 ** attempt, 60_000))
+      if (existsSync(f.stoppedByUser)) {
+        await save({ status: 'exited' })
+        break
+      }
     }
+  } finally {
+    publication?.close()
+    // The last write: readers take a state without monitorPid as final.
+    await save({ ports: undefined, monitorPid: undefined })
   }
-  await save({ ports: undefined })
-  // A healthcheck timer may still be pending; the monitor's work is done.
-  process.exit(0)
 }
 
 function shouldRestart(policy: ContainerRecord['spec']['restart'], code: number, count: number): boolean {
@@ -77,12 +117,13 @@ function shouldRestart(policy: ContainerRecord['spec']['restart'], code: number,
   }
 }
 
-async function runOnce(record: ContainerRecord, save: (c: Partial<ContainerRunState>) => Promise<void>): Promise<{ code: number; error?: string }> {
+async function runOnce(dir: string, record: ContainerRecord, save: (c: Partial<ContainerRunState>) => Promise<void>): Promise<{ code: number; error?: string }> {
+  const f = files(dir)
   const child = spawn(runtime, ['--root', runtimeRoot, '--log', f.runtimeLog, '--log-format', 'json', 'run', '--bundle', f.bundle, '--pid-file', f.pidFile, record.id], {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  pipeLog(child.stdout!, 'stdout')
-  pipeLog(child.stderr!, 'stderr')
+  pipeLog(f.log, child.stdout!, 'stdout')
+  pipeLog(f.log, child.stderr!, 'stderr')
   const exited = new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? 128 + signalNumber(signal))))
 
   // Running once the runtime has written the process's pid; a process that fails to start never gets one.
@@ -98,14 +139,14 @@ async function runOnce(record: ContainerRecord, save: (c: Partial<ContainerRunSt
   const stopHealth = pid !== undefined && record.spec.healthcheck ? healthLoop(record, record.spec.healthcheck, save) : undefined
   const code = await exited
   stopHealth?.()
-  if (pid === undefined && code !== 0) return { code, error: startError() }
+  if (pid === undefined && code !== 0) return { code, error: startError(f.runtimeLog) }
   return { code }
 }
 
 /** The runtime's own last error, from its JSON log, when the process could not be started. */
-function startError(): string {
+function startError(runtimeLog: string): string {
   try {
-    const lines = readFileSync(f.runtimeLog, 'utf8').trim().split('\n').reverse()
+    const lines = readFileSync(runtimeLog, 'utf8').trim().split('\n').reverse()
     for (const line of lines) {
       const entry = JSON.parse(line) as { level?: string; msg?: string }
       if (entry.level === 'error' && entry.msg) return entry.msg.replace(/^runc run failed: /, '')
@@ -116,16 +157,16 @@ function startError(): string {
   return 'the runtime could not start the process'
 }
 
-function pipeLog(stream: NodeJS.ReadableStream, name: 'stdout' | 'stderr'): void {
+function pipeLog(log: string, stream: NodeJS.ReadableStream, name: 'stdout' | 'stderr'): void {
   let partial = ''
   stream.on('data', (chunk: Buffer) => {
     const text = partial + chunk.toString('utf8')
     const lines = text.split('\n')
     partial = lines.pop() ?? ''
-    if (lines.length) appendFileSync(f.log, lines.map((l) => JSON.stringify({ t: new Date().toISOString(), s: name, l })).join('\n') + '\n')
+    if (lines.length) appendFileSync(log, lines.map((l) => JSON.stringify({ t: new Date().toISOString(), s: name, l })).join('\n') + '\n')
   })
   stream.on('end', () => {
-    if (partial) appendFileSync(f.log, JSON.stringify({ t: new Date().toISOString(), s: name, l: partial }) + '\n')
+    if (partial) appendFileSync(log, JSON.stringify({ t: new Date().toISOString(), s: name, l: partial }) + '\n')
   })
 }
 
@@ -184,10 +225,3 @@ function sleep(ms: number): Promise<void> {
 }
 
 process.on('SIGHUP', () => {})
-main().catch((err) => {
-  try {
-    appendFileSync(`${dir}/monitor.err`, `${err?.stack ?? err}\n`)
-  } finally {
-    process.exit(1)
-  }
-})
