@@ -5,42 +5,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { EmbeddedEngine } from '../src/engine/embedded/engine.js'
+import { defaultContainerSpec } from '../src/engine/defaults.js'
 import type { ContainerSpec } from '../src/engine/engine.js'
 import { busyboxImage, dockerArchive } from './images.js'
 
 /** A ContainerSpec with Docker's defaults, for `name` running `argv` in the test busybox image. */
 export function specFor(name: string, argv: string[], overrides: Partial<ContainerSpec> = {}): ContainerSpec {
-  return {
-    name,
-    image: 'busybox',
-    argv,
-    env: {},
-    tty: false,
-    stdinOpen: false,
-    init: false,
-    readOnly: false,
-    privileged: false,
-    capAdd: [],
-    capDrop: [],
-    securityOpt: [],
-    sysctls: {},
-    ulimits: {},
-    devices: [],
-    mounts: [],
-    networkMode: 'none',
-    networks: [],
-    ports: [],
-    extraHosts: {},
-    dns: [],
-    dnsSearch: [],
-    dnsOpt: [],
-    limits: {},
-    restart: { policy: 'no' },
-    stopSignal: 'SIGTERM',
-    stopGracePeriodMs: 10_000,
-    labels: {},
-    ...overrides,
-  }
+  return { ...defaultContainerSpec(name, 'busybox', argv), ...overrides }
 }
 
 /** An engine on a fresh root with the busybox image loaded; `cleanup` removes every container and checks nothing is left. */

@@ -83,6 +83,23 @@ export interface ImageEngine {
   tagImage(source: string, target: string): Promise<void>
   /** Removes a reference; the image itself goes with its last reference (or at once with `force`). */
   removeImage(ref: string, options?: { force?: boolean }): Promise<{ untagged: string[]; deleted: string[] }>
+  /** Builds an image from a Dockerfile; `output` gets each line of the build's log. */
+  buildImage?(spec: BuildSpec, options?: { output?: (line: string) => void }): Promise<Image>
+}
+
+/** An image to build from a Dockerfile (Compose's `build:`). */
+export interface BuildSpec {
+  /** The build context: a directory on this machine. */
+  context: string
+  /** The Dockerfile, relative to the context (default Dockerfile) … */
+  dockerfile?: string
+  /** … or its text. */
+  dockerfileInline?: string
+  args: Record<string, string>
+  labels: Record<string, string>
+  target?: string
+  /** References to name the image. */
+  tags: string[]
 }
 
 // ---------------------------------------------------------------- volumes and networks

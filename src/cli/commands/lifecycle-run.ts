@@ -7,8 +7,9 @@ import { observe } from '../../planner/observe.js'
 import { formatPlan, type Plan } from '../../planner/plan.js'
 import { reconcileDown, reconcileUp } from '../../planner/reconcile.js'
 import { loadProject } from '../../spec/load.js'
-import type { Project } from '../../spec/project.js'
+import type { Project, Service } from '../../spec/project.js'
 import { attachLogs, interrupts } from '../attach.js'
+import { buildServices, builtImageName } from '../build.js'
 import { loadOptions, type GlobalFlags } from '../global.js'
 import { planReporter, resourceOf } from '../plan-progress.js'
 import type { ProgressMode } from '../progress.js'
@@ -16,6 +17,7 @@ import { table } from '../table.js'
 
 interface UpFlags {
   detach?: boolean
+  build?: boolean
   forceRecreate?: boolean
   recreate: boolean
   deps: boolean
@@ -41,7 +43,7 @@ export async function up(flags: GlobalFlags, services: string[], opts: UpFlags):
     if (!(name in project.services) || !/^\d+$/.test(n ?? '')) throw new PlanError('invalid', `invalid --scale "${s}": expected SERVICE=NUMBER with a service of the project`)
     return [name, Number(n)]
   }))
-  const images = opts.dryRun ? {} : await resolveImages(engine, project)
+  const images = opts.dryRun ? {} : await resolveImages(engine, project, { build: opts.build, progress: flags.progress })
   const plan = reconcileUp(project, await observe(engine, project.name), {
     services,
     noDeps: !opts.deps,
@@ -140,20 +142,29 @@ async function run(plan: Plan, engine: Engine, project: Project, images: Record<
   }
 }
 
-/** The image of every service to run: present, or pulled (Compose's pull_policy "missing"). */
-async function resolveImages(engine: Engine, project: Project): Promise<Record<string, Image>> {
+/**
+ * The image of every service to run: built (when the service has `build:`
+ * and its image is missing, or with --build or pull_policy build), present,
+ * or pulled (Compose's pull_policy "missing").
+ */
+async function resolveImages(engine: Engine, project: Project, options: { build?: boolean; progress: ProgressMode }): Promise<Record<string, Image>> {
   const out: Record<string, Image> = {}
+  const toBuild: Service[] = []
   for (const service of Object.values(project.services)) {
-    if (!service.image) throw new PlanError('invalid', `service "${service.name}" has only build:, and building images is not available yet: give it an image`)
-    let image = await engine.inspectImage(service.image)
+    let image = await engine.inspectImage(builtImageName(project, service))
+    if (service.build && (!image || options.build || service.pull_policy === 'build')) {
+      toBuild.push(service)
+      continue
+    }
     if (!image || service.pull_policy === 'always') {
+      if (!service.image) throw new PlanError('invalid', `service "${service.name}" has neither image nor build`)
       if (service.pull_policy === 'never') throw new EngineError('not-found', `service "${service.name}": no image ${service.image} and pull_policy is never`)
-      process.stderr.write(`Pulling ${service.image}\n`)
+      if (options.progress !== 'quiet') process.stderr.write(`Pulling ${service.image}\n`)
       image = await engine.pullImage(service.image)
     }
     out[service.name] = image
   }
-  return out
+  return { ...out, ...(await buildServices(engine, project, toBuild, { progress: options.progress })) }
 }
 
 const STATES = ['created', 'running', 'paused', 'restarting', 'exited', 'dead']
@@ -202,4 +213,22 @@ export async function port(flags: GlobalFlags, service: string, privatePort: str
   const binding = containers[0].ports.find((p) => p.containerPort === Number(number) && p.protocol === protocol)
   if (!binding) throw new PlanError('invalid', `no port ${number}/${protocol} is published for service "${service}"`)
   process.stdout.write(`${binding.hostIp ?? '0.0.0.0'}:${binding.hostPort}\n`)
+}
+
+/** `pier build [SERVICE...]`: builds the services that have a build section. */
+export async function build(flags: GlobalFlags, services: string[], opts: { buildArg?: string[] }): Promise<void> {
+  const project = await loadProject(loadOptions(flags, services))
+  const args = Object.fromEntries((opts.buildArg ?? []).map((a) => {
+    const cut = a.indexOf('=')
+    if (cut < 1) throw new PlanError('invalid', `invalid --build-arg "${a}": expected NAME=VALUE`)
+    return [a.slice(0, cut), a.slice(cut + 1)]
+  }))
+  for (const name of services) if (!project.services[name]) throw new PlanError('invalid', `no such service: ${name} (the project has ${Object.keys(project.services).sort().join(', ')})`)
+  const targets = Object.values(project.services).filter((s) => s.build && (services.length === 0 || services.includes(s.name)))
+  if (targets.length === 0) {
+    process.stderr.write('no service to build: none has a build section\n')
+    return
+  }
+  const engine = await openEngine(flags.engine)
+  await buildServices(engine, project, targets, { progress: flags.progress, args })
 }

@@ -10,6 +10,7 @@ export function registerLifecycle(program: Command): void {
     .description('create and start the services, with what they depend on')
     .argument('[services...]', 'only these services (and their dependencies)')
     .option('-d, --detach', 'run in the background')
+    .option('--build', 'build images before starting, even when they exist')
     .option('--force-recreate', 'recreate containers even if nothing changed')
     .option('--no-recreate', 'never recreate existing containers')
     .option('--no-deps', "don't start the named services' dependencies")
@@ -50,6 +51,17 @@ export function registerLifecycle(program: Command): void {
     .action(async (services: string[], opts, command: Command) => {
       const { ps } = await import('./lifecycle-run.js')
       await ps(command.optsWithGlobals() as GlobalFlags, services, opts)
+    })
+
+  program
+    .command('build')
+    .description('build the images of services that have a build section')
+    .argument('[services...]', 'only these services')
+    .option('--build-arg <name=value>', 'a build argument (repeatable)', collect)
+    .option('--no-cache', 'accepted for compatibility: pier builds without a cache')
+    .action(async (services: string[], opts, command: Command) => {
+      const { build } = await import('./lifecycle-run.js')
+      await build(command.optsWithGlobals() as GlobalFlags, services, opts)
     })
 
   program

@@ -1,9 +1,11 @@
 import { existsSync } from 'node:fs'
 import { arch, release } from 'node:os'
 import type { Readable, Writable } from 'node:stream'
-import type { Container, ContainerSpec, Engine, EngineInfo, ExecSpec, Image, Labels, LogLine, LogOptions, Network, NetworkSpec, ProcessList, Progress, PullOptions, Volume, VolumeSpec } from '../engine.js'
+import type { BuildSpec, Container, ContainerSpec, Engine, EngineInfo, ExecSpec, Image, Labels, LogLine, LogOptions, Network, NetworkSpec, ProcessList, Progress, PullOptions, Volume, VolumeSpec } from '../engine.js'
 import { describeNetwork, NetworkStore } from '../../network/networks.js'
+import { buildImage } from './build/builder.js'
 import { ContainerManager } from './containers/manager.js'
+import { Runtime } from './containers/runtime.js'
 import { VolumeStore } from './volumes.js'
 import { loadArchive, saveArchive } from './images/archive.js'
 import { pullImage, pushImage } from './images/registry.js'
@@ -73,6 +75,19 @@ export class EmbeddedEngine implements Engine {
 
   removeImage(ref: string, options: { force?: boolean } = {}): Promise<{ untagged: string[]; deleted: string[] }> {
     return this.images.remove(ref, options.force)
+  }
+
+  buildImage(spec: BuildSpec, options: { output?: (line: string) => void } = {}): Promise<Image> {
+    return buildImage(
+      {
+        root: this.root,
+        images: this.images,
+        runtime: Runtime.detect(this.root.path('runtime')),
+        pull: (ref) => this.pullImage(ref),
+        output: options.output ?? (() => {}),
+      },
+      spec,
+    )
   }
 
   // ------------------------------------------------------------ volumes

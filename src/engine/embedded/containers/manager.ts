@@ -14,7 +14,7 @@ import type { VolumeStore } from '../volumes.js'
 import { copyFrom, copyTo } from './copy.js'
 import { mountRootfs, unmountRootfs } from './rootfs.js'
 import { Runtime } from './runtime.js'
-import { runtimeSpec, type HostLimits } from './spec.js'
+import { hostLimits, runtimeSpec } from './spec.js'
 import { files, readJson, writeJson, type ContainerRecord, type ContainerRunState } from './state.js'
 import { resolveUser } from './users.js'
 import { attach, detach, type ContainerNetworking } from '../../../network/attach.js'
@@ -617,22 +617,6 @@ function processLives(pid: number): boolean {
   }
 }
 
-
-/** The hard limits this host grants (from /proc/self/limits), so container ulimits stay under them. */
-async function hostLimits(): Promise<HostLimits> {
-  const text = await readFile('/proc/self/limits', 'utf8').catch(() => '')
-  const names: Record<string, string> = { 'Max open files': 'nofile', 'Max processes': 'nproc', 'Max locked memory': 'memlock', 'Max core file size': 'core', 'Max stack size': 'stack' }
-  const out: HostLimits = {}
-  for (const line of text.split('\n')) {
-    for (const [label, name] of Object.entries(names)) {
-      if (line.startsWith(label)) {
-        const hard = line.slice(label.length).trim().split(/\s+/)[1]
-        if (hard && hard !== 'unlimited') out[name] = Number(hard)
-      }
-    }
-  }
-  return out
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms))

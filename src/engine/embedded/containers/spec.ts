@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises'
 import { readFileSync } from 'node:fs'
 import type { ContainerSpec } from '../../engine.js'
 import { seccompProfile } from './seccomp.js'
@@ -172,4 +173,20 @@ function resources(spec: ContainerSpec): Record<string, unknown> {
     ...(Object.keys(cpu).length ? { cpu } : {}),
     ...(l.pids !== undefined && l.pids > 0 ? { pids: { limit: l.pids } } : {}),
   }
+}
+
+/** The hard limits this host grants (from /proc/self/limits), so container ulimits stay under them. */
+export async function hostLimits(): Promise<HostLimits> {
+  const text = await readFile('/proc/self/limits', 'utf8').catch(() => '')
+  const names: Record<string, string> = { 'Max open files': 'nofile', 'Max processes': 'nproc', 'Max locked memory': 'memlock', 'Max core file size': 'core', 'Max stack size': 'stack' }
+  const out: HostLimits = {}
+  for (const line of text.split('\n')) {
+    for (const [label, name] of Object.entries(names)) {
+      if (line.startsWith(label)) {
+        const hard = line.slice(label.length).trim().split(/\s+/)[1]
+        if (hard && hard !== 'unlimited') out[name] = Number(hard)
+      }
+    }
+  }
+  return out
 }

@@ -19,6 +19,8 @@ export interface NewImage {
   tags: string[]
   /** `repository@digest` names of the manifest. */
   digests: string[]
+  /** Unpacked sizes of layers the source unpacked itself (a build). */
+  layerSizes?: Record<string, number>
 }
 
 const ID = /^(?:sha256:)?([a-f0-9]{12,64})$/
@@ -76,7 +78,7 @@ export class ImageStore {
 
   /** Unpacks the image's layers (each once, shared), then names it. */
   async add(image: NewImage, progress?: Progress): Promise<Image> {
-    const unpacked: Record<string, number> = {}
+    const unpacked: Record<string, number> = { ...image.layerSizes }
     for (const layer of image.layers) {
       progress?.({ kind: 'status', id: short(layer.digest), status: 'Extracting' })
       const result = await this.layers.unpack(layer.diffId, this.blobs.path(layer.digest))

@@ -1,0 +1,111 @@
+import { execFile } from 'node:child_process'
+import { createReadStream } from 'node:fs'
+import { lstat, readdir, readlink } from 'node:fs/promises'
+import { join, posix } from 'node:path'
+import type { Readable } from 'node:stream'
+import { promisify } from 'node:util'
+import tar from 'tar-stream'
+
+const exec = promisify(execFile)
+
+/** One entry of a layer being written: `source` on the host, `name` in the image (no leading slash). */
+export interface LayerEntry {
+  name: string
+  source?: string
+  type: 'file' | 'directory' | 'symlink' | 'whiteout'
+  mode?: number
+  uid?: number
+  gid?: number
+  mtime?: Date
+  linkname?: string
+}
+
+/** Streams a layer tar of `entries`, in order (parents first). */
+export function layerTar(entries: LayerEntry[]): Readable {
+  const pack = tar.pack()
+  void (async () => {
+    try {
+      for (const e of entries) {
+        const header = { name: e.name, mode: e.mode, uid: e.uid ?? 0, gid: e.gid ?? 0, mtime: e.mtime ?? new Date(0) }
+        if (e.type === 'directory') await add(pack, { ...header, type: 'directory' })
+        else if (e.type === 'symlink') await add(pack, { ...header, type: 'symlink', linkname: e.linkname! })
+        else if (e.type === 'whiteout') await add(pack, { ...header, name: posix.join(posix.dirname(e.name), `.wh.${posix.basename(e.name)}`), type: 'file', size: 0 }, Buffer.alloc(0))
+        else {
+          const size = (await lstat(e.source!)).size
+          await add(pack, { ...header, type: 'file', size }, createReadStream(e.source!))
+        }
+      }
+      pack.finalize()
+    } catch (err) {
+      pack.destroy(err as Error)
+    }
+  })()
+  return pack as unknown as Readable
+}
+
+function add(pack: tar.Pack, header: Partial<tar.Header>, content?: Buffer | Readable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (!content) {
+      pack.entry(header as tar.Header, (err) => (err ? reject(err) : resolve()))
+      return
+    }
+    if (Buffer.isBuffer(content)) {
+      pack.entry(header as tar.Header, content, (err) => (err ? reject(err) : resolve()))
+      return
+    }
+    const entry = pack.entry(header as tar.Header, (err) => (err ? reject(err) : resolve()))
+    content.on('error', reject)
+    content.pipe(entry)
+  })
+}
+
+/** Entries for everything under `dir`, named under `prefix`, parents before children. */
+export async function treeEntries(dir: string, prefix: string): Promise<LayerEntry[]> {
+  const out: LayerEntry[] = []
+  const walk = async (path: string, name: string) => {
+    for (const child of (await readdir(path)).sort()) {
+      const full = join(path, child)
+      const childName = name ? `${name}/${child}` : child
+      out.push(await entryOf(full, childName))
+      if ((await lstat(full)).isDirectory()) await walk(full, childName)
+    }
+  }
+  await walk(dir, prefix)
+  return out
+}
+
+export async function entryOf(path: string, name: string): Promise<LayerEntry> {
+  const s = await lstat(path)
+  const base = { name, mode: s.mode & 0o7777, uid: s.uid, gid: s.gid, mtime: s.mtime }
+  if (s.isDirectory()) return { ...base, type: 'directory' }
+  if (s.isSymbolicLink()) return { ...base, type: 'symlink', linkname: await readlink(path) }
+  if (s.isFile()) return { ...base, type: 'file', source: path }
+  if (s.isCharacterDevice() && s.rdev === 0) return { ...base, type: 'whiteout' }
+  throw new Error(`${name}: sockets, fifos and devices cannot go into a layer`)
+}
+
+/**
+ * The changes a RUN made, from the overlay's upper directory, as layer
+ * entries: files as they are, the overlay's whiteouts (0/0 character devices)
+ * as `.wh.` files, opaque directories (trusted.overlay.opaque=y) with a
+ * `.wh..wh..opq` marker. Mount points the runtime made for the run itself
+ * (empty /proc, /sys, /dev and the bind-mounted /etc files) are left out.
+ */
+export async function upperEntries(upper: string, mountPoints: string[]): Promise<LayerEntry[]> {
+  const opaque = new Set<string>()
+  const { stdout } = await exec('getfattr', ['-R', '-h', '--absolute-names', '-n', 'trusted.overlay.opaque', upper]).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? '' }))
+  for (const line of stdout.split('\n')) if (line.startsWith('# file: ')) opaque.add(line.slice('# file: '.length).slice(upper.length + 1))
+  const entries: LayerEntry[] = []
+  for (const e of await treeEntries(upper, '')) {
+    if (mountPoints.includes(e.name) && (await isEmpty(join(upper, e.name)))) continue
+    entries.push(e)
+    if (e.type === 'directory' && opaque.has(e.name)) entries.push({ name: `${e.name}/.wh..wh..opq`, type: 'file', source: '/dev/null', mode: 0o644 })
+  }
+  return entries
+}
+
+async function isEmpty(path: string): Promise<boolean> {
+  const s = await lstat(path)
+  if (s.isDirectory()) return (await readdir(path)).length === 0
+  return s.isFile() && s.size === 0
+}
