@@ -22,7 +22,8 @@ const runs = Number(process.argv[2] ?? 3)
 const work = mkdtempSync(join(tmpdir(), 'pier-bench-up-'))
 const dockerSocket = '/run/pier-bench-docker.sock'
 const dockerEnv = { ...process.env, DOCKER_HOST: `unix://${dockerSocket}`, COMPOSE_INTERACTIVE_NO_CLI: '1' }
-const pierEnv = { ...process.env, PIER_ROOT: join(work, 'pier-root'), PIER_NO_CACHE: '1' }
+// pier's load cache as a user has it (warm after the first run), in the bench's own directory.
+const pierEnv = { ...process.env, PIER_ROOT: join(work, 'pier-root'), PIER_CACHE_DIR: join(work, 'pier-cache') }
 
 /** A service that stops at once on SIGTERM (a shell waiting on sleep), so down measures the tools, not grace periods. */
 const SERVICE = `image: busybox\n    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 600 & wait"]`
