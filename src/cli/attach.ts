@@ -8,6 +8,8 @@ export interface AttachOptions {
   color: boolean
   prefix: boolean
   timestamps: boolean
+  /** "NAME exited with code N" when each ends (default true). */
+  exitMessages?: boolean
 }
 
 /**
@@ -28,7 +30,7 @@ export async function attachLogs(engine: Engine, containers: Container[], option
       }
       const code = (await engine.inspectContainer!(c.id))?.exitCode ?? 0
       codes.set(c.name, code)
-      process.stdout.write(`${paint(`${c.name} exited with code ${code}`, color, options.color)}\n`)
+      if (options.exitMessages !== false) process.stdout.write(`${paint(`${c.name} exited with code ${code}`, color, options.color)}\n`)
     }),
   )
   return codes

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import { PierError } from '../errors.js'
 import { addGlobalOptions } from './global.js'
 import { registerConfig } from './commands/config.js'
+import { registerContainers } from './commands/containers.js'
 import { registerImages } from './commands/images.js'
 import { registerLifecycle } from './commands/lifecycle.js'
 
@@ -21,6 +22,7 @@ export async function main(argv: string[]): Promise<void> {
 
   registerConfig(program)
   registerLifecycle(program)
+  registerContainers(program)
   registerImages(program)
 
   if (argv[2] === '-v') {
@@ -28,10 +30,58 @@ export async function main(argv: string[]): Promise<void> {
     return
   }
   try {
-    await program.parseAsync(argv)
+    await program.parseAsync(protectCommand(argv))
   } catch (err) {
     process.exitCode = report(err, argv.includes('--verbose'))
   }
+}
+
+/** Options of exec (and the global ones) that take a value, for protectCommand. */
+const VALUE_OPTIONS = new Set(['-e', '--env', '-u', '--user', '-w', '--workdir', '--index', '-f', '--file', '-p', '--project-name', '--project-directory', '--env-file', '--profile', '--progress', '--engine'])
+
+/**
+ * `pier exec web sh -c "…"`: everything after the service is the command's,
+ * flags included, as in Docker Compose. A `--` after the service tells
+ * commander so.
+ */
+function protectCommand(argv: string[]): string[] {
+  argv = ownShortFlags(argv)
+  const at = argv.indexOf('exec', 2)
+  if (at < 0) return argv
+  for (let i = at + 1; i < argv.length; i++) {
+    const token = argv[i]
+    if (token === '--') return argv
+    if (token.startsWith('-')) {
+      if (VALUE_OPTIONS.has(token)) i++
+      continue
+    }
+    return [...argv.slice(0, i + 1), '--', ...argv.slice(i + 1)]
+  }
+  return argv
+}
+
+/**
+ * Short flags of a command that a global flag shadows (`-f` is --file
+ * globally, but `rm -f` is --force and `logs -f` is --follow, as in Docker
+ * Compose): after that command they are spelled out, clusters such as `-sf`
+ * included.
+ */
+const SHADOWED: Record<string, Record<string, string>> = {
+  rm: { f: '--force', s: '--stop', v: '--volumes' },
+  logs: { f: '--follow', t: '--timestamps' },
+}
+
+function ownShortFlags(argv: string[]): string[] {
+  const at = argv.findIndex((a, i) => i >= 2 && a in SHADOWED && !VALUE_OPTIONS.has(argv[i - 1]))
+  if (at < 0) return argv
+  const flags = SHADOWED[argv[at]]
+  const out = argv.slice(0, at + 1)
+  for (const token of argv.slice(at + 1)) {
+    const letters = /^-([a-zA-Z]+)$/.exec(token)?.[1]
+    if (letters && [...letters].every((l) => l in flags)) out.push(...[...letters].map((l) => flags[l]))
+    else out.push(token)
+  }
+  return out
 }
 
 /** Every error ends here: one line for what the user can fix, a stack only for bugs or --verbose. */

@@ -265,6 +265,8 @@ export interface ExecSpec {
   workingDir?: string
   tty?: boolean
   privileged?: boolean
+  /** Start it and return at once (`exec -d`). */
+  detach?: boolean
   /** With a streaming exec, the process's standard streams. */
   stdio?: { stdin?: NodeJS.ReadableStream; stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }
 }

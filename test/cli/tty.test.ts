@@ -65,6 +65,16 @@ describe('pier on a terminal', function () {
     ])
   })
 
+  it('exec gets a terminal when pier has one, and none with -T', async () => {
+    work.write({ 'compose.yaml': `name: ${name}\nservices:\n  shell:\n    image: busybox\n    init: true\n    command: ["sleep", "600"]\n` })
+    assert.equal(run(['up', '-d', '--progress', 'quiet']).status, 0)
+    const shown = await screen(['exec', 'shell', 'sh', '-c', '"tty; [ -t 0 ] && echo stdin-is-a-terminal; exit 3"'], /exit=\d/)
+    assert.match(shown, /\/dev\/pts\/\d+\nstdin-is-a-terminal\nexit=3/)
+    tmux('kill-server')
+    const plain = await screen(['exec', '-T', 'shell', 'sh', '-c', '"tty; exit 0"'], /exit=\d/)
+    assert.match(plain, /not a tty\nexit=0/)
+  })
+
   it('attached up colours each container its own way, and aligns the prefixes', async () => {
     const shown = await screen(['up'], /exit=\d/, true)
     const web = shown.split('\n').find((l) => l.includes('hello from web'))!

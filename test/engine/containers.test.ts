@@ -305,6 +305,30 @@ describe('embedded engine: containers with runc', function () {
     assert.deepEqual((await collect(engine.logs(host.id))).map((l) => l.text), [String(hostInterfaces)])
   })
 
+  it('gives a terminal with tty: true and keeps stdin open with stdin_open, so a shell stays up; the exit code passes through', async () => {
+    const logs = async (id: string) => {
+      const out: string[] = []
+      for await (const l of engine.logs(id)) out.push(l.text)
+      return out
+    }
+    const script = '[ -t 0 ] && echo stdin-tty; [ -t 1 ] && echo stdout-tty; exec sh'
+    for (const [tty, stdinOpen, alive] of [[true, false, true], [false, true, true], [false, false, false]] as const) {
+      const c = await engine.createContainer(specFor(`t-tty-${tty}-${stdinOpen}`, ['sh', '-c', script], { tty, stdinOpen }))
+      await engine.start(c.id)
+      await new Promise((r) => setTimeout(r, 500))
+      const state = (await engine.inspectContainer(c.id))!.state
+      assert.equal(state, alive ? 'running' : 'exited', `tty ${tty}, stdin_open ${stdinOpen}`)
+      const out = await logs(c.id)
+      assert.equal(out.includes('stdin-tty') && out.includes('stdout-tty'), tty, out.join('|'))
+      await engine.remove(c.id, { force: true })
+    }
+    const coded = await engine.createContainer(specFor('t-tty-code', ['sh', '-c', 'echo bye; exit 3'], { tty: true }))
+    await engine.start(coded.id)
+    assert.equal(await engine.wait(coded.id), 3)
+    assert.deepEqual(await logs(coded.id), ['bye'])
+    await engine.remove(coded.id)
+  })
+
   it('gives clear errors and makes nothing half', async () => {
     await assert.rejects(engine.createContainer(specFor('t-noimg', ['true'], { image: 'nothere:1' })), /no such image: nothere:1/)
     const missing = await engine.createContainer(specFor('t-nocmd', ['definitely-not-here']))

@@ -14,7 +14,7 @@ import type { VolumeStore } from '../volumes.js'
 import { copyFrom, copyTo } from './copy.js'
 import { mountRootfs, unmountRootfs } from './rootfs.js'
 import { Runtime } from './runtime.js'
-import { hostLimits, runtimeSpec } from './spec.js'
+import { allCapabilities, hostLimits, runtimeSpec } from './spec.js'
 import { files, readJson, writeJson, type ContainerRecord, type ContainerRunState } from './state.js'
 import { resolveUser } from './users.js'
 import { attach, detach, type ContainerNetworking } from '../../../network/attach.js'
@@ -393,21 +393,49 @@ export class ContainerManager {
     }
   }
 
+  /**
+   * Runs a process in the container. Without `stdio`, its output is
+   * collected and returned. With `stdio`, it streams; with `tty` too, it gets
+   * a terminal: the caller's own when stdin is that terminal (runc relays it),
+   * else one made by script(1), as the monitor does for `tty: true`.
+   */
   async exec(idOrName: string, spec: ExecSpec): Promise<{ exitCode: number; stdout: string; stderr: string }> {
     const record = await this.require(idOrName)
     if (!(await this.isRunning(record.id))) throw new EngineError('conflict', `container ${record.name} is not running`)
     const user = await resolveUser(spec.user ?? record.spec.user, record.layers)
     const args = ['exec', '--user', `${user.uid}:${user.gid}`]
+    if (spec.tty) args.push('--tty')
+    if (spec.detach) args.push('--detach')
     for (const g of user.additionalGids) args.push('--additional-gids', String(g))
     for (const [k, v] of Object.entries(spec.env ?? {})) args.push('--env', `${k}=${v}`)
     if (spec.workingDir) args.push('--cwd', spec.workingDir)
-    const child = spawn(this.runtime.binary, this.runtime.args(...args, record.id, ...spec.argv), { stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (c: Buffer) => (stdout += c))
-    child.stderr.on('data', (c: Buffer) => (stderr += c))
-    const exitCode = await new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)))
-    return { exitCode, stdout, stderr }
+    if (spec.privileged) for (const cap of allCapabilities()) args.push('--cap', cap)
+    const argv = this.runtime.args(...args, record.id, ...spec.argv)
+    const io = spec.stdio
+    if (spec.detach) {
+      await this.runtime.run(...args, record.id, ...spec.argv)
+      return { exitCode: 0, stdout: '', stderr: '' }
+    }
+    if (!io) {
+      const child = spawn(this.runtime.binary, argv, { stdio: ['ignore', 'pipe', 'pipe'] })
+      let stdout = ''
+      let stderr = ''
+      child.stdout.on('data', (c: Buffer) => (stdout += c))
+      child.stderr.on('data', (c: Buffer) => (stderr += c))
+      const exitCode = await new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)))
+      return { exitCode, stdout, stderr }
+    }
+    const ownTerminal = !!spec.tty && io.stdin === process.stdin && !!process.stdin.isTTY
+    const [command, commandArgs] = spec.tty && !ownTerminal ? ['script', ['-qfec', [this.runtime.binary, ...argv].map(shellQuote).join(' '), '/dev/null']] : [this.runtime.binary, argv]
+    const child = spawn(command, commandArgs, { stdio: ownTerminal ? 'inherit' : [io.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] })
+    if (!ownTerminal) {
+      if (io.stdin && child.stdin) io.stdin.pipe(child.stdin)
+      child.stdout!.pipe(io.stdout, { end: false })
+      child.stderr!.pipe(io.stderr, { end: false })
+    }
+    const exitCode = await new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 1)))
+    if (io.stdin && io.stdin !== process.stdin) io.stdin.unpipe()
+    return { exitCode, stdout: '', stderr: '' }
   }
 
   /** The container's processes, as `docker top` lists them. */
@@ -603,6 +631,10 @@ function endpoint(record: ContainerRecord, networking?: ContainerNetworking): En
  * monitor whose pier has exited is reaped by the host's init, which may take
  * a second or two on some hosts.
  */
+function shellQuote(arg: string): string {
+  return `'${arg.replace(/'/g, `'\\''`)}'`
+}
+
 function monitorAlive(state: ContainerRunState): boolean {
   return state.monitorPid !== undefined && processLives(state.monitorPid)
 }

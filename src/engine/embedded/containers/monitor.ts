@@ -119,9 +119,14 @@ function shouldRestart(policy: ContainerRecord['spec']['restart'], code: number,
 
 async function runOnce(dir: string, record: ContainerRecord, save: (c: Partial<ContainerRunState>) => Promise<void>): Promise<{ code: number; error?: string }> {
   const f = files(dir)
-  const child = spawn(runtime, ['--root', runtimeRoot, '--log', f.runtimeLog, '--log-format', 'json', 'run', '--bundle', f.bundle, '--pid-file', f.pidFile, record.id], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const args = ['--root', runtimeRoot, '--log', f.runtimeLog, '--log-format', 'json', 'run', '--bundle', f.bundle, '--pid-file', f.pidFile, record.id]
+  // With tty, runc run in the foreground makes the container's pseudo-terminal
+  // and relays it to its own terminal, which it must have: script(1) (util-linux)
+  // gives it one, so the monitor needs no file-descriptor passing (Node cannot
+  // receive one over a socket). stdin_open/tty: a stdin that stays open (never
+  // written, never closed), so a shell waiting on it keeps running, as under Docker.
+  const [command, argv] = record.spec.tty ? ['script', ['-qfec', [runtime, ...args].map(quote).join(' '), '/dev/null']] : [runtime, args]
+  const child = spawn(command, argv, { stdio: [record.spec.tty || record.spec.stdinOpen ? 'pipe' : 'ignore', 'pipe', 'pipe'] })
   pipeLog(f.log, child.stdout!, 'stdout')
   pipeLog(f.log, child.stderr!, 'stderr')
   const exited = new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? 128 + signalNumber(signal))))
@@ -160,7 +165,8 @@ function startError(runtimeLog: string): string {
 function pipeLog(log: string, stream: NodeJS.ReadableStream, name: 'stdout' | 'stderr'): void {
   let partial = ''
   stream.on('data', (chunk: Buffer) => {
-    const text = partial + chunk.toString('utf8')
+    // A terminal ends lines with \r\n.
+    const text = (partial + chunk.toString('utf8')).replace(/\r\n/g, '\n')
     const lines = text.split('\n')
     partial = lines.pop() ?? ''
     if (lines.length) appendFileSync(log, lines.map((l) => JSON.stringify({ t: new Date().toISOString(), s: name, l })).join('\n') + '\n')
@@ -213,6 +219,10 @@ function probe(id: string, argv: string[], timeoutMs: number): Promise<boolean> 
     })
     child.on('error', () => resolve(false))
   })
+}
+
+function quote(arg: string): string {
+  return `'${arg.replace(/'/g, `'\\''`)}'`
 }
 
 function signalNumber(signal: NodeJS.Signals | null): number {

@@ -24,7 +24,7 @@ let hostCapabilities: string[] | undefined
  * "All capabilities" means all that this host can grant: those in pier's own
  * bounding set (a sandbox may lack some, and asking for them fails).
  */
-function allCapabilities(): string[] {
+export function allCapabilities(): string[] {
   if (!hostCapabilities) {
     const line = readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('CapBnd:'))
     const mask = BigInt(`0x${line?.split(/\s+/)[1] ?? '0'}`)
@@ -81,7 +81,7 @@ export function runtimeSpec(input: RuntimeSpecInput): Record<string, unknown> {
   return {
     ociVersion: '1.0.2',
     process: {
-      terminal: false,
+      terminal: spec.tty,
       user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
       args,
       env: input.env,

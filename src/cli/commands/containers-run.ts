@@ -1,0 +1,237 @@
+import type { Container, Engine, LogLine } from '../../engine/engine.js'
+import { openEngine } from '../../engine/index.js'
+import { PlanError } from '../../planner/errors.js'
+import { LABEL } from '../../planner/labels.js'
+import { loadProject } from '../../spec/load.js'
+import type { Project } from '../../spec/project.js'
+import { parseDuration } from '../../spec/units.js'
+import { attachLogs } from '../attach.js'
+import { loadOptions, type GlobalFlags } from '../global.js'
+import { table } from '../table.js'
+
+/**
+ * The commands that act on a project's existing containers: logs, start,
+ * stop, restart, kill, rm, pause, unpause, wait, top, exec. Each resolves the
+ * services named on the command line (an unknown one is an error listing the
+ * valid ones), finds their containers through the engine's labels, and calls
+ * the engine.
+ */
+interface Scope {
+  project: Project
+  engine: Engine
+  containers: Container[]
+}
+
+async function scope(flags: GlobalFlags, services: string[], options: { all?: boolean } = {}): Promise<Scope> {
+  const project = await loadProject({ ...loadOptions(flags, services), onWarning: () => {} })
+  for (const s of services) {
+    if (!project.services[s]) throw new PlanError('invalid', `no such service: ${s} (the project has ${Object.keys(project.services).sort().join(', ')})`)
+  }
+  const engine = await openEngine(flags.engine)
+  const containers = ((await engine.listContainers?.({ [LABEL.project]: project.name }, { all: options.all ?? true })) ?? [])
+    .filter((c) => c.labels[LABEL.oneoff] !== 'True' || services.length > 0)
+    .filter((c) => services.length === 0 || services.includes(c.labels[LABEL.service]))
+    .sort((a, b) => a.name.localeCompare(b.name))
+  return { project, engine, containers }
+}
+
+function none(project: Project, services: string[], what: string): PlanError {
+  return new PlanError('invalid', `no ${what} container${services.length ? ` for ${services.join(', ')}` : ''} in project ${project.name}${what === 'running' ? ': start it with "pier up -d"' : ''}`)
+}
+
+const running = (c: Container) => c.state === 'running' || c.state === 'restarting' || c.state === 'paused'
+
+/** Runs `fn` on each container at once; every failure is reported, the first fails the command. */
+async function each(containers: Container[], verb: string, fn: (c: Container) => Promise<unknown>, progress: GlobalFlags['progress']): Promise<void> {
+  const results = await Promise.allSettled(
+    containers.map(async (c) => {
+      await fn(c)
+      if (progress !== 'quiet') process.stderr.write(`Container ${c.name.padEnd(30)} ${verb}\n`)
+    }),
+  )
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+  if (failed) throw failed.reason
+}
+
+function stopMs(timeout: string | undefined): number | undefined {
+  if (timeout === undefined) return undefined
+  if (!/^\d+(\.\d+)?$/.test(timeout)) throw new PlanError('invalid', `invalid --timeout "${timeout}": give a number of seconds`)
+  return Number(timeout) * 1000
+}
+
+export async function start(flags: GlobalFlags, services: string[]): Promise<void> {
+  const { project, engine, containers } = await scope(flags, services)
+  const stopped = containers.filter((c) => !running(c))
+  if (containers.length === 0) throw none(project, services, 'created')
+  await each(stopped, 'Started', (c) => engine.start!(c.id), flags.progress)
+}
+
+export async function stop(flags: GlobalFlags, services: string[], opts: { timeout?: string }): Promise<void> {
+  const timeoutMs = stopMs(opts.timeout)
+  const { engine, containers } = await scope(flags, services)
+  await each(containers.filter(running), 'Stopped', (c) => engine.stop!(c.id, timeoutMs !== undefined ? { timeoutMs } : {}), flags.progress)
+}
+
+export async function restart(flags: GlobalFlags, services: string[], opts: { timeout?: string }): Promise<void> {
+  const timeoutMs = stopMs(opts.timeout)
+  const { project, engine, containers } = await scope(flags, services)
+  if (containers.length === 0) throw none(project, services, 'created')
+  await each(
+    containers,
+    'Restarted',
+    async (c) => {
+      if (running(c)) await engine.stop!(c.id, timeoutMs !== undefined ? { timeoutMs } : {})
+      await engine.start!(c.id)
+    },
+    flags.progress,
+  )
+}
+
+export async function kill(flags: GlobalFlags, services: string[], opts: { signal: string }): Promise<void> {
+  const { project, engine, containers } = await scope(flags, services)
+  const targets = containers.filter(running)
+  if (targets.length === 0) throw none(project, services, 'running')
+  await each(targets, 'Killed', (c) => engine.kill!(c.id, opts.signal), flags.progress)
+}
+
+export async function rm(flags: GlobalFlags, services: string[], opts: { force?: boolean; stop?: boolean; volumes?: boolean }): Promise<void> {
+  const { engine, containers } = await scope(flags, services)
+  if (opts.stop) await each(containers.filter(running), 'Stopped', (c) => engine.stop!(c.id), flags.progress)
+  const targets = opts.stop ? containers : containers.filter((c) => !running(c))
+  const left = containers.filter((c) => running(c) && !opts.stop)
+  if (targets.length === 0) {
+    if (flags.progress !== 'quiet') process.stderr.write('No stopped containers\n')
+    return
+  }
+  // Compose asks before removing; without a terminal to ask on, -f is the answer.
+  if (!opts.force && !process.stdin.isTTY) throw new PlanError('invalid', `rm would remove ${targets.map((c) => c.name).join(', ')}: add -f to confirm`)
+  if (!opts.force) {
+    process.stderr.write(`Going to remove ${targets.map((c) => c.name).join(', ')}\n? Are you sure? [yN] `)
+    const answer = await new Promise<string>((resolve) => process.stdin.once('data', (d) => resolve(String(d).trim())))
+    process.stdin.pause()
+    if (!/^y(es)?$/i.test(answer)) return
+  }
+  await each(targets, 'Removed', (c) => engine.remove!(c.id, { force: true, volumes: !!opts.volumes }), flags.progress)
+  void left
+}
+
+export async function pause(flags: GlobalFlags, services: string[], paused: boolean): Promise<void> {
+  const { project, engine, containers } = await scope(flags, services)
+  const targets = containers.filter((c) => (paused ? c.state === 'running' : c.state === 'paused'))
+  if (targets.length === 0) throw none(project, services, paused ? 'running' : 'paused')
+  await each(targets, paused ? 'Paused' : 'Unpaused', (c) => (paused ? engine.pause!(c.id) : engine.unpause!(c.id)), flags.progress)
+}
+
+/** `pier wait`: blocks until the containers stop; exits with the first one's code. */
+export async function wait(flags: GlobalFlags, services: string[], opts: { downProject?: boolean }): Promise<void> {
+  const { project, engine, containers } = await scope(flags, services)
+  if (containers.length === 0) throw none(project, services, 'created')
+  const codes = await Promise.all(containers.map((c) => engine.wait!(c.id)))
+  for (const [i, c] of containers.entries()) process.stdout.write(`${c.name} exited with code ${codes[i]}\n`)
+  process.exitCode = codes[0]
+  void opts
+}
+
+export async function top(flags: GlobalFlags, services: string[]): Promise<void> {
+  const { project, engine, containers } = await scope(flags, services)
+  const targets = containers.filter(running)
+  if (targets.length === 0) throw none(project, services, 'running')
+  for (const c of targets) {
+    const list = await engine.top!(c.id)
+    process.stdout.write(`${c.name}\n${table([list.titles, ...list.processes])}\n`)
+  }
+}
+
+/** `pier logs`: lines of every container merged in time order, prefixed; -f follows. */
+export async function logs(flags: GlobalFlags, services: string[], opts: { follow?: boolean; tail?: string; timestamps?: boolean; since?: string; until?: string; color: boolean; logPrefix: boolean }): Promise<void> {
+  const tail = opts.tail === undefined || opts.tail === 'all' ? undefined : Number(opts.tail)
+  if (tail !== undefined && !(Number.isInteger(tail) && tail >= 0)) throw new PlanError('invalid', `invalid --tail "${opts.tail}": give a number of lines or "all"`)
+  const since = opts.since ? when(opts.since, '--since') : undefined
+  const until = opts.until ? when(opts.until, '--until') : undefined
+  const { engine, containers } = await scope(flags, services)
+  const color = opts.color && !!process.stdout.isTTY && !process.env.NO_COLOR
+  const width = Math.max(0, ...containers.map((c) => c.name.length))
+  const prefix = (c: Container, i: number) => (opts.logPrefix ? `${paint(`${c.name.padEnd(width)} |`, i, color)} ` : '')
+  const merged: { line: LogLine; label: string }[] = []
+  for (const [i, c] of containers.entries()) {
+    for await (const line of engine.logs!(c.id, { ...(tail !== undefined ? { tail } : {}), ...(since ? { since } : {}), ...(until ? { until } : {}) })) merged.push({ line, label: prefix(c, i) })
+  }
+  merged.sort((a, b) => (a.line.time < b.line.time ? -1 : a.line.time > b.line.time ? 1 : 0))
+  for (const { line, label } of merged) process.stdout.write(`${label}${opts.timestamps ? `${line.time} ` : ''}${line.text}\n`)
+  if (!opts.follow) return
+  const from = new Date().toISOString()
+  await attachLogs(engine, containers.filter(running), { since: from, color, prefix: opts.logPrefix, timestamps: !!opts.timestamps, exitMessages: false })
+}
+
+/** A time for --since/--until: RFC 3339, or a duration back from now (10m, 1h30m). */
+function when(text: string, flag: string): string {
+  const ms = parseDuration(text)
+  if (ms !== undefined) return new Date(Date.now() - ms).toISOString()
+  const date = new Date(text)
+  if (Number.isNaN(date.getTime())) throw new PlanError('invalid', `invalid ${flag} "${text}": give a time (2026-01-02T15:04:05Z) or a duration (10m)`)
+  return date.toISOString()
+}
+
+const COLORS = [36, 33, 32, 35, 34, 91, 96, 93, 92, 95, 94]
+
+function paint(text: string, i: number, on: boolean): string {
+  return on ? `\x1b[${COLORS[i % COLORS.length]}m${text}\x1b[0m` : text
+}
+
+/** `pier exec SERVICE COMMAND...`: the command's exit code is pier's. */
+export async function exec(
+  flags: GlobalFlags,
+  service: string,
+  command: string[],
+  opts: { detach?: boolean; env?: string[]; user?: string; workdir?: string; tty: boolean; index: string; privileged?: boolean },
+): Promise<void> {
+  const { project, engine, containers } = await scope(flags, [service], { all: false })
+  const index = Number(opts.index)
+  const target = containers.find((c) => c.labels[LABEL.number] === String(index))
+  if (!target) throw new PlanError('invalid', `service "${service}" is not running${index > 1 ? ` with index ${index}` : ''} in project ${project.name}: start it with "pier up -d ${service}"`)
+  const env = Object.fromEntries((opts.env ?? []).map((e) => {
+    const cut = e.indexOf('=')
+    return cut < 0 ? [e, process.env[e] ?? ''] : [e.slice(0, cut), e.slice(cut + 1)]
+  }))
+  const base = { argv: command, env, ...(opts.user ? { user: opts.user } : {}), ...(opts.workdir ? { workingDir: opts.workdir } : {}), ...(opts.privileged ? { privileged: true } : {}) }
+  if (opts.detach) {
+    await engine.exec!(target.id, { ...base, detach: true })
+    return
+  }
+  // A terminal when pier has one (as docker compose exec), unless -T.
+  const tty = opts.tty && !!process.stdin.isTTY
+  const { exitCode } = await engine.exec!(target.id, { ...base, tty, stdio: { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr } })
+  // Done with our stdin (it would keep pier waiting on a terminal).
+  process.stdin.destroy()
+  process.exitCode = exitCode
+}
+
+
+/** `pier ls`: every project with containers on the engine, its status and config files. */
+export async function ls(flags: GlobalFlags, opts: { all?: boolean; quiet?: boolean; format: string }): Promise<void> {
+  if (opts.format !== 'table' && opts.format !== 'json') throw new PlanError('invalid', `unknown format "${opts.format}": use table or json`)
+  const engine = await openEngine(flags.engine)
+  const all = (await engine.listContainers?.({}, { all: true })) ?? []
+  const projects = new Map<string, Container[]>()
+  for (const c of all) {
+    const name = c.labels[LABEL.project]
+    if (name) projects.set(name, [...(projects.get(name) ?? []), c])
+  }
+  const rows = [...projects.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, containers]) => {
+      const counts = new Map<string, number>()
+      for (const c of containers) counts.set(c.state, (counts.get(c.state) ?? 0) + 1)
+      return {
+        Name: name,
+        Status: [...counts.entries()].map(([state, n]) => `${state}(${n})`).join(', '),
+        ConfigFiles: containers[0].labels[LABEL.configFiles] ?? '',
+        running: counts.has('running'),
+      }
+    })
+    .filter((r) => opts.all || r.running)
+    .map(({ running: _r, ...r }) => r)
+  if (opts.quiet) return void process.stdout.write(rows.map((r) => `${r.Name}\n`).join(''))
+  if (opts.format === 'json') return void process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`)
+  process.stdout.write(table([['NAME', 'STATUS', 'CONFIG FILES'], ...rows.map((r) => [r.Name, r.Status, r.ConfigFiles])]))
+}

@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { busyboxImage, dockerArchive } from '../images.js'
+import { pier, TempProject } from '../helpers.js'
+
+describe('pier logs, exec and the container commands', function () {
+  this.timeout(60_000)
+  let work: TempProject
+  let root: string
+  const name = `pier-ctr-${process.pid}`
+  const run = (args: string[], input?: string) => pier(args, { cwd: work.dir, env: { PIER_ROOT: root }, ...(input !== undefined ? { input } : {}) })
+  const states = () => (JSON.parse(run(['ps', '-a', '--format', 'json']).stdout) as { Service: string; Status: string }[]).map((c) => `${c.Service}:${c.Status.split(' ')[0]}`)
+
+  beforeEach(async () => {
+    root = mkdtempSync(join(tmpdir(), 'pier-root-'))
+    work = new TempProject({
+      'compose.yaml': `name: ${name}
+services:
+  a:
+    image: busybox
+    init: true
+    command: ["sh", "-c", "echo first from a; sleep 0.4; echo third from a; exec sleep 600"]
+  b:
+    image: busybox
+    init: true
+    environment: {GREETING: hello}
+    command: ["sh", "-c", "sleep 0.2; echo second from b >&2; exec sleep 600"]
+`,
+    })
+    writeFileSync(work.path('busybox.tar'), await dockerArchive([await busyboxImage()]))
+    assert.equal(run(['image', 'load', '-i', 'busybox.tar']).status, 0)
+    assert.equal(run(['up', '-d', '--progress', 'quiet']).status, 0)
+    await new Promise((r) => setTimeout(r, 700))
+  })
+  afterEach(() => {
+    try {
+      run(['down', '-t', '0'])
+    } finally {
+      work.cleanup()
+      rmSync(root, { recursive: true, force: true })
+    }
+  })
+
+  it('logs: every container merged in time order, prefixed and aligned; --tail, -t, --no-log-prefix, --since, services', () => {
+    const logs = run(['logs'])
+    assert.equal(logs.status, 0, logs.stderr)
+    assert.equal(logs.stdout, `${name}-a-1 | first from a\n${name}-b-1 | second from b\n${name}-a-1 | third from a\n`)
+    assert.equal(run(['logs', '--tail', '1', '--no-log-prefix', 'a']).stdout, 'third from a\n')
+    assert.match(run(['logs', '-t', 'b']).stdout, new RegExp(`^${name}-b-1 \\| \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z second from b\\n$`))
+    assert.equal(run(['logs', '--since', '1h', '--no-log-prefix', 'b']).stdout, 'second from b\n')
+    assert.equal(run(['logs', '--since', '2099-01-01T00:00:00Z']).stdout, '')
+    assert.match(run(['logs', '--tail', 'many']).stderr, /^error: invalid --tail "many"/)
+    assert.match(run(['logs', 'nope']).stderr, /^error: no such service: "nope"; the services are: a, b/)
+  })
+
+  it('exec: the exit code is pier\'s; -e, -u, -w; flags after the service belong to the command; stdin passes through', () => {
+    const r = run(['exec', 'a', 'sh', '-c', 'echo "$GREETING $(id -u) $(pwd)"; exit 7', '-x'])
+    assert.equal(r.status, 7)
+    assert.equal(r.stdout, ' 0 /\n')
+    assert.equal(run(['exec', '-e', 'GREETING=hi', '-u', 'nobody', '-w', '/tmp', 'b', 'sh', '-c', 'echo "$GREETING $(id -un) $(pwd)"']).stdout, 'hi nobody /tmp\n')
+    assert.equal(run(['exec', '-T', 'a', 'cat'], 'piped in\n').stdout, 'piped in\n')
+    const missing = run(['exec', 'a', 'no-such-command'])
+    assert.notEqual(missing.status, 0)
+    assert.match(missing.stderr, /no-such-command/)
+    assert.match(run(['exec', '--index', '2', 'a', 'true']).stderr, /^error: service "a" is not running with index 2/)
+  })
+
+  it('stop, start, restart, pause, unpause, kill, top, wait, rm and ls act on the named services', () => {
+    assert.equal(run(['pause', 'a']).status, 0)
+    assert.deepEqual(states(), ['a:Paused', 'b:Running'])
+    assert.equal(run(['unpause', 'a']).status, 0)
+    assert.match(run(['top', 'b']).stdout, /^pier-ctr-\d+-b-1\nUID\s+PID\s+PPID\s+CMD\n[\s\S]*sleep 600/)
+    assert.equal(run(['stop', '-t', '1', 'b']).status, 0)
+    assert.deepEqual(states(), ['a:Running', 'b:Exited'])
+    assert.match(run(['top', 'b']).stderr, /^error: no running container for b in project pier-ctr-\d+: start it with "pier up -d"/)
+    assert.equal(run(['start', 'b']).status, 0)
+    assert.deepEqual(states(), ['a:Running', 'b:Running'])
+    assert.equal(run(['restart', '-t', '1']).status, 0)
+    assert.deepEqual(states(), ['a:Running', 'b:Running'])
+    const ls = JSON.parse(run(['ls', '--format', 'json']).stdout) as { Name: string; Status: string; ConfigFiles: string }[]
+    assert.deepEqual(ls.find((p) => p.Name === name), { Name: name, Status: 'running(2)', ConfigFiles: work.path('compose.yaml') })
+    assert.equal(run(['kill', '-s', 'SIGTERM', 'a']).status, 0)
+    const wait = run(['wait', 'a'])
+    assert.equal(wait.stdout, `${name}-a-1 exited with code 143\n`)
+    assert.equal(wait.status, 143)
+    assert.match(run(['rm', 'a']).stderr, /^error: rm would remove pier-ctr-\d+-a-1: add -f to confirm/)
+    assert.equal(run(['rm', '-f', 'a']).status, 0)
+    assert.equal(run(['rm', '-sf']).status, 0)
+    assert.deepEqual(states(), [])
+    assert.match(run(['kill']).stderr, /^error: no running container in project/)
+  })
+})
