@@ -329,6 +329,20 @@ describe('embedded engine: containers with runc', function () {
     await engine.remove(coded.id)
   })
 
+  it('passes a host device through with devices:, and refuses one that does not exist', async () => {
+    // /dev/net/tun: a character device outside Docker's default set; opening it needs the cgroup rule.
+    const probe = 'ls -l /dev/tun0 2>/dev/null | head -c 1; exec 3<>/dev/tun0 && echo opened || echo refused'
+    const withDevice = await engine.createContainer(specFor('t-dev', ['sh', '-c', probe], { devices: [{ source: '/dev/net/tun', target: '/dev/tun0', permissions: 'rwm' }] }))
+    await engine.start(withDevice.id)
+    await engine.wait(withDevice.id)
+    const out: string[] = []
+    for await (const l of engine.logs(withDevice.id)) out.push(l.text)
+    assert.match(out.join('\n'), /^copened/)
+    await engine.remove(withDevice.id)
+    const missing = await engine.createContainer(specFor('t-nodev', ['true'], { devices: [{ source: '/dev/no-such-device', target: '/dev/x', permissions: 'rwm' }] }))
+    await assert.rejects(engine.start(missing.id), /device \/dev\/no-such-device does not exist on this host/)
+  })
+
   it('gives clear errors and makes nothing half', async () => {
     await assert.rejects(engine.createContainer(specFor('t-noimg', ['true'], { image: 'nothere:1' })), /no such image: nothere:1/)
     const missing = await engine.createContainer(specFor('t-nocmd', ['definitely-not-here']))

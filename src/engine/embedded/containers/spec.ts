@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import type { ContainerSpec } from '../../engine.js'
+import { EngineError } from '../../errors.js'
 import { seccompProfile } from './seccomp.js'
 import type { User } from './users.js'
 
@@ -75,6 +76,7 @@ export interface RuntimeSpecInput {
 export function runtimeSpec(input: RuntimeSpecInput): Record<string, unknown> {
   const { spec, user } = input
   const caps = capabilities(spec)
+  const devices = hostDevices(spec)
   const seccomp = seccompProfile(spec, caps)
   const hostNetwork = spec.networkMode === 'host'
   const args = spec.init && input.initPath ? ['/sbin/docker-init', '--', ...spec.argv] : spec.argv
@@ -122,7 +124,8 @@ export function runtimeSpec(input: RuntimeSpecInput): Record<string, unknown> {
         ...(hostNetwork ? [] : [{ type: 'network', ...(input.netnsPath ? { path: input.netnsPath } : {}) }]),
       ],
       cgroupsPath: `/pier/${input.id}`,
-      resources: resources(spec),
+      ...(devices.length ? { devices: devices.map(({ access: _a, ...d }) => d) } : {}),
+      resources: resources(spec, devices),
       sysctl: spec.sysctls,
       ...(spec.privileged ? {} : { maskedPaths: MASKED_PATHS, readonlyPaths: READONLY_PATHS }),
       ...(seccomp ? { seccomp } : {}),
@@ -148,7 +151,43 @@ function rlimits(spec: ContainerSpec, host: HostLimits): { type: string; soft: n
   })
 }
 
-function resources(spec: ContainerSpec): Record<string, unknown> {
+interface Device {
+  path: string
+  type: 'c' | 'b'
+  major: number
+  minor: number
+  fileMode: number
+  uid: number
+  gid: number
+  access: string
+}
+
+/** `devices:` as the runtime wants them: the host node's type and numbers, read now, at the container path. */
+export function hostDevices(spec: ContainerSpec): Device[] {
+  return spec.devices.map((d) => {
+    let info
+    try {
+      info = statSync(d.source)
+    } catch {
+      throw new EngineError('invalid', `device ${d.source} does not exist on this host`)
+    }
+    if (!info.isCharacterDevice() && !info.isBlockDevice()) throw new EngineError('invalid', `${d.source} is not a device (devices: takes character or block devices such as /dev/fuse)`)
+    if (!/^[rwm]+$/.test(d.permissions)) throw new EngineError('invalid', `device ${d.source}: permissions "${d.permissions}" must be letters of rwm`)
+    const rdev = info.rdev
+    return {
+      path: d.target,
+      type: info.isCharacterDevice() ? 'c' : 'b',
+      major: (rdev >> 8) & 0xfff,
+      minor: (rdev & 0xff) | ((rdev >> 12) & 0xfff00),
+      fileMode: info.mode & 0o777,
+      uid: info.uid,
+      gid: info.gid,
+      access: d.permissions,
+    }
+  })
+}
+
+function resources(spec: ContainerSpec, added: Device[]): Record<string, unknown> {
   const l = spec.limits
   const memory: Record<string, number> = {}
   if (l.memory !== undefined) memory.limit = l.memory
@@ -166,7 +205,11 @@ function resources(spec: ContainerSpec): Record<string, unknown> {
   if (l.cpuset !== undefined) cpu.cpus = l.cpuset
   const devices = spec.privileged
     ? [{ allow: true, access: 'rwm' }]
-    : [{ allow: false, access: 'rwm' }, ...DEFAULT_DEVICES.map((d) => ({ allow: true, type: d.type, major: d.major, minor: d.minor, access: 'rwm' }))]
+    : [
+        { allow: false, access: 'rwm' },
+        ...DEFAULT_DEVICES.map((d) => ({ allow: true, type: d.type, major: d.major, minor: d.minor, access: 'rwm' })),
+        ...added.map((d) => ({ allow: true, type: d.type, major: d.major, minor: d.minor, access: d.access })),
+      ]
   return {
     devices,
     ...(Object.keys(memory).length ? { memory } : {}),
