@@ -10,6 +10,8 @@ export interface AttachOptions {
   timestamps: boolean
   /** "NAME exited with code N" when each ends (default true). */
   exitMessages?: boolean
+  /** Called as each container's output ends, with its exit code. */
+  onExit?: (container: Container, code: number) => void
 }
 
 /**
@@ -30,6 +32,7 @@ export async function attachLogs(engine: Engine, containers: Container[], option
       }
       const code = (await engine.inspectContainer!(c.id))?.exitCode ?? 0
       codes.set(c.name, code)
+      options.onExit?.(c, code)
       if (options.exitMessages !== false) process.stdout.write(`${paint(`${c.name} exited with code ${code}`, color, options.color)}\n`)
     }),
   )

@@ -45,7 +45,7 @@ const VALUE_OPTIONS = new Set(['-e', '--env', '-u', '--user', '-w', '--workdir',
  * commander so.
  */
 function protectCommand(argv: string[]): string[] {
-  argv = ownShortFlags(argv)
+  argv = ownShortFlags(argv).map((a) => (a === '--no-attach' ? '--skip-attach' : a.startsWith('--no-attach=') ? `--skip-attach=${a.slice(12)}` : a))
   const at = argv.indexOf('exec', 2)
   if (at < 0) return argv
   for (let i = at + 1; i < argv.length; i++) {

@@ -62,6 +62,41 @@ describe('pier up, attached', function () {
     assert.doesNotMatch(up.stdout, /\x1b\[/)
   })
 
+  it('--exit-code-from stops everything when that service ends and passes its code; --attach, --no-attach, --timestamps, --no-log-prefix', () => {
+    work.write({
+      'compose.yaml': `name: ${name}
+services:
+  tests:
+    image: busybox
+    command: ["sh", "-c", "echo testing; sleep 0.5; exit 5"]
+  server:
+    image: busybox
+    init: true
+    command: ["sh", "-c", "echo serving; exec sleep 600"]
+  noisy:
+    image: busybox
+    init: true
+    command: ["sh", "-c", "echo noise; exec sleep 600"]
+`,
+    })
+    const up = run(['up', '--exit-code-from', 'tests', '--no-attach', 'noisy', '--timestamps'])
+    assert.equal(up.status, 5, up.stderr)
+    assert.match(up.stderr, /Aborting on container exit/)
+    assert.match(up.stdout, new RegExp(`${name}-tests-1\\s+\\| \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z testing`))
+    assert.match(up.stdout, /serving/)
+    assert.doesNotMatch(up.stdout, /noise/)
+    const ps = JSON.parse(run(['ps', '-a', '--format', 'json']).stdout) as { Service: string; Status: string }[]
+    assert.ok(ps.every((c) => c.Status.startsWith('Exited')), JSON.stringify(ps))
+
+    const only = run(['up', '--attach', 'tests', '--no-log-prefix', '--abort-on-container-exit'])
+    assert.equal(only.status, 5, only.stderr)
+    assert.equal(only.stdout.split('\n')[0], 'testing')
+    assert.doesNotMatch(only.stdout, /serving/)
+    assert.match(run(['up', '-d', '--exit-code-from', 'tests']).stderr, /^error: --abort-on-container-exit and --exit-code-from need the attached mode/)
+    assert.match(run(['up', '--exit-code-from', 'nope']).stderr, /^error: no such service: nope/)
+    assert.match(run(['up', '--pull', 'sometimes']).stderr, /^error: invalid --pull "sometimes"/)
+  })
+
   it('stops gracefully on Ctrl-C, and kills on a second', async () => {
     work.write({
       'compose.yaml': `name: ${name}

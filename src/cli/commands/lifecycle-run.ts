@@ -18,6 +18,15 @@ import { table } from '../table.js'
 interface UpFlags {
   detach?: boolean
   build?: boolean
+  abortOnContainerExit?: boolean
+  exitCodeFrom?: string
+  attach?: string[]
+  skipAttach?: string[]
+  timestamps?: boolean
+  logPrefix?: boolean
+  color?: boolean
+  pull?: string
+  quietPull?: boolean
   forceRecreate?: boolean
   recreate: boolean
   deps: boolean
@@ -34,16 +43,21 @@ interface UpFlags {
 export async function up(flags: GlobalFlags, services: string[], opts: UpFlags): Promise<void> {
   const attached = !opts.detach && !opts.dryRun && !opts.wait
   // Flags are checked before anything is done.
+  if (opts.pull !== undefined && !['always', 'missing', 'never'].includes(opts.pull)) throw new PlanError('invalid', `invalid --pull "${opts.pull}": use always, missing or never`)
+  if ((opts.abortOnContainerExit || opts.exitCodeFrom !== undefined) && opts.detach) throw new PlanError('invalid', '--abort-on-container-exit and --exit-code-from need the attached mode: drop -d')
   const waitMs = opts.wait ? seconds(opts.waitTimeout, '--wait-timeout') * 1000 : undefined
   const stopTimeoutMs = opts.timeout !== undefined ? seconds(opts.timeout, '--timeout') * 1000 : undefined
   const project = await loadProject(loadOptions(flags, services))
+  for (const s of [...(opts.attach ?? []), ...(opts.skipAttach ?? []), ...(opts.exitCodeFrom !== undefined ? [opts.exitCodeFrom] : [])]) {
+    if (!project.services[s]) throw new PlanError('invalid', `no such service: ${s} (the project has ${Object.keys(project.services).sort().join(', ')})`)
+  }
   const engine = await openEngine(flags.engine)
   const scale = Object.fromEntries((opts.scale ?? []).map((s) => {
     const [name, n] = s.split('=')
     if (!(name in project.services) || !/^\d+$/.test(n ?? '')) throw new PlanError('invalid', `invalid --scale "${s}": expected SERVICE=NUMBER with a service of the project`)
     return [name, Number(n)]
   }))
-  const images = opts.dryRun ? {} : await resolveImages(engine, project, { build: opts.build, progress: flags.progress })
+  const images = opts.dryRun ? {} : await resolveImages(engine, project, { build: opts.build, pull: opts.pull, progress: opts.quietPull ? 'quiet' : flags.progress })
   const plan = reconcileUp(project, await observe(engine, project.name), {
     services,
     noDeps: !opts.deps,
@@ -82,12 +96,33 @@ export async function up(flags: GlobalFlags, services: string[], opts: UpFlags):
     }
     if (waitMs !== undefined) await waitForServices(engine, project.name, waitMs)
     if (!attached) return
-    const containers = (await ours()).sort((a, b) => a.name.localeCompare(b.name))
+    // --attach names the services to follow; --no-attach leaves some out.
+    const containers = (await ours())
+      .filter((c) => (!opts.attach?.length || opts.attach.includes(c.labels[LABEL.service])) && !opts.skipAttach?.includes(c.labels[LABEL.service]))
+      .sort((a, b) => a.name.localeCompare(b.name))
     if (containers.length === 0) return
     process.stderr.write(`Attaching to ${containers.map((c) => c.name).join(', ')}\n`)
-    await attachLogs(engine, containers, { since, color: !!process.stdout.isTTY && !process.env.NO_COLOR, prefix: true, timestamps: false })
+    // --abort-on-container-exit (and --exit-code-from, which implies it): the
+    // first container to stop stops them all; pier exits with its code, or
+    // with the named service's.
+    const abort = opts.abortOnContainerExit || opts.exitCodeFrom !== undefined
+    let exitCode: number | undefined
+    await attachLogs(engine, containers, {
+      since,
+      color: !!process.stdout.isTTY && !process.env.NO_COLOR && opts.color !== false,
+      prefix: opts.logPrefix !== false,
+      timestamps: !!opts.timestamps,
+      onExit: (c, code) => {
+        if (opts.exitCodeFrom !== undefined ? c.labels[LABEL.service] === opts.exitCodeFrom : exitCode === undefined) exitCode = code
+        if (abort && !stopping.graceful) {
+          process.stderr.write(`Aborting on container exit...\n`)
+          stopping.graceful = stopAll(false)
+        }
+      },
+    })
     await stopping.graceful
     if (ctrlC.signal.aborted) process.exitCode = 130
+    else if (abort && exitCode !== undefined) process.exitCode = exitCode
   } finally {
     ctrlC.dispose()
   }
@@ -147,7 +182,7 @@ async function run(plan: Plan, engine: Engine, project: Project, images: Record<
  * and its image is missing, or with --build or pull_policy build), present,
  * or pulled (Compose's pull_policy "missing").
  */
-async function resolveImages(engine: Engine, project: Project, options: { build?: boolean; progress: ProgressMode }): Promise<Record<string, Image>> {
+async function resolveImages(engine: Engine, project: Project, options: { build?: boolean; pull?: string; progress: ProgressMode }): Promise<Record<string, Image>> {
   const out: Record<string, Image> = {}
   const toBuild: Service[] = []
   for (const service of Object.values(project.services)) {
@@ -156,9 +191,11 @@ async function resolveImages(engine: Engine, project: Project, options: { build?
       toBuild.push(service)
       continue
     }
-    if (!image || service.pull_policy === 'always') {
+    // --pull overrides the services' pull_policy, as in Compose.
+    const policy = options.pull ?? service.pull_policy ?? 'missing'
+    if (!image || policy === 'always') {
       if (!service.image) throw new PlanError('invalid', `service "${service.name}" has neither image nor build`)
-      if (service.pull_policy === 'never') throw new EngineError('not-found', `service "${service.name}": no image ${service.image} and pull_policy is never`)
+      if (policy === 'never') throw new EngineError('not-found', `service "${service.name}": no image ${service.image} and pull_policy is never`)
       if (options.progress !== 'quiet') process.stderr.write(`Pulling ${service.image}\n`)
       image = await engine.pullImage(service.image)
     }
