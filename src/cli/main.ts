@@ -36,17 +36,17 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
-/** Options of exec (and the global ones) that take a value, for protectCommand. */
-const VALUE_OPTIONS = new Set(['-e', '--env', '-u', '--user', '-w', '--workdir', '--index', '-f', '--file', '-p', '--project-name', '--project-directory', '--env-file', '--profile', '--progress', '--engine'])
+/** Options of exec and run (and the global ones) that take a value, for protectCommand. */
+const VALUE_OPTIONS = new Set(['-e', '--env', '-u', '--user', '-w', '--workdir', '--index', '-v', '--volume', '-p', '--publish', '--entrypoint', '--name', '-f', '--file', '-p', '--project-name', '--project-directory', '--env-file', '--profile', '--progress', '--engine'])
 
 /**
- * `pier exec web sh -c "…"`: everything after the service is the command's,
+ * `pier exec web sh -c "…"`, `pier run web sh -c "…"`: everything after the service is the command's,
  * flags included, as in Docker Compose. A `--` after the service tells
  * commander so.
  */
 function protectCommand(argv: string[]): string[] {
   argv = ownShortFlags(argv).map((a) => (a === '--no-attach' ? '--skip-attach' : a.startsWith('--no-attach=') ? `--skip-attach=${a.slice(12)}` : a))
-  const at = argv.indexOf('exec', 2)
+  const at = argv.findIndex((a, i) => i >= 2 && (a === 'exec' || a === 'run'))
   if (at < 0) return argv
   for (let i = at + 1; i < argv.length; i++) {
     const token = argv[i]
@@ -62,13 +62,14 @@ function protectCommand(argv: string[]): string[] {
 
 /**
  * Short flags of a command that a global flag shadows (`-f` is --file
- * globally, but `rm -f` is --force and `logs -f` is --follow, as in Docker
- * Compose): after that command they are spelled out, clusters such as `-sf`
+ * globally, but `rm -f` is --force and `logs -f` is --follow, and `-p` is
+ * --project-name but `run -p` is --publish, as in Docker Compose): after that command they are spelled out, clusters such as `-sf`
  * included.
  */
 const SHADOWED: Record<string, Record<string, string>> = {
   rm: { f: '--force', s: '--stop', v: '--volumes' },
   logs: { f: '--follow', t: '--timestamps' },
+  run: { p: '--publish' },
 }
 
 function ownShortFlags(argv: string[]): string[] {

@@ -67,6 +67,22 @@ services:
     assert.match(run(['exec', '--index', '2', 'a', 'true']).stderr, /^error: service "a" is not running with index 2/)
   })
 
+  it('run: a one-off with the service\'s config, its output and exit code; --rm, -e, -d, --name, -p', async () => {
+    const r = run(['run', '--rm', '-e', 'EXTRA=more', 'b', 'sh', '-c', 'echo "$GREETING $EXTRA"; exit 3'])
+    assert.equal(r.status, 3, r.stderr)
+    assert.equal(r.stdout, 'hello more\n')
+    assert.deepEqual(states(), ['a:Running', 'b:Running'], 'the --rm one-off is gone')
+    const d = run(['run', '-d', '--name', `${name}-once`, '-p', '127.0.0.1::80', 'b', 'sh', '-c', 'mkdir -p /w && echo one-off > /w/index.html && exec httpd -f -p 80 -h /w'])
+    assert.equal(d.stdout, `${name}-once\n`)
+    const ps = JSON.parse(run(['ps', '--format', 'json']).stdout) as { Name: string; Ports: string }[]
+    const port = /127\.0\.0\.1:(\d+)->80\/tcp/.exec(ps.find((c) => c.Name === `${name}-once`)!.Ports)![1]
+    await new Promise((r) => setTimeout(r, 300))
+    assert.equal(await (await fetch(`http://127.0.0.1:${port}/`)).text(), 'one-off\n')
+    assert.match(run(['run', 'nope']).stderr, /^error: no such service: "nope"; the services are: a, b|^error: no such service: nope/)
+    assert.equal(run(['down', '-t', '0']).status, 0)
+    assert.deepEqual(states(), [])
+  })
+
   it('stop, start, restart, pause, unpause, kill, top, wait, rm and ls act on the named services', () => {
     assert.equal(run(['pause', 'a']).status, 0)
     assert.deepEqual(states(), ['a:Paused', 'b:Running'])

@@ -87,6 +87,9 @@ services:
     assert.match(plan.stdout, /^stop container pier-cli-\d+-web-1/)
     assert.match(run(['-v']).stdout, /^\d+\.\d+\.\d+\n$/)
     assert.match(run(['--version']).stdout, /^\d+\.\d+\.\d+\n$/)
+    assert.match(run(['version', '--short']).stdout, /^\d+\.\d+\.\d+\n$/)
+    const v = JSON.parse(run(['version', '--format', 'json']).stdout) as { version: string; engine: { name: string } }
+    assert.equal(v.engine.name, 'embedded')
   })
 
   it('refuses a bad --scale with one clear line', () => {

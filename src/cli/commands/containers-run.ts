@@ -235,3 +235,16 @@ export async function ls(flags: GlobalFlags, opts: { all?: boolean; quiet?: bool
   if (opts.format === 'json') return void process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`)
   process.stdout.write(table([['NAME', 'STATUS', 'CONFIG FILES'], ...rows.map((r) => [r.Name, r.Status, r.ConfigFiles])]))
 }
+
+/** `pier version`: pier's version, Node's, and the engine's. */
+export async function version(flags: GlobalFlags, opts: { format: string; short?: boolean }): Promise<void> {
+  if (opts.format !== 'table' && opts.format !== 'json') throw new PlanError('invalid', `unknown format "${opts.format}": use table or json`)
+  const { readFileSync } = await import('node:fs')
+  const pkg = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string }
+  if (opts.short) return void process.stdout.write(`${pkg.version}\n`)
+  const engine = await openEngine(flags.engine)
+  const info = await engine.info()
+  const data = { version: pkg.version, node: process.versions.node, engine: info }
+  if (opts.format === 'json') return void process.stdout.write(`${JSON.stringify(data, null, 2)}\n`)
+  process.stdout.write(`pier version ${pkg.version}\nnode ${data.node}\nengine ${info.name} (${info.os}/${info.architecture}, kernel ${info.version}, root ${info.root})\n`)
+}

@@ -60,6 +60,35 @@ export function registerContainers(program: Command): void {
     .action((service: string, command: string[], opts, cmd: Command) => run(cmd, (m, f) => m.exec(f, service, command, opts)))
 
   program
+    .command('run')
+    .description("run a one-off container with a service's configuration; its exit code is pier's")
+    .argument('<service>', 'the service')
+    .argument('[command...]', 'the command (default: the service\'s)')
+    .option('--rm', 'remove the container when it exits')
+    .option('-d, --detach', 'run in the background and print the container name')
+    .option('-e, --env <name=value>', 'set an environment variable (repeatable)', collect)
+    .option('-u, --user <user>', 'run as this user')
+    .option('-w, --workdir <dir>', 'working directory')
+    .option('-v, --volume <source:target>', 'mount a volume or host path (repeatable)', collect)
+    .option('-p, --publish <port>', 'publish a port, [[IP:]HOST:]CONTAINER[/PROTO] (repeatable)', collect)
+    .option('--service-ports', "publish the service's ports")
+    .option('--entrypoint <command>', "override the image's entrypoint")
+    .option('--name <name>', 'name the container')
+    .option('--no-deps', "don't start the service's dependencies")
+    .option('-T, --no-tty', 'accepted for compatibility: the one-off has no terminal yet')
+    .action(async (service: string, command: string[], opts, cmd: Command) => {
+      const { run: runOneOff } = await import('./oneoff-run.js')
+      await runOneOff(cmd.optsWithGlobals() as GlobalFlags, service, command, opts)
+    })
+
+  program
+    .command('version')
+    .description("print pier's version and the engine's")
+    .option('--format <format>', 'table or json', 'table')
+    .option('--short', 'only the version number')
+    .action((opts, command: Command) => run(command, (m, f) => m.version(f, opts)))
+
+  program
     .command('ls')
     .description('list the projects on the engine')
     .option('-a, --all', 'include projects with no running container')

@@ -182,10 +182,10 @@ async function run(plan: Plan, engine: Engine, project: Project, images: Record<
  * and its image is missing, or with --build or pull_policy build), present,
  * or pulled (Compose's pull_policy "missing").
  */
-async function resolveImages(engine: Engine, project: Project, options: { build?: boolean; pull?: string; progress: ProgressMode }): Promise<Record<string, Image>> {
+export async function resolveImages(engine: Engine, project: Project, options: { build?: boolean; pull?: string; progress: ProgressMode; services?: string[] }): Promise<Record<string, Image>> {
   const out: Record<string, Image> = {}
   const toBuild: Service[] = []
-  for (const service of Object.values(project.services)) {
+  for (const service of Object.values(project.services).filter((s) => !options.services || options.services.includes(s.name))) {
     let image = await engine.inspectImage(builtImageName(project, service))
     if (service.build && (!image || options.build || service.pull_policy === 'build')) {
       toBuild.push(service)

@@ -1,0 +1,114 @@
+import { randomBytes } from 'node:crypto'
+import { isAbsolute, resolve } from 'node:path'
+import type { ContainerSpec, Mount, PortBinding } from '../../engine/engine.js'
+import { openEngine } from '../../engine/index.js'
+import { containerSpec } from '../../planner/container-spec.js'
+import { PlanError } from '../../planner/errors.js'
+import { execute } from '../../planner/execute.js'
+import { DependencyGraph } from '../../planner/graph.js'
+import { LABEL } from '../../planner/labels.js'
+import { observe } from '../../planner/observe.js'
+import { reconcileUp } from '../../planner/reconcile.js'
+import { loadProject } from '../../spec/load.js'
+import type { Project } from '../../spec/project.js'
+import { attachLogs } from '../attach.js'
+import { loadOptions, type GlobalFlags } from '../global.js'
+import { planReporter } from '../plan-progress.js'
+import { resolveImages } from './lifecycle-run.js'
+
+export interface RunFlags {
+  rm?: boolean
+  detach?: boolean
+  env?: string[]
+  user?: string
+  workdir?: string
+  volume?: string[]
+  publish?: string[]
+  servicePorts?: boolean
+  entrypoint?: string
+  name?: string
+  deps: boolean
+  tty: boolean
+}
+
+/**
+ * `pier run SERVICE [COMMAND...]`: a one-off container with the service's
+ * configuration (its own name, `oneoff` label, no ports unless asked, no
+ * restart), its dependencies brought up first; attached, its output follows
+ * and its exit code is pier's. Not yet: an interactive terminal or stdin
+ * into the container (the container's stdin is not connected).
+ */
+export async function run(flags: GlobalFlags, service: string, command: string[], opts: RunFlags): Promise<void> {
+  const project = await loadProject({ ...loadOptions(flags, [service]), onWarning: () => {} })
+  const svc = project.services[service]
+  if (!svc) throw new PlanError('invalid', `no such service: ${service} (the project has ${Object.keys(project.services).sort().join(', ')})`)
+  const engine = await openEngine(flags.engine)
+
+  const deps = opts.deps ? DependencyGraph.of(project).withDependencies([service]).filter((s) => s !== service) : []
+  const images = await resolveImages(engine, project, { progress: flags.progress, services: [...deps, service] })
+  if (deps.length) {
+    const plan = reconcileUp(project, await observe(engine, project.name), { services: deps, images: Object.fromEntries(Object.entries(images).map(([s, i]) => [s, i.id])) })
+    const reporter = await planReporter(plan, flags.progress)
+    const result = await execute(plan, engine, project, { images, onEvent: (e) => reporter.onEvent(e) })
+    await reporter.finish()
+    if (result.failures.length) throw new PlanError('invalid', `cannot start the dependencies of ${service}: ${result.failures[0].error}`)
+  }
+
+  const name = opts.name ?? `${project.name}-${service}-run-${randomBytes(6).toString('hex')}`
+  const spec = oneOffSpec(project, svc.name, containerSpec(project, svc, 1, images[service], name), command, opts, images[service].config.entrypoint)
+  const container = await engine.createContainer!(spec)
+  await engine.start!(container.id)
+  if (opts.detach) {
+    process.stdout.write(`${name}\n`)
+    return
+  }
+  const codes = await attachLogs(engine, [container], { color: false, prefix: false, timestamps: false, exitMessages: false })
+  const code = codes.get(name) ?? (await engine.wait!(container.id))
+  if (opts.rm) await engine.remove!(container.id, { force: true, volumes: true })
+  process.exitCode = code
+}
+
+function oneOffSpec(project: Project, service: string, base: ContainerSpec, command: string[], opts: RunFlags, imageEntrypoint: string[] | undefined): ContainerSpec {
+  const entrypoint = opts.entrypoint !== undefined ? (opts.entrypoint ? [opts.entrypoint] : []) : project.services[service].entrypoint ?? imageEntrypoint ?? []
+  const argv = command.length || opts.entrypoint !== undefined ? [...entrypoint, ...command] : base.argv
+  if (argv.length === 0) throw new PlanError('invalid', `service "${service}" has no command: give one after the service name`)
+  const env = { ...base.env }
+  for (const e of opts.env ?? []) {
+    const cut = e.indexOf('=')
+    if (cut < 0) env[e] = process.env[e] ?? ''
+    else env[e.slice(0, cut)] = e.slice(cut + 1)
+  }
+  return {
+    ...base,
+    argv,
+    env,
+    ...(opts.user ? { user: opts.user } : {}),
+    ...(opts.workdir ? { workingDir: opts.workdir } : {}),
+    mounts: [...base.mounts, ...(opts.volume ?? []).map((v) => volumeFlag(project, v))],
+    ports: [...(opts.servicePorts ? base.ports : []), ...(opts.publish ?? []).map(publishFlag)],
+    restart: { policy: 'no' },
+    // One-offs have no healthcheck to wait on and no aliases to claim the service's name.
+    healthcheck: undefined,
+    networks: base.networks.map((n) => ({ ...n, aliases: [] })),
+    labels: { ...base.labels, [LABEL.oneoff]: 'True', [LABEL.number]: '1' },
+  }
+}
+
+/** `-v SOURCE:TARGET[:ro]`: a bind mount when SOURCE is a path, else a named volume. */
+function volumeFlag(project: Project, text: string): Mount {
+  const [source, target, mode] = text.split(':')
+  if (!source || !target || !target.startsWith('/') || (mode !== undefined && mode !== 'ro' && mode !== 'rw')) throw new PlanError('invalid', `invalid --volume "${text}": expected SOURCE:TARGET[:ro|rw] with an absolute TARGET`)
+  const readOnly = mode === 'ro'
+  if (source.startsWith('.') || isAbsolute(source) || source.startsWith('~')) {
+    const path = source.startsWith('~') ? resolve(process.env.HOME ?? '/', source.slice(2)) : resolve(project.workingDir, source)
+    return { type: 'bind', source: path, target, readOnly, createHostPath: true }
+  }
+  return { type: 'volume', source: project.volumes[source]?.name ?? source, target, readOnly }
+}
+
+/** `-p [[IP:]HOST:]CONTAINER[/PROTO]`. */
+function publishFlag(text: string): PortBinding {
+  const m = /^(?:(?:(\d+\.\d+\.\d+\.\d+):)?(\d*(?:-\d+)?):)?(\d+)(?:\/(tcp|udp|sctp))?$/.exec(text)
+  if (!m) throw new PlanError('invalid', `invalid --publish "${text}": expected [[IP:]HOST:]CONTAINER[/PROTOCOL]`)
+  return { ...(m[1] ? { hostIp: m[1] } : {}), ...(m[2] ? { hostPort: m[2] } : {}), containerPort: Number(m[3]), protocol: (m[4] ?? 'tcp') as PortBinding['protocol'] }
+}
