@@ -1,4 +1,4 @@
-import type { Command } from 'commander'
+import { Option, type Command } from 'commander'
 import type { EngineName } from '../engine/index.js'
 import type { LoadOptions } from '../spec/load.js'
 import type { ProgressMode } from './progress.js'
@@ -13,6 +13,7 @@ export interface GlobalFlags {
   verbose?: boolean
   progress: ProgressMode
   engine: EngineName
+  ansi: 'never' | 'always' | 'auto'
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value]
@@ -25,8 +26,23 @@ export function addGlobalOptions(program: Command): Command {
     .option('--env-file <path>', 'environment file (repeatable; later files win)', collect)
     .option('--profile <name>', 'enable a profile (repeatable)', collect)
     .option('--progress <mode>', 'progress output: auto, tty, plain, json or quiet', 'auto')
+    .addOption(new Option('--ansi <when>', 'control characters (colours, the progress display)').choices(['never', 'always', 'auto']).default('auto'))
     .option('--engine <name>', 'engine: embedded (daemonless, the default) or docker', 'embedded')
     .option('--verbose', 'show stack traces and details on errors')
+}
+
+/** Whether to colour standard output: --ansi, then NO_COLOR, then whether it is a terminal. */
+export function colorOutput(flags: GlobalFlags): boolean {
+  if (flags.ansi === 'never') return false
+  if (flags.ansi === 'always') return true
+  return !!process.stdout.isTTY && !process.env.NO_COLOR
+}
+
+/** The progress mode, with --ansi never ruling out the terminal display that --progress auto would pick. */
+export function progressMode(flags: GlobalFlags): ProgressMode {
+  if (flags.progress === 'auto' && flags.ansi === 'never') return 'plain'
+  if (flags.progress === 'auto' && flags.ansi === 'always') return 'tty'
+  return flags.progress
 }
 
 /** The global flags as load options; services named on the command line enable their profiles. */

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander'
 import { readFileSync } from 'node:fs'
 import { PierError } from '../errors.js'
 import { addGlobalOptions } from './global.js'
+import { registerCompletion } from './commands/completion.js'
 import { registerConfig } from './commands/config.js'
 import { registerContainers } from './commands/containers.js'
 import { registerImages } from './commands/images.js'
@@ -24,6 +25,7 @@ export async function main(argv: string[]): Promise<void> {
   registerLifecycle(program)
   registerContainers(program)
   registerImages(program)
+  registerCompletion(program)
 
   if (argv[2] === '-v') {
     process.stdout.write(`${version()}\n`)

@@ -98,8 +98,9 @@ export function reconcileUp(project: Project, observed: ObservedState, options: 
     for (const edge of graph.dependencies(name)) {
       const condition: Condition = edge.condition === 'service_healthy' ? 'healthy' : edge.condition === 'service_completed_successfully' ? 'completed' : 'started'
       const steps = started.get(edge.to)
-      if (steps?.length) for (const step of steps) prerequisites.push({ step, condition })
-      else if (condition !== 'started') awaits.push({ service: edge.to, condition })
+      // Creating without starting (create, up --no-start) orders by creation only: nothing runs to wait on.
+      if (steps?.length) for (const step of steps) prerequisites.push({ step, condition: options.noStart ? 'done' : condition })
+      else if (condition !== 'started' && !options.noStart) awaits.push({ service: edge.to, condition })
       if (edge.restart && recreated.has(edge.to)) dependencyRecreated = true
     }
     let awaited = false

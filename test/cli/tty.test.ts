@@ -75,6 +75,13 @@ describe('pier on a terminal', function () {
     assert.match(plain, /not a tty\nexit=0/)
   })
 
+  it('--ansi never: plain progress lines and no colour, even on a terminal', async () => {
+    const shown = await screen(['--ansi', 'never', 'up'], /exit=\d/, true)
+    assert.doesNotMatch(shown, /\x1b\[\d+m/)
+    assert.match(shown, new RegExp(`Container ${name}-web-1\\s+Started`))
+    assert.doesNotMatch(shown, /✔/)
+  })
+
   it('attached up colours each container its own way, and aligns the prefixes', async () => {
     const shown = await screen(['up'], /exit=\d/, true)
     const web = shown.split('\n').find((l) => l.includes('hello from web'))!

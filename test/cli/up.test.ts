@@ -92,6 +92,16 @@ services:
     assert.equal(v.engine.name, 'embedded')
   })
 
+  it('create makes the containers without starting them; start starts them', () => {
+    const create = run(['create', '--progress', 'plain'])
+    assert.equal(create.status, 0, create.stderr)
+    assert.doesNotMatch(create.stderr, /Starting/)
+    const status = () => (JSON.parse(run(['ps', '-a', '--format', 'json']).stdout) as { Status: string }[]).map((c) => c.Status.split(' ')[0])
+    assert.deepEqual(status(), ['Created', 'Created'])
+    assert.equal(run(['start', 'db']).status, 0)
+    assert.deepEqual(status(), ['Running', 'Created'])
+  })
+
   it('refuses a bad --scale with one clear line', () => {
     const badScale = run(['up', '-d', '--scale', 'nope=2'])
     assert.match(badScale.stderr, /^error: invalid --scale "nope=2"/)

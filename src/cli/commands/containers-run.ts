@@ -6,7 +6,7 @@ import { loadProject } from '../../spec/load.js'
 import type { Project } from '../../spec/project.js'
 import { parseDuration } from '../../spec/units.js'
 import { attachLogs } from '../attach.js'
-import { loadOptions, type GlobalFlags } from '../global.js'
+import { colorOutput, loadOptions, type GlobalFlags } from '../global.js'
 import { table } from '../table.js'
 
 /**
@@ -149,7 +149,7 @@ export async function logs(flags: GlobalFlags, services: string[], opts: { follo
   const since = opts.since ? when(opts.since, '--since') : undefined
   const until = opts.until ? when(opts.until, '--until') : undefined
   const { engine, containers } = await scope(flags, services)
-  const color = opts.color && !!process.stdout.isTTY && !process.env.NO_COLOR
+  const color = opts.color && colorOutput(flags)
   const width = Math.max(0, ...containers.map((c) => c.name.length))
   const prefix = (c: Container, i: number) => (opts.logPrefix ? `${paint(`${c.name.padEnd(width)} |`, i, color)} ` : '')
   const merged: { line: LogLine; label: string }[] = []

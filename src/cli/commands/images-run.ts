@@ -6,7 +6,7 @@ import { EngineError } from '../../engine/errors.js'
 import { parsePlatform } from '../../engine/platform.js'
 import { loadProject } from '../../spec/load.js'
 import { SpecError } from '../../spec/errors.js'
-import { loadOptions, type GlobalFlags } from '../global.js'
+import { loadOptions, progressMode, type GlobalFlags } from '../global.js'
 import { bytes, withProgress } from '../progress.js'
 import { table } from '../table.js'
 
@@ -39,7 +39,7 @@ export async function pull(flags: GlobalFlags, names: string[], opts: { platform
 export async function pullRefs(flags: GlobalFlags, refs: string[], opts: { platform?: string; quiet?: boolean }): Promise<void> {
   const engine = await engineFor(flags)
   for (const ref of refs) {
-    const image = await withProgress(`Pulling ${ref}`, opts.quiet ? 'quiet' : flags.progress, (progress) =>
+    const image = await withProgress(`Pulling ${ref}`, opts.quiet ? 'quiet' : progressMode(flags), (progress) =>
       engine.pullImage(ref, { progress, ...(opts.platform ? { platform: parsePlatform(opts.platform) } : {}) }),
     )
     process.stdout.write(`${image.digests[0] ?? image.id}\n`)
@@ -53,7 +53,7 @@ export async function push(flags: GlobalFlags, names: string[]): Promise<void> {
 export async function pushRefs(flags: GlobalFlags, refs: string[]): Promise<void> {
   const engine = await engineFor(flags)
   for (const ref of refs) {
-    const { digest } = await withProgress(`Pushing ${ref}`, flags.progress, (progress) => engine.pushImage(ref, { progress }))
+    const { digest } = await withProgress(`Pushing ${ref}`, progressMode(flags), (progress) => engine.pushImage(ref, { progress }))
     process.stdout.write(`${ref}: digest: ${digest}\n`)
   }
 }
@@ -90,7 +90,7 @@ export async function load(flags: GlobalFlags, opts: { input?: string; quiet?: b
     input.once('error', (err: NodeJS.ErrnoException) => reject(new EngineError('not-found', `cannot read ${opts.input}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`)))
   })
   await opened
-  const images = await withProgress('Loading', opts.quiet ? 'quiet' : flags.progress, (progress) => engine.loadImages(input, { progress }))
+  const images = await withProgress('Loading', opts.quiet ? 'quiet' : progressMode(flags), (progress) => engine.loadImages(input, { progress }))
   for (const image of images) {
     const names = image.tags.length ? image.tags.map(familiarName) : [image.id]
     for (const name of names) process.stdout.write(`Loaded image${image.tags.length ? '' : ' ID'}: ${name}\n`)

@@ -10,7 +10,7 @@ import { loadProject } from '../../spec/load.js'
 import type { Project, Service } from '../../spec/project.js'
 import { attachLogs, interrupts } from '../attach.js'
 import { buildServices, builtImageName } from '../build.js'
-import { loadOptions, type GlobalFlags } from '../global.js'
+import { colorOutput, loadOptions, progressMode, type GlobalFlags } from '../global.js'
 import { planReporter, resourceOf } from '../plan-progress.js'
 import type { ProgressMode } from '../progress.js'
 import { table } from '../table.js'
@@ -57,7 +57,7 @@ export async function up(flags: GlobalFlags, services: string[], opts: UpFlags):
     if (!(name in project.services) || !/^\d+$/.test(n ?? '')) throw new PlanError('invalid', `invalid --scale "${s}": expected SERVICE=NUMBER with a service of the project`)
     return [name, Number(n)]
   }))
-  const images = opts.dryRun ? {} : await resolveImages(engine, project, { build: opts.build, pull: opts.pull, progress: opts.quietPull ? 'quiet' : flags.progress })
+  const images = opts.dryRun ? {} : await resolveImages(engine, project, { build: opts.build, pull: opts.pull, progress: opts.quietPull ? 'quiet' : progressMode(flags) })
   const plan = reconcileUp(project, await observe(engine, project.name), {
     services,
     noDeps: !opts.deps,
@@ -68,7 +68,7 @@ export async function up(flags: GlobalFlags, services: string[], opts: UpFlags):
     scale,
     images: Object.fromEntries(Object.entries(images).map(([s, i]) => [s, i.id])),
   })
-  if (opts.dryRun) return run(plan, engine, project, images, { dryRun: true, progress: flags.progress })
+  if (opts.dryRun) return run(plan, engine, project, images, { dryRun: true, progress: progressMode(flags) })
 
   const since = new Date().toISOString()
   const ours = async () => ((await engine.listContainers?.({ [LABEL.project]: project.name }, { all: true })) ?? []).filter((c) => services.length === 0 || services.includes(c.labels[LABEL.service]))
@@ -87,7 +87,7 @@ export async function up(flags: GlobalFlags, services: string[], opts: UpFlags):
     onSecond: () => (attached ? stopAll(true) : undefined),
   })
   try {
-    await run(plan, engine, project, images, { parallel: opts.parallel, stopTimeoutMs, progress: flags.progress, signal: ctrlC.signal })
+    await run(plan, engine, project, images, { parallel: opts.parallel, stopTimeoutMs, progress: progressMode(flags), signal: ctrlC.signal })
     if (ctrlC.signal.aborted) {
       // What started while the plan was winding down is stopped too.
       if (attached) await stopAll(false)
@@ -109,7 +109,7 @@ export async function up(flags: GlobalFlags, services: string[], opts: UpFlags):
     let exitCode: number | undefined
     await attachLogs(engine, containers, {
       since,
-      color: !!process.stdout.isTTY && !process.env.NO_COLOR && opts.color !== false,
+      color: colorOutput(flags) && opts.color !== false,
       prefix: opts.logPrefix !== false,
       timestamps: !!opts.timestamps,
       onExit: (c, code) => {
@@ -133,7 +133,7 @@ export async function down(flags: GlobalFlags, opts: { volumes?: boolean; remove
   const project = await loadProject({ ...loadOptions(flags), profiles: ['*'] })
   const engine = await openEngine(flags.engine)
   const plan = reconcileDown(project, await observe(engine, project.name), { volumes: opts.volumes, removeOrphans: opts.removeOrphans })
-  await run(plan, engine, project, {}, { dryRun: opts.dryRun, stopTimeoutMs, progress: flags.progress })
+  await run(plan, engine, project, {}, { dryRun: opts.dryRun, stopTimeoutMs, progress: progressMode(flags) })
 }
 
 function seconds(text: string, flag: string): number {
@@ -267,5 +267,5 @@ export async function build(flags: GlobalFlags, services: string[], opts: { buil
     return
   }
   const engine = await openEngine(flags.engine)
-  await buildServices(engine, project, targets, { progress: flags.progress, args })
+  await buildServices(engine, project, targets, { progress: progressMode(flags), args })
 }

@@ -38,6 +38,21 @@ export function registerLifecycle(program: Command): void {
     })
 
   program
+    .command('create')
+    .description('create the services\' containers (and what they need) without starting them')
+    .argument('[services...]', 'only these services (and their dependencies)')
+    .option('--build', 'build images first, even when they exist')
+    .option('--force-recreate', 'recreate containers even if nothing changed')
+    .option('--no-recreate', 'never recreate existing containers')
+    .option('--pull <policy>', 'pull images: always, missing or never')
+    .option('--remove-orphans', 'remove containers of services no longer in the project')
+    .option('--scale <service=n>', 'run n replicas of a service (repeatable)', collect)
+    .action(async (services: string[], opts, command: Command) => {
+      const { up } = await import('./lifecycle-run.js')
+      await up(command.optsWithGlobals() as GlobalFlags, services, { ...opts, detach: true, start: false, deps: true, waitTimeout: '120' })
+    })
+
+  program
     .command('down')
     .description("stop and remove the project's containers and networks")
     .option('-v, --volumes', 'remove named volumes too')

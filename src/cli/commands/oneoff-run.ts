@@ -12,7 +12,7 @@ import { reconcileUp } from '../../planner/reconcile.js'
 import { loadProject } from '../../spec/load.js'
 import type { Project } from '../../spec/project.js'
 import { attachLogs } from '../attach.js'
-import { loadOptions, type GlobalFlags } from '../global.js'
+import { loadOptions, progressMode, type GlobalFlags } from '../global.js'
 import { planReporter } from '../plan-progress.js'
 import { resolveImages } from './lifecycle-run.js'
 
@@ -45,10 +45,10 @@ export async function run(flags: GlobalFlags, service: string, command: string[]
   const engine = await openEngine(flags.engine)
 
   const deps = opts.deps ? DependencyGraph.of(project).withDependencies([service]).filter((s) => s !== service) : []
-  const images = await resolveImages(engine, project, { progress: flags.progress, services: [...deps, service] })
+  const images = await resolveImages(engine, project, { progress: progressMode(flags), services: [...deps, service] })
   if (deps.length) {
     const plan = reconcileUp(project, await observe(engine, project.name), { services: deps, images: Object.fromEntries(Object.entries(images).map(([s, i]) => [s, i.id])) })
-    const reporter = await planReporter(plan, flags.progress)
+    const reporter = await planReporter(plan, progressMode(flags))
     const result = await execute(plan, engine, project, { images, onEvent: (e) => reporter.onEvent(e) })
     await reporter.finish()
     if (result.failures.length) throw new PlanError('invalid', `cannot start the dependencies of ${service}: ${result.failures[0].error}`)
