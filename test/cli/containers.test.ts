@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { busyboxImage, dockerArchive } from '../images.js'
-import { pier, TempProject } from '../helpers.js'
+import { spawn } from 'node:child_process'
+import { pier, pierBin, TempProject } from '../helpers.js'
 
 describe('pier logs, exec and the container commands', function () {
   this.timeout(60_000)
@@ -81,6 +82,27 @@ services:
     assert.match(run(['run', 'nope']).stderr, /^error: no such service: "nope"; the services are: a, b|^error: no such service: nope/)
     assert.equal(run(['down', '-t', '0']).status, 0)
     assert.deepEqual(states(), [])
+  })
+
+  it('events: the project\'s container events as they happen, as JSON lines', async () => {
+    const child = spawn(process.execPath, [pierBin, 'events', '--json'], { cwd: work.dir, env: { PATH: process.env.PATH ?? '', PIER_ROOT: root, PIER_NO_CACHE: '1' } })
+    let out = ''
+    child.stdout.on('data', (c: Buffer) => (out += c))
+    await new Promise((r) => setTimeout(r, 800))
+    try {
+      assert.equal(run(['stop', '-t', '1', 'b']).status, 0)
+      assert.equal(run(['pause', 'a']).status, 0)
+      assert.equal(run(['unpause', 'a']).status, 0)
+      assert.equal(run(['start', 'b']).status, 0)
+      await new Promise((r) => setTimeout(r, 800))
+    } finally {
+      child.kill()
+    }
+    const seen = out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { service: string; action: string; attributes: Record<string, string> })
+    const actions = seen.map((e) => `${e.service}:${e.action}`)
+    for (const expected of ['b:die', 'a:pause', 'a:unpause', 'b:start']) assert.ok(actions.includes(expected), `${expected} in ${actions.join(', ')}`)
+    assert.ok(actions.indexOf('b:die') < actions.indexOf('b:start'))
+    assert.equal(seen.find((e) => e.action === 'die')!.attributes.name, `${name}-b-1`)
   })
 
   it('stop, start, restart, pause, unpause, kill, top, wait, rm and ls act on the named services', () => {

@@ -248,3 +248,19 @@ export async function version(flags: GlobalFlags, opts: { format: string; short?
   if (opts.format === 'json') return void process.stdout.write(`${JSON.stringify(data, null, 2)}\n`)
   process.stdout.write(`pier version ${pkg.version}\nnode ${data.node}\nengine ${info.name} (${info.os}/${info.architecture}, kernel ${info.version}, root ${info.root})\n`)
 }
+
+/** `pier events`: the project's container events as they happen, until interrupted; --json one object per line. */
+export async function events(flags: GlobalFlags, services: string[], opts: { json?: boolean }): Promise<void> {
+  const { project, engine } = await scope(flags, services)
+  if (!engine.events) throw new PlanError('invalid', 'this engine reports no events')
+  for await (const e of engine.events({ [LABEL.project]: project.name })) {
+    const service = e.labels[LABEL.service]
+    if (services.length && !services.includes(service)) continue
+    if (opts.json) {
+      const attributes = Object.fromEntries(Object.entries(e.labels).filter(([k]) => !k.startsWith('com.docker.compose.')))
+      process.stdout.write(`${JSON.stringify({ time: e.time, type: e.type, action: e.action, id: e.id, service, attributes })}\n`)
+    } else {
+      process.stdout.write(`${e.time} ${e.type} ${e.action} ${e.id} (image=${e.labels.image}, name=${e.labels.name})\n`)
+    }
+  }
+}

@@ -81,6 +81,10 @@ export function registerContainers(program: Command): void {
       await runOneOff(cmd.optsWithGlobals() as GlobalFlags, service, command, opts)
     })
 
+  services(program.command('events').description("print the project's container events as they happen"))
+    .option('--json', 'one JSON object per line')
+    .action((names: string[], opts, command: Command) => run(command, (m, f) => m.events(f, names, opts)))
+
   program
     .command('version')
     .description("print pier's version and the engine's")

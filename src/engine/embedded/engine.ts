@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs'
 import { arch, release } from 'node:os'
 import type { Readable, Writable } from 'node:stream'
-import type { BuildSpec, Container, ContainerSpec, Engine, EngineInfo, ExecSpec, Image, Labels, LogLine, LogOptions, Network, NetworkSpec, ProcessList, Progress, PullOptions, Volume, VolumeSpec } from '../engine.js'
+import type { BuildSpec, Container, ContainerSpec, EngineEvent, Engine, EngineInfo, ExecSpec, Image, Labels, LogLine, LogOptions, Network, NetworkSpec, ProcessList, Progress, PullOptions, Volume, VolumeSpec } from '../engine.js'
 import { describeNetwork, NetworkStore } from '../../network/networks.js'
 import { buildImage } from './build/builder.js'
+import { pollEvents } from './events.js'
 import { ContainerManager } from './containers/manager.js'
 import { Runtime } from './containers/runtime.js'
 import { VolumeStore } from './volumes.js'
@@ -175,6 +176,10 @@ export class EmbeddedEngine implements Engine {
 
   top(id: string): Promise<ProcessList> {
     return this.containers.top(id)
+  }
+
+  events(labels: Labels = {}): AsyncIterable<EngineEvent> {
+    return pollEvents(() => this.containers.list({}, { all: true }), labels)
   }
 
   copyFrom(id: string, path: string): Promise<NodeJS.ReadableStream> {
