@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { busyboxImage, dockerArchive } from '../images.js'
@@ -103,6 +103,19 @@ services:
     for (const expected of ['b:die', 'a:pause', 'a:unpause', 'b:start']) assert.ok(actions.includes(expected), `${expected} in ${actions.join(', ')}`)
     assert.ok(actions.indexOf('b:die') < actions.indexOf('b:start'))
     assert.equal(seen.find((e) => e.action === 'die')!.attributes.name, `${name}-b-1`)
+  })
+
+  it('cp: files and directories between a service and this machine, both ways', () => {
+    work.write({ 'in/hello.txt': 'from the host\n', 'in/sub/deep.txt': 'deep\n' })
+    assert.equal(run(['cp', 'in/hello.txt', 'a:/tmp/renamed.txt']).status, 0)
+    assert.equal(run(['cp', 'in', 'a:/tmp']).status, 0)
+    assert.equal(run(['exec', '-T', 'a', 'sh', '-c', 'cat /tmp/renamed.txt /tmp/in/sub/deep.txt']).stdout, 'from the host\ndeep\n')
+    assert.equal(run(['cp', 'a:/tmp/in', 'back']).status, 0)
+    assert.equal(readFileSync(work.path('back/sub/deep.txt'), 'utf8'), 'deep\n')
+    assert.equal(run(['cp', 'a:/etc/passwd', '.']).status, 0)
+    assert.match(readFileSync(work.path('passwd'), 'utf8'), /^root:x:0:0/)
+    assert.match(run(['cp', 'a:/nope', 'x']).stderr, /^error: no such file or directory in the container: \/nope/)
+    assert.match(run(['cp', 'in', 'also-local']).stderr, /^error: cp copies between a service and this machine/)
   })
 
   it('stop, start, restart, pause, unpause, kill, top, wait, rm and ls act on the named services', () => {

@@ -264,3 +264,46 @@ export async function events(flags: GlobalFlags, services: string[], opts: { jso
     }
   }
 }
+
+/**
+ * `pier cp SERVICE:SRC DEST` and `pier cp SRC SERVICE:DEST` (either side `-`
+ * for a tar stream on stdin/stdout), as `docker compose cp`: into an existing
+ * directory the source keeps its name, else it takes the destination's.
+ */
+export async function cp(flags: GlobalFlags, source: string, dest: string, opts: { index: string }): Promise<void> {
+  const side = (arg: string) => /^([a-zA-Z0-9][a-zA-Z0-9_.-]*):(.*)$/.exec(arg)
+  const from = side(source)
+  const to = side(dest)
+  if (!!from === !!to) throw new PlanError('invalid', 'cp copies between a service and this machine: one of SOURCE and DEST must be SERVICE:PATH')
+  const [, service, path] = (from ?? to)!
+  if (!path) throw new PlanError('invalid', `give a path after "${service}:"`)
+  const { project, engine, containers } = await scope(flags, [service])
+  const target = containers.find((c) => c.labels[LABEL.number] === opts.index)
+  if (!target) throw new PlanError('invalid', `service "${service}" has no container${opts.index !== '1' ? ` with index ${opts.index}` : ''} in project ${project.name}: create it with "pier up -d ${service}"`)
+  const { firstEntryType, packHostPath, unpackInto } = await import('../../engine/tar.js')
+  const { existsSync, statSync } = await import('node:fs')
+  const { mkdtemp, rename, rm } = await import('node:fs/promises')
+  const { basename, dirname, resolve } = await import('node:path')
+  if (from) {
+    const archive = await engine.copyFrom!(target.id, path)
+    if (dest === '-') return void (await new Promise((done, fail) => archive.pipe(process.stdout).on('finish', done).on('error', fail)))
+    const host = resolve(dest)
+    if (existsSync(host) && statSync(host).isDirectory()) return unpackInto(host, archive as never)
+    if (!existsSync(dirname(host))) throw new PlanError('invalid', `the directory ${dirname(host)} does not exist`)
+    const staging = await mkdtemp(`${dirname(host)}/.pier-cp-`)
+    try {
+      await unpackInto(staging, archive as never)
+      await rename(`${staging}/${basename(path.replace(/\/+$/, '')) || '.'}`, host)
+    } finally {
+      await rm(staging, { recursive: true, force: true })
+    }
+    return
+  }
+  if (source === '-') return engine.copyTo!(target.id, path, process.stdin)
+  const host = resolve(source)
+  if (!existsSync(host)) throw new PlanError('invalid', `no such file or directory: ${source}`)
+  const probe = await engine.copyFrom!(target.id, path).catch(() => undefined)
+  const isDir = probe ? (await firstEntryType(probe as never)) === 'directory' : false
+  if (isDir) return engine.copyTo!(target.id, path, await packHostPath(host))
+  await engine.copyTo!(target.id, dirname(path) || '/', await packHostPath(host, basename(path)))
+}

@@ -86,6 +86,14 @@ export function registerContainers(program: Command): void {
     .action((names: string[], opts, command: Command) => run(command, (m, f) => m.events(f, names, opts)))
 
   program
+    .command('cp')
+    .description('copy files between a service container and this machine (SERVICE:PATH on one side; - for a tar stream)')
+    .argument('<source>', 'SERVICE:PATH or a local path')
+    .argument('<dest>', 'a local path or SERVICE:PATH')
+    .option('--index <n>', 'which replica', '1')
+    .action((source: string, dest: string, opts, command: Command) => run(command, (m, f) => m.cp(f, source, dest, opts)))
+
+  program
     .command('version')
     .description("print pier's version and the engine's")
     .option('--format <format>', 'table or json', 'table')

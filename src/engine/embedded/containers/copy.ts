@@ -37,15 +37,20 @@ export async function resolveInRoot(root: string, path: string): Promise<string>
   return done.length ? `${root}/${done.join('/')}` : root
 }
 
-/** A tar stream of `path` in the container, its last component as the top entry (as `docker cp` gives it). */
-export async function copyFrom(root: string, path: string): Promise<Readable> {
+/**
+ * A tar stream of `path` in the container, its last component (or `name`)
+ * as the top entry (as `docker cp` gives it). With root `/`, of a host path.
+ */
+export async function copyFrom(root: string, path: string, name?: string): Promise<Readable> {
   const source = await resolveInRoot(root, path)
   const info = await stat(source).catch(() => undefined)
   if (!info) throw new EngineError('not-found', `no such file or directory in the container: ${path}`)
   const pack = tar.pack()
   const out = new PassThrough()
   pack.pipe(out)
-  const base = posix.basename(path.replace(/\/+$/, '')) || '.'
+  // A reader may stop early (cp reading only the first entry): the pack just ends.
+  pack.on('error', () => undefined)
+  const base = name ?? (posix.basename(path.replace(/\/+$/, '')) || '.')
   void (async () => {
     try {
       await addEntry(pack, source, base)
