@@ -300,6 +300,8 @@ export interface ContainerEngine {
   inspectContainer(id: string): Promise<Container | undefined>
   createContainer(spec: ContainerSpec): Promise<Container>
   start(id: string): Promise<void>
+  /** Starts it in the foreground, its stdio joined to `io`, and resolves with its exit code (`run` attached). */
+  startAttached(id: string, io: { stdin: NodeJS.ReadableStream; stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }): Promise<number>
   /** `signal` (default the container's stop signal), then SIGKILL after the grace period. */
   stop(id: string, options?: { signal?: string; timeoutMs?: number }): Promise<void>
   kill(id: string, signal?: string): Promise<void>

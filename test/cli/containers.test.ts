@@ -73,6 +73,8 @@ services:
     assert.equal(r.status, 3, r.stderr)
     assert.equal(r.stdout, 'hello more\n')
     assert.deepEqual(states(), ['a:Running', 'b:Running'], 'the --rm one-off is gone')
+    const piped = run(['run', '--rm', '-T', 'b', 'sh', '-c', 'tr a-z A-Z'], 'stdin goes in\n')
+    assert.equal(piped.stdout, 'STDIN GOES IN\n')
     const d = run(['run', '-d', '--name', `${name}-once`, '-p', '127.0.0.1::80', 'b', 'sh', '-c', 'mkdir -p /w && echo one-off > /w/index.html && exec httpd -f -p 80 -h /w'])
     assert.equal(d.stdout, `${name}-once\n`)
     const ps = JSON.parse(run(['ps', '--format', 'json']).stdout) as { Name: string; Ports: string }[]

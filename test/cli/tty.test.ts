@@ -75,6 +75,11 @@ describe('pier on a terminal', function () {
     assert.match(plain, /not a tty\nexit=0/)
   })
 
+  it('run gets a terminal when pier has one', async () => {
+    const shown = await screen(['run', '--rm', 'web', 'sh', '-c', '"tty; exit 6"'], /exit=\d/)
+    assert.match(shown, /\/dev\/pts\/\d+\s*\nexit=6/)
+  })
+
   it('--ansi never: plain progress lines and no colour, even on a terminal', async () => {
     const shown = await screen(['--ansi', 'never', 'up'], /exit=\d/, true)
     assert.doesNotMatch(shown, /\x1b\[\d+m/)

@@ -75,7 +75,7 @@ export function registerContainers(program: Command): void {
     .option('--entrypoint <command>', "override the image's entrypoint")
     .option('--name <name>', 'name the container')
     .option('--no-deps', "don't start the service's dependencies")
-    .option('-T, --no-tty', 'accepted for compatibility: the one-off has no terminal yet')
+    .option('-T, --no-tty', 'no terminal, even when pier has one')
     .action(async (service: string, command: string[], opts, cmd: Command) => {
       const { run: runOneOff } = await import('./oneoff-run.js')
       await runOneOff(cmd.optsWithGlobals() as GlobalFlags, service, command, opts)

@@ -11,7 +11,6 @@ import { observe } from '../../planner/observe.js'
 import { reconcileUp } from '../../planner/reconcile.js'
 import { loadProject } from '../../spec/load.js'
 import type { Project } from '../../spec/project.js'
-import { attachLogs } from '../attach.js'
 import { loadOptions, progressMode, type GlobalFlags } from '../global.js'
 import { planReporter } from '../plan-progress.js'
 import { resolveImages } from './lifecycle-run.js'
@@ -35,8 +34,8 @@ export interface RunFlags {
  * `pier run SERVICE [COMMAND...]`: a one-off container with the service's
  * configuration (its own name, `oneoff` label, no ports unless asked, no
  * restart), its dependencies brought up first; attached, its output follows
- * and its exit code is pier's. Not yet: an interactive terminal or stdin
- * into the container (the container's stdin is not connected).
+ * and its exit code is pier's. It runs in pier's foreground: stdin goes to
+ * it, and a terminal when pier has one (unless -T).
  */
 export async function run(flags: GlobalFlags, service: string, command: string[], opts: RunFlags): Promise<void> {
   const project = await loadProject({ ...loadOptions(flags, [service]), onWarning: () => {} })
@@ -46,8 +45,14 @@ export async function run(flags: GlobalFlags, service: string, command: string[]
 
   const deps = opts.deps ? DependencyGraph.of(project).withDependencies([service]).filter((s) => s !== service) : []
   const images = await resolveImages(engine, project, { progress: progressMode(flags), services: [...deps, service] })
-  if (deps.length) {
-    const plan = reconcileUp(project, await observe(engine, project.name), { services: deps, images: Object.fromEntries(Object.entries(images).map(([s, i]) => [s, i.id])) })
+  // The dependencies come up as with `up`; for the service itself only its
+  // networks and volumes are made (its own containers are left as they are).
+  const full = reconcileUp(project, await observe(engine, project.name), { services: [...deps, service], noDeps: true, images: Object.fromEntries(Object.entries(images).map(([s, i]) => [s, i.id])) })
+  const keep = (step: (typeof full.steps)[number]) => step.action.kind === 'create-network' || step.action.kind === 'create-volume' || ('service' in step.action && deps.includes(step.action.service))
+  const steps = full.steps.filter(keep)
+  const ids = new Set(steps.map((s) => s.id))
+  const plan = { ...full, steps: steps.map((s) => ({ ...s, after: s.after.filter((a) => ids.has(a.step)) })) }
+  if (plan.steps.length) {
     const reporter = await planReporter(plan, progressMode(flags))
     const result = await execute(plan, engine, project, { images, onEvent: (e) => reporter.onEvent(e) })
     await reporter.finish()
@@ -55,16 +60,22 @@ export async function run(flags: GlobalFlags, service: string, command: string[]
   }
 
   const name = opts.name ?? `${project.name}-${service}-run-${randomBytes(6).toString('hex')}`
-  const spec = oneOffSpec(project, svc.name, containerSpec(project, svc, 1, images[service], name), command, opts, images[service].config.entrypoint)
+  // Interactive as docker compose run is: a terminal when pier has one (unless -T), stdin always.
+  const tty = !opts.detach && opts.tty && !!process.stdin.isTTY && !!process.stdout.isTTY
+  const spec = { ...oneOffSpec(project, svc.name, containerSpec(project, svc, 1, images[service], name), command, opts, images[service].config.entrypoint), tty, stdinOpen: !opts.detach }
   const container = await engine.createContainer!(spec)
-  await engine.start!(container.id)
   if (opts.detach) {
+    await engine.start!(container.id)
     process.stdout.write(`${name}\n`)
     return
   }
-  const codes = await attachLogs(engine, [container], { color: false, prefix: false, timestamps: false, exitMessages: false })
-  const code = codes.get(name) ?? (await engine.wait!(container.id))
-  if (opts.rm) await engine.remove!(container.id, { force: true, volumes: true })
+  let code: number
+  try {
+    code = await engine.startAttached!(container.id, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr })
+  } finally {
+    process.stdin.destroy()
+    if (opts.rm) await engine.remove!(container.id, { force: true, volumes: true })
+  }
   process.exitCode = code
 }
 

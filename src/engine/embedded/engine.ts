@@ -142,6 +142,10 @@ export class EmbeddedEngine implements Engine {
     return this.containers.start(id)
   }
 
+  startAttached(id: string, io: { stdin: NodeJS.ReadableStream; stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }): Promise<number> {
+    return this.containers.startAttached(id, io)
+  }
+
   stop(id: string, options?: { signal?: string; timeoutMs?: number }): Promise<void> {
     return this.containers.stop(id, options)
   }

@@ -130,6 +130,46 @@ export class ContainerManager {
     throw new EngineError('runtime', `container ${record.name} did not start within 10 s`)
   }
 
+  /**
+   * Starts a container in the foreground of this process, its stdio joined to
+   * `io` (`docker run -it`, `pier run`): no monitor, this process is the
+   * container's monitor until it exits (no restart, no healthcheck, no log
+   * file). With `tty`, the container gets a terminal: the caller's own when
+   * its stdin is one (runc relays it), else one from script(1).
+   */
+  async startAttached(idOrName: string, io: { stdin: NodeJS.ReadableStream; stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }): Promise<number> {
+    const record = await this.require(idOrName)
+    const f = files(this.dir(record.id))
+    await this.prepare(record)
+    await rm(f.pidFile, { force: true })
+    let state: ContainerRunState = { status: 'running', restartCount: 0, startedAt: new Date().toISOString(), monitorPid: process.pid }
+    await writeJson(f.state, state)
+    const args = this.runtime.args('--log', f.runtimeLog, '--log-format', 'json', 'run', '--bundle', f.bundle, '--pid-file', f.pidFile, record.id)
+    const tty = record.spec.tty
+    const ownTerminal = tty && io.stdin === process.stdin && !!process.stdin.isTTY
+    const [command, argv] = tty && !ownTerminal ? ['script', ['-qfec', [this.runtime.binary, ...args].map(shellQuote).join(' '), '/dev/null']] : [this.runtime.binary, args]
+    const child = spawn(command, argv, { stdio: ownTerminal ? 'inherit' : ['pipe', 'pipe', 'pipe'] })
+    if (!ownTerminal) {
+      io.stdin.pipe(child.stdin!)
+      child.stdout!.pipe(io.stdout, { end: false })
+      child.stderr!.pipe(io.stderr, { end: false })
+    }
+    // Without a terminal, Ctrl-C and SIGTERM go to the container, as docker run passes them.
+    const forward = (signal: NodeJS.Signals) => void this.signal(record.id, signal).catch(() => undefined)
+    if (!ownTerminal) {
+      process.on('SIGINT', forward)
+      process.on('SIGTERM', forward)
+    }
+    const code = await new Promise<number>((resolve) => child.on('close', (c, sig) => resolve(c ?? (sig ? 128 + 9 : 1))))
+    process.off('SIGINT', forward)
+    process.off('SIGTERM', forward)
+    io.stdin.unpipe()
+    const pid = existsSync(f.pidFile)
+    state = { ...state, status: 'exited', exitCode: code, finishedAt: new Date().toISOString(), monitorPid: undefined, ...(!pid && code !== 0 ? { error: 'the runtime could not start the process' } : {}) }
+    await writeJson(f.state, state)
+    return code
+  }
+
   /** Mounts the root filesystem, fills new volumes from the image, writes /etc files and config.json. */
   private async prepare(record: ContainerRecord): Promise<void> {
     const f = files(this.dir(record.id))
