@@ -87,7 +87,8 @@ services:
   })
 
   it('events: the project\'s container events as they happen, as JSON lines', async () => {
-    const child = spawn(process.execPath, [pierBin, 'events', '--json'], { cwd: work.dir, env: { PATH: process.env.PATH ?? '', PIER_ROOT: root, PIER_NO_CACHE: '1' } })
+    assert.match(run(['events', '--format', 'yaml']).stderr, /^error: unknown format "yaml": use text or json/)
+    const child = spawn(process.execPath, [pierBin, 'events', '--format', 'json'], { cwd: work.dir, env: { PATH: process.env.PATH ?? '', PIER_ROOT: root, PIER_NO_CACHE: '1' } })
     let out = ''
     child.stdout.on('data', (c: Buffer) => (out += c))
     await new Promise((r) => setTimeout(r, 800))

@@ -250,13 +250,15 @@ export async function version(flags: GlobalFlags, opts: { format: string; short?
 }
 
 /** `pier events`: the project's container events as they happen, until interrupted; --json one object per line. */
-export async function events(flags: GlobalFlags, services: string[], opts: { json?: boolean }): Promise<void> {
+export async function events(flags: GlobalFlags, services: string[], opts: { json?: boolean; format: string }): Promise<void> {
+  if (opts.format !== 'text' && opts.format !== 'json') throw new PlanError('invalid', `unknown format "${opts.format}": use text or json`)
+  const json = opts.json || opts.format === 'json'
   const { project, engine } = await scope(flags, services)
   if (!engine.events) throw new PlanError('invalid', 'this engine reports no events')
   for await (const e of engine.events({ [LABEL.project]: project.name })) {
     const service = e.labels[LABEL.service]
     if (services.length && !services.includes(service)) continue
-    if (opts.json) {
+    if (json) {
       const attributes = Object.fromEntries(Object.entries(e.labels).filter(([k]) => !k.startsWith('com.docker.compose.')))
       process.stdout.write(`${JSON.stringify({ time: e.time, type: e.type, action: e.action, id: e.id, service, attributes })}\n`)
     } else {

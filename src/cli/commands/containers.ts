@@ -83,6 +83,7 @@ export function registerContainers(program: Command): void {
 
   services(program.command('events').description("print the project's container events as they happen"))
     .option('--json', 'one JSON object per line')
+    .option('--format <format>', 'text or json (the same as --json)', 'text')
     .action((names: string[], opts, command: Command) => run(command, (m, f) => m.events(f, names, opts)))
 
   program
