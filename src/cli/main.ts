@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander'
 import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { packageRoot } from '../paths.js'
 import { PierError } from '../errors.js'
 import { addGlobalOptions } from './global.js'
 import { registerCompletion } from './commands/completion.js'
@@ -106,6 +108,6 @@ function report(err: unknown, verbose: boolean): number {
 }
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
+  const pkg = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }
   return pkg.version
 }

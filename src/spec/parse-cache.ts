@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs'
+import { distPath } from '../paths.js'
 import { cacheGet, cacheKey, cachePut } from './cache.js'
 import { Override, Reset } from './data.js'
 import type { ParsedFile } from './parse.js'
@@ -38,7 +39,7 @@ const MAX_ENTRY = 32 * 1024 * 1024
 
 let stamp: string | undefined
 function parserStamp(): string {
-  stamp ??= String(statSync(new URL('./parse.js', import.meta.url)).mtimeMs)
+  stamp ??= String(statSync(distPath('src', 'spec', 'parse.js')).mtimeMs)
   return stamp
 }
 

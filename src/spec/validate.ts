@@ -1,4 +1,6 @@
 import { statSync } from 'node:fs'
+import { pathToFileURL } from 'node:url'
+import { distPath } from '../paths.js'
 import { cacheGet, cacheKey, cachePut } from './cache.js'
 import { SpecError } from './errors.js'
 import type { Dict } from './data.js'
@@ -17,7 +19,7 @@ interface SchemaError {
 }
 type Validator = ((data: unknown) => boolean) & { errors?: SchemaError[] | null }
 
-const compiledUrl = new URL('../../schemas/compose.validate.cjs', import.meta.url)
+const compiledUrl = pathToFileURL(distPath('schemas', 'compose.validate.cjs'))
 
 let validator: Promise<Validator> | undefined
 

@@ -7,6 +7,8 @@ import type { Project } from '../../spec/project.js'
 import { parseDuration } from '../../spec/units.js'
 import { attachLogs } from '../attach.js'
 import { colorOutput, loadOptions, type GlobalFlags } from '../global.js'
+import { join } from 'node:path'
+import { packageRoot } from '../../paths.js'
 import { table } from '../table.js'
 
 /**
@@ -240,7 +242,7 @@ export async function ls(flags: GlobalFlags, opts: { all?: boolean; quiet?: bool
 export async function version(flags: GlobalFlags, opts: { format: string; short?: boolean }): Promise<void> {
   if (opts.format !== 'table' && opts.format !== 'json') throw new PlanError('invalid', `unknown format "${opts.format}": use table or json`)
   const { readFileSync } = await import('node:fs')
-  const pkg = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string }
+  const pkg = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }
   if (opts.short) return void process.stdout.write(`${pkg.version}\n`)
   const engine = await openEngine(flags.engine)
   const info = await engine.info()

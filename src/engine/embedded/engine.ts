@@ -3,7 +3,6 @@ import { arch, release } from 'node:os'
 import type { Readable, Writable } from 'node:stream'
 import type { BuildSpec, Container, ContainerSpec, EngineEvent, Engine, EngineInfo, ExecSpec, Image, Labels, LogLine, LogOptions, Network, NetworkSpec, ProcessList, Progress, PullOptions, Volume, VolumeSpec } from '../engine.js'
 import { describeNetwork, NetworkStore } from '../../network/networks.js'
-import { buildImage } from './build/builder.js'
 import { pollEvents } from './events.js'
 import { ContainerManager } from './containers/manager.js'
 import { Runtime } from './containers/runtime.js'
@@ -78,7 +77,9 @@ export class EmbeddedEngine implements Engine {
     return this.images.remove(ref, options.force)
   }
 
-  buildImage(spec: BuildSpec, options: { output?: (line: string) => void } = {}): Promise<Image> {
+  async buildImage(spec: BuildSpec, options: { output?: (line: string) => void } = {}): Promise<Image> {
+    // Loaded when a build runs: the Dockerfile parser is not needed otherwise.
+    const { buildImage } = await import('./build/builder.js')
     return buildImage(
       {
         root: this.root,

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { distPath } from '../../../paths.js'
 import { promisify } from 'node:util'
 import type { Readable } from 'node:stream'
 import type { Container, ContainerSpec, ExecSpec, Labels, LogLine, LogOptions, ProcessList } from '../../engine.js'
@@ -22,7 +22,8 @@ import { hostConf, hostsFile, resolvConf, type Endpoint } from '../../../network
 import type { NetworkStore } from '../../../network/networks.js'
 
 const exec = promisify(execFile)
-const monitorScript = fileURLToPath(new URL('./monitor.js', import.meta.url))
+// A file of its own, not part of the CLI bundle: it runs as its own process.
+const monitorScript = distPath('src', 'engine', 'embedded', 'containers', 'monitor.js')
 
 /**
  * The container half of the embedded engine. A container is a directory
