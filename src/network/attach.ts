@@ -110,7 +110,7 @@ export async function detach(store: NetworkStore, containerId: string, interface
 
 async function teardown(containerId: string, interfaceCount: number): Promise<void> {
   const veths = Array.from({ length: Math.max(interfaceCount, 1) }, (_, i) => hostVethName(containerId, i)).filter(linkExists)
-  await ipBatch(veths.map((v) => `link del ${v}`), { force: true })
-  if (netnsExists(netnsName(containerId))) await ipBatch([`netns del ${netnsName(containerId)}`], { force: true })
+  // One ip process for both.
+  await ipBatch([...veths.map((v) => `link del ${v}`), ...(netnsExists(netnsName(containerId)) ? [`netns del ${netnsName(containerId)}`] : [])], { force: true })
 }
 
