@@ -25,22 +25,22 @@ export async function attachLogs(engine: Engine, containers: Container[], option
   const codes = new Map<string, number>()
   await Promise.all(
     containers.map(async (c, i) => {
-      const color = COLORS[i % COLORS.length]
-      const label = options.prefix ? `${paint(`${c.name.padEnd(width)} |`, color, options.color)} ` : ''
+      const label = options.prefix ? `${paint(`${c.name.padEnd(width)} |`, i, options.color)} ` : ''
       for await (const line of engine.logs!(c.id, { follow: true, ...(options.since ? { since: options.since } : {}) })) {
         process.stdout.write(`${label}${options.timestamps ? `${line.time} ` : ''}${line.text}\n`)
       }
       const code = (await engine.inspectContainer!(c.id))?.exitCode ?? 0
       codes.set(c.name, code)
       options.onExit?.(c, code)
-      if (options.exitMessages !== false) process.stdout.write(`${paint(`${c.name} exited with code ${code}`, color, options.color)}\n`)
+      if (options.exitMessages !== false) process.stdout.write(`${paint(`${c.name} exited with code ${code}`, i, options.color)}\n`)
     }),
   )
   return codes
 }
 
-function paint(text: string, color: number, on: boolean): string {
-  return on ? `\x1b[${color}m${text}\x1b[0m` : text
+/** `text` in the `index`-th colour of the palette (containers take colours in turn), when `on`. */
+export function paint(text: string, index: number, on: boolean): string {
+  return on ? `\x1b[${COLORS[index % COLORS.length]}m${text}\x1b[0m` : text
 }
 
 /**

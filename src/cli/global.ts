@@ -1,6 +1,8 @@
 import { Option, type Command } from 'commander'
 import type { EngineName } from '../engine/index.js'
 import type { LoadOptions } from '../spec/load.js'
+import type { Project } from '../spec/project.js'
+import { PlanError } from '../planner/errors.js'
 import type { ProgressMode } from './progress.js'
 
 /** The flags every command shares, as commander parses them. */
@@ -54,5 +56,12 @@ export function loadOptions(flags: GlobalFlags, services: string[] = []): LoadOp
     envFiles: flags.envFile,
     profiles: flags.profile,
     services,
+  }
+}
+
+/** Services named on the command line must exist: an unknown one is an error that lists the project's. */
+export function requireServices(project: Project, names: string[]): void {
+  for (const name of names) {
+    if (!project.services[name]) throw new PlanError('invalid', `no such service: ${name} (the project has ${Object.keys(project.services).sort().join(', ')})`)
   }
 }

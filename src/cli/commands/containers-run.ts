@@ -5,8 +5,8 @@ import { LABEL } from '../../planner/labels.js'
 import { loadProject } from '../../spec/load.js'
 import type { Project } from '../../spec/project.js'
 import { parseDuration } from '../../spec/units.js'
-import { attachLogs } from '../attach.js'
-import { colorOutput, loadOptions, type GlobalFlags } from '../global.js'
+import { attachLogs, paint } from '../attach.js'
+import { colorOutput, loadOptions, requireServices, type GlobalFlags } from '../global.js'
 import { join } from 'node:path'
 import { packageRoot } from '../../paths.js'
 import { table } from '../table.js'
@@ -26,9 +26,7 @@ interface Scope {
 
 async function scope(flags: GlobalFlags, services: string[], options: { all?: boolean } = {}): Promise<Scope> {
   const project = await loadProject({ ...loadOptions(flags, services), onWarning: () => {} })
-  for (const s of services) {
-    if (!project.services[s]) throw new PlanError('invalid', `no such service: ${s} (the project has ${Object.keys(project.services).sort().join(', ')})`)
-  }
+  requireServices(project, services)
   const engine = await openEngine(flags.engine)
   const containers = ((await engine.listContainers?.({ [LABEL.project]: project.name }, { all: options.all ?? true })) ?? [])
     .filter((c) => c.labels[LABEL.oneoff] !== 'True' || services.length > 0)
@@ -174,11 +172,6 @@ function when(text: string, flag: string): string {
   return date.toISOString()
 }
 
-const COLORS = [36, 33, 32, 35, 34, 91, 96, 93, 92, 95, 94]
-
-function paint(text: string, i: number, on: boolean): string {
-  return on ? `\x1b[${COLORS[i % COLORS.length]}m${text}\x1b[0m` : text
-}
 
 /** `pier exec SERVICE COMMAND...`: the command's exit code is pier's. */
 export async function exec(

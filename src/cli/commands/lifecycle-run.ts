@@ -10,7 +10,7 @@ import { loadProject } from '../../spec/load.js'
 import type { Project, Service } from '../../spec/project.js'
 import { attachLogs, interrupts } from '../attach.js'
 import { buildServices, builtImageName } from '../build.js'
-import { colorOutput, loadOptions, progressMode, type GlobalFlags } from '../global.js'
+import { colorOutput, loadOptions, progressMode, requireServices, type GlobalFlags } from '../global.js'
 import { planReporter, resourceOf } from '../plan-progress.js'
 import type { ProgressMode } from '../progress.js'
 import { table } from '../table.js'
@@ -48,9 +48,7 @@ export async function up(flags: GlobalFlags, services: string[], opts: UpFlags):
   const waitMs = opts.wait ? seconds(opts.waitTimeout, '--wait-timeout') * 1000 : undefined
   const stopTimeoutMs = opts.timeout !== undefined ? seconds(opts.timeout, '--timeout') * 1000 : undefined
   const project = await loadProject(loadOptions(flags, services))
-  for (const s of [...(opts.attach ?? []), ...(opts.skipAttach ?? []), ...(opts.exitCodeFrom !== undefined ? [opts.exitCodeFrom] : [])]) {
-    if (!project.services[s]) throw new PlanError('invalid', `no such service: ${s} (the project has ${Object.keys(project.services).sort().join(', ')})`)
-  }
+  requireServices(project, [...(opts.attach ?? []), ...(opts.skipAttach ?? []), ...(opts.exitCodeFrom !== undefined ? [opts.exitCodeFrom] : [])])
   const engine = await openEngine(flags.engine)
   const scale = Object.fromEntries((opts.scale ?? []).map((s) => {
     const [name, n] = s.split('=')
@@ -242,7 +240,7 @@ export async function port(flags: GlobalFlags, service: string, privatePort: str
   if (!/^\d+$/.test(number) || Number(number) > 65535) throw new PlanError('invalid', `invalid port "${privatePort}": give a container port such as 80 or 53/udp`)
   if (!['tcp', 'udp', 'sctp'].includes(protocol)) throw new PlanError('invalid', `invalid protocol "${protocol}": use tcp, udp or sctp`)
   const project = await loadProject({ ...loadOptions(flags, [service]), onWarning: () => {} })
-  if (!project.services[service]) throw new PlanError('invalid', `no such service: ${service} (the project has ${Object.keys(project.services).sort().join(', ')})`)
+  requireServices(project, [service])
   const engine = await openEngine(flags.engine)
   const index = Number(opts.index)
   const containers = (await engine.listContainers?.({ [LABEL.project]: project.name, [LABEL.service]: service, [LABEL.number]: String(index) })) ?? []
@@ -260,7 +258,7 @@ export async function build(flags: GlobalFlags, services: string[], opts: { buil
     if (cut < 1) throw new PlanError('invalid', `invalid --build-arg "${a}": expected NAME=VALUE`)
     return [a.slice(0, cut), a.slice(cut + 1)]
   }))
-  for (const name of services) if (!project.services[name]) throw new PlanError('invalid', `no such service: ${name} (the project has ${Object.keys(project.services).sort().join(', ')})`)
+  requireServices(project, services)
   const targets = Object.values(project.services).filter((s) => s.build && (services.length === 0 || services.includes(s.name)))
   if (targets.length === 0) {
     process.stderr.write('no service to build: none has a build section\n')

@@ -11,7 +11,7 @@ import { observe } from '../../planner/observe.js'
 import { reconcileUp } from '../../planner/reconcile.js'
 import { loadProject } from '../../spec/load.js'
 import type { Project } from '../../spec/project.js'
-import { loadOptions, progressMode, type GlobalFlags } from '../global.js'
+import { loadOptions, progressMode, requireServices, type GlobalFlags } from '../global.js'
 import { planReporter } from '../plan-progress.js'
 import { resolveImages } from './lifecycle-run.js'
 
@@ -39,8 +39,8 @@ export interface RunFlags {
  */
 export async function run(flags: GlobalFlags, service: string, command: string[], opts: RunFlags): Promise<void> {
   const project = await loadProject({ ...loadOptions(flags, [service]), onWarning: () => {} })
+  requireServices(project, [service])
   const svc = project.services[service]
-  if (!svc) throw new PlanError('invalid', `no such service: ${service} (the project has ${Object.keys(project.services).sort().join(', ')})`)
   const engine = await openEngine(flags.engine)
 
   const deps = opts.deps ? DependencyGraph.of(project).withDependencies([service]).filter((s) => s !== service) : []

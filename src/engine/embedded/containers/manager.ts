@@ -15,7 +15,7 @@ import { copyFrom, copyTo } from './copy.js'
 import { mountRootfs, unmountRootfs } from './rootfs.js'
 import { Runtime } from './runtime.js'
 import { allCapabilities, hostLimits, runtimeSpec } from './spec.js'
-import { files, readJson, writeJson, type ContainerRecord, type ContainerRunState } from './state.js'
+import { files, readJson, shellQuote, writeJson, type ContainerRecord, type ContainerRunState } from './state.js'
 import { resolveUser } from './users.js'
 import { attach, detach, type ContainerNetworking } from '../../../network/attach.js'
 import { hostConf, hostsFile, resolvConf, type Endpoint } from '../../../network/names.js'
@@ -692,10 +692,6 @@ function endpoint(record: ContainerRecord, networking?: ContainerNetworking): En
  * monitor whose pier has exited is reaped by the host's init, which may take
  * a second or two on some hosts.
  */
-function shellQuote(arg: string): string {
-  return `'${arg.replace(/'/g, `'\\''`)}'`
-}
-
 function monitorAlive(state: ContainerRunState): boolean {
   return state.monitorPid !== undefined && processLives(state.monitorPid)
 }

@@ -70,3 +70,8 @@ export async function writeJson(path: string, value: unknown): Promise<void> {
   await writeFile(temp, JSON.stringify(value))
   await rename(temp, path)
 }
+
+/** An argument quoted for sh, for commands run through script(1). */
+export function shellQuote(arg: string): string {
+  return `'${arg.replace(/'/g, `'\\''`)}'`
+}
