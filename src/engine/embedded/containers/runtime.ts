@@ -43,9 +43,18 @@ export class Runtime {
 
   /** The runtime's view of every container it knows, by ID: one call for a whole listing. */
   async list(): Promise<Map<string, string>> {
-    const { stdout } = await this.run('list', '--format', 'json')
-    const entries = (JSON.parse(stdout || 'null') as { id: string; status: string }[] | null) ?? []
-    return new Map(entries.map((e) => [e.id, e.status]))
+    // runc list fails as a whole when a container's state directory goes away
+    // while it reads them (a delete, or a container's run ending): read again.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const { stdout } = await this.run('list', '--format', 'json')
+        const entries = (JSON.parse(stdout || 'null') as { id: string; status: string }[] | null) ?? []
+        return new Map(entries.map((e) => [e.id, e.status]))
+      } catch (err) {
+        if (attempt >= 5 || !/no such file or directory/i.test((err as Error).message)) throw err
+        await new Promise((r) => setTimeout(r, 10))
+      }
+    }
   }
 
   /** The runtime's view of a container, or undefined when it does not know it. */
