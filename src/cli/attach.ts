@@ -10,6 +10,10 @@ export interface AttachOptions {
   timestamps: boolean
   /** "NAME exited with code N" when each ends (default true). */
   exitMessages?: boolean
+  /** The width names are padded to (default: the longest of `containers`). */
+  prefixWidth?: number
+  /** Which colour of the palette a container takes (default: its place in the list). */
+  colorOf?: (container: Container, place: number) => number
   /** Called as each container's output ends, with its exit code. */
   onExit?: (container: Container, code: number) => void
 }
@@ -21,10 +25,11 @@ export interface AttachOptions {
  * prints "NAME exited with code N" for each. Resolves with the exit codes.
  */
 export async function attachLogs(engine: Engine, containers: Container[], options: AttachOptions): Promise<Map<string, number>> {
-  const width = Math.max(...containers.map((c) => c.name.length))
+  const width = options.prefixWidth ?? Math.max(...containers.map((c) => c.name.length))
   const codes = new Map<string, number>()
   await Promise.all(
-    containers.map(async (c, i) => {
+    containers.map(async (c, place) => {
+      const i = options.colorOf ? options.colorOf(c, place) : place
       const label = options.prefix ? `${paint(`${c.name.padEnd(width)} |`, i, options.color)} ` : ''
       for await (const line of engine.logs!(c.id, { follow: true, ...(options.since ? { since: options.since } : {}) })) {
         process.stdout.write(`${label}${options.timestamps ? `${line.time} ` : ''}${line.text}\n`)

@@ -82,6 +82,18 @@ describe('planner: reconcile', () => {
     assert.match(formatPlan(plan), /^create network shop_default\s+\(new\)\n/)
   })
 
+  it('creates without starting (create, up --no-start): ordered by creation only, waiting on no condition', async () => {
+    const p = await project()
+    const plan = reconcileUp(p, empty, { noStart: true })
+    assertOrdered(plan)
+    assert.deepEqual(kinds(plan), ['create-network shop_default', 'create-volume shop_data', 'create-container shop-db-1', 'create-container shop-api-1', 'create-container shop-web-1', 'create-container shop-web-2'])
+    assert.ok(plan.steps.every((s) => s.after.every((a) => a.condition === 'done')))
+    // db already runs: api is created without waiting for db's health either.
+    const running = upState(p)
+    const withoutApi = { ...running, containers: running.containers.filter((c) => c.labels['com.docker.compose.service'] !== 'api') }
+    assert.deepEqual(kinds(reconcileUp(p, withoutApi, { noStart: true })), ['create-container shop-api-1'])
+  })
+
   it('changes nothing when everything is up to date, and says so', async () => {
     const p = await project()
     const plan = reconcileUp(p, upState(p))

@@ -160,7 +160,8 @@ export async function logs(flags: GlobalFlags, services: string[], opts: { follo
   for (const { line, label } of merged) process.stdout.write(`${label}${opts.timestamps ? `${line.time} ` : ''}${line.text}\n`)
   if (!opts.follow) return
   const from = new Date().toISOString()
-  await attachLogs(engine, containers.filter(running), { since: from, color, prefix: opts.logPrefix, timestamps: !!opts.timestamps, exitMessages: false })
+  // Followed lines keep the colour each container had above.
+  await attachLogs(engine, containers.filter(running), { since: from, color, prefix: opts.logPrefix, timestamps: !!opts.timestamps, exitMessages: false, colorOf: (c) => containers.indexOf(c), prefixWidth: width })
 }
 
 /** A time for --since/--until: RFC 3339, or a duration back from now (10m, 1h30m). */
