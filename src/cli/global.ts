@@ -65,3 +65,9 @@ export function requireServices(project: Project, names: string[]): void {
     if (!project.services[name]) throw new PlanError('invalid', `no such service: ${name} (the project has ${Object.keys(project.services).sort().join(', ')})`)
   }
 }
+
+/** A flag given in seconds (`-t 10`, `--wait-timeout 1.5`): a number, or an error naming the flag. */
+export function seconds(text: string, flag: string): number {
+  if (!/^\d+(\.\d+)?$/.test(text)) throw new PlanError('invalid', `invalid ${flag} "${text}": give a number of seconds`)
+  return Number(text)
+}

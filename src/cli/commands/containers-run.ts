@@ -6,7 +6,7 @@ import { loadProject } from '../../spec/load.js'
 import type { Project } from '../../spec/project.js'
 import { parseDuration } from '../../spec/units.js'
 import { attachLogs, paint } from '../attach.js'
-import { colorOutput, loadOptions, requireServices, type GlobalFlags } from '../global.js'
+import { colorOutput, loadOptions, requireServices, seconds, type GlobalFlags } from '../global.js'
 import { join } from 'node:path'
 import { packageRoot } from '../../paths.js'
 import { table } from '../table.js'
@@ -54,9 +54,7 @@ async function each(containers: Container[], verb: string, fn: (c: Container) =>
 }
 
 function stopMs(timeout: string | undefined): number | undefined {
-  if (timeout === undefined) return undefined
-  if (!/^\d+(\.\d+)?$/.test(timeout)) throw new PlanError('invalid', `invalid --timeout "${timeout}": give a number of seconds`)
-  return Number(timeout) * 1000
+  return timeout === undefined ? undefined : seconds(timeout, '--timeout') * 1000
 }
 
 export async function start(flags: GlobalFlags, services: string[]): Promise<void> {
@@ -98,7 +96,6 @@ export async function rm(flags: GlobalFlags, services: string[], opts: { force?:
   const { engine, containers } = await scope(flags, services)
   if (opts.stop) await each(containers.filter(running), 'Stopped', (c) => engine.stop!(c.id), flags.progress)
   const targets = opts.stop ? containers : containers.filter((c) => !running(c))
-  const left = containers.filter((c) => running(c) && !opts.stop)
   if (targets.length === 0) {
     if (flags.progress !== 'quiet') process.stderr.write('No stopped containers\n')
     return
@@ -112,7 +109,6 @@ export async function rm(flags: GlobalFlags, services: string[], opts: { force?:
     if (!/^y(es)?$/i.test(answer)) return
   }
   await each(targets, 'Removed', (c) => engine.remove!(c.id, { force: true, volumes: !!opts.volumes }), flags.progress)
-  void left
 }
 
 export async function pause(flags: GlobalFlags, services: string[], paused: boolean): Promise<void> {
@@ -123,13 +119,12 @@ export async function pause(flags: GlobalFlags, services: string[], paused: bool
 }
 
 /** `pier wait`: blocks until the containers stop; exits with the first one's code. */
-export async function wait(flags: GlobalFlags, services: string[], opts: { downProject?: boolean }): Promise<void> {
+export async function wait(flags: GlobalFlags, services: string[]): Promise<void> {
   const { project, engine, containers } = await scope(flags, services)
   if (containers.length === 0) throw none(project, services, 'created')
   const codes = await Promise.all(containers.map((c) => engine.wait!(c.id)))
   for (const [i, c] of containers.entries()) process.stdout.write(`${c.name} exited with code ${codes[i]}\n`)
   process.exitCode = codes[0]
-  void opts
 }
 
 export async function top(flags: GlobalFlags, services: string[]): Promise<void> {

@@ -42,7 +42,7 @@ export function registerContainers(program: Command): void {
     .action((names: string[], opts, command: Command) => run(command, (m, f) => m.rm(f, names, opts)))
   services(program.command('pause').description('pause running containers')).action((names: string[], _o, command: Command) => run(command, (m, f) => m.pause(f, names, true)))
   services(program.command('unpause').description('unpause paused containers')).action((names: string[], _o, command: Command) => run(command, (m, f) => m.pause(f, names, false)))
-  services(program.command('wait').description('wait for containers to stop; exit with the first one\'s code')).action((names: string[], _o, command: Command) => run(command, (m, f) => m.wait(f, names, {})))
+  services(program.command('wait').description('wait for containers to stop; exit with the first one\'s code')).action((names: string[], _o, command: Command) => run(command, (m, f) => m.wait(f, names)))
   services(program.command('top').description('list the processes of running containers')).action((names: string[], _o, command: Command) => run(command, (m, f) => m.top(f, names)))
 
   program

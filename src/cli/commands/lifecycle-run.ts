@@ -10,7 +10,7 @@ import { loadProject } from '../../spec/load.js'
 import type { Project, Service } from '../../spec/project.js'
 import { attachLogs, interrupts } from '../attach.js'
 import { buildServices, builtImageName } from '../build.js'
-import { colorOutput, loadOptions, progressMode, requireServices, type GlobalFlags } from '../global.js'
+import { colorOutput, loadOptions, progressMode, requireServices, seconds, type GlobalFlags } from '../global.js'
 import { planReporter, resourceOf } from '../plan-progress.js'
 import type { ProgressMode } from '../progress.js'
 import { table } from '../table.js'
@@ -132,11 +132,6 @@ export async function down(flags: GlobalFlags, opts: { volumes?: boolean; remove
   const engine = await openEngine(flags.engine)
   const plan = reconcileDown(project, await observe(engine, project.name), { volumes: opts.volumes, removeOrphans: opts.removeOrphans })
   await run(plan, engine, project, {}, { dryRun: opts.dryRun, stopTimeoutMs, progress: progressMode(flags) })
-}
-
-function seconds(text: string, flag: string): number {
-  if (!/^\d+(\.\d+)?$/.test(text)) throw new PlanError('invalid', `invalid ${flag} "${text}": give a number of seconds`)
-  return Number(text)
 }
 
 interface RunOptions {

@@ -5,6 +5,7 @@ import { join, posix } from 'node:path'
 import type { Readable } from 'node:stream'
 import { promisify } from 'node:util'
 import tar from 'tar-stream'
+import { addTarEntry } from '../tar-entry.js'
 
 const exec = promisify(execFile)
 
@@ -27,12 +28,12 @@ export function layerTar(entries: LayerEntry[]): Readable {
     try {
       for (const e of entries) {
         const header = { name: e.name, mode: e.mode, uid: e.uid ?? 0, gid: e.gid ?? 0, mtime: e.mtime ?? new Date(0) }
-        if (e.type === 'directory') await add(pack, { ...header, type: 'directory' })
-        else if (e.type === 'symlink') await add(pack, { ...header, type: 'symlink', linkname: e.linkname! })
-        else if (e.type === 'whiteout') await add(pack, { ...header, name: posix.join(posix.dirname(e.name), `.wh.${posix.basename(e.name)}`), type: 'file', size: 0 }, Buffer.alloc(0))
+        if (e.type === 'directory') await addTarEntry(pack, { ...header, type: 'directory' })
+        else if (e.type === 'symlink') await addTarEntry(pack, { ...header, type: 'symlink', linkname: e.linkname! })
+        else if (e.type === 'whiteout') await addTarEntry(pack, { ...header, name: posix.join(posix.dirname(e.name), `.wh.${posix.basename(e.name)}`), type: 'file', size: 0 }, Buffer.alloc(0))
         else {
           const size = (await lstat(e.source!)).size
-          await add(pack, { ...header, type: 'file', size }, createReadStream(e.source!))
+          await addTarEntry(pack, { ...header, type: 'file', size }, createReadStream(e.source!))
         }
       }
       pack.finalize()
@@ -41,22 +42,6 @@ export function layerTar(entries: LayerEntry[]): Readable {
     }
   })()
   return pack as unknown as Readable
-}
-
-function add(pack: tar.Pack, header: Partial<tar.Header>, content?: Buffer | Readable): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (!content) {
-      pack.entry(header as tar.Header, (err) => (err ? reject(err) : resolve()))
-      return
-    }
-    if (Buffer.isBuffer(content)) {
-      pack.entry(header as tar.Header, content, (err) => (err ? reject(err) : resolve()))
-      return
-    }
-    const entry = pack.entry(header as tar.Header, (err) => (err ? reject(err) : resolve()))
-    content.on('error', reject)
-    content.pipe(entry)
-  })
 }
 
 /** Entries for everything under `dir`, named under `prefix`, parents before children. */

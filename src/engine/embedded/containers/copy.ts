@@ -5,6 +5,7 @@ import { createReadStream } from 'node:fs'
 import tar from 'tar-stream'
 import { EngineError } from '../../errors.js'
 import { extractLayer } from '../images/extract.js'
+import { addTarEntry } from '../tar-entry.js'
 
 /**
  * A path inside a container as a host path under its root filesystem,
@@ -66,20 +67,13 @@ async function addEntry(pack: tar.Pack, host: string, name: string): Promise<voi
   const info = await lstat(host)
   const header = { name, mode: info.mode & 0o7777, uid: info.uid, gid: info.gid, mtime: info.mtime }
   if (info.isDirectory()) {
-    await entry(pack, { ...header, type: 'directory' })
+    await addTarEntry(pack, { ...header, type: 'directory' })
     for (const child of (await readdir(host)).sort()) await addEntry(pack, `${host}/${child}`, `${name}/${child}`)
   } else if (info.isSymbolicLink()) {
-    await entry(pack, { ...header, type: 'symlink', linkname: await readlink(host) })
+    await addTarEntry(pack, { ...header, type: 'symlink', linkname: await readlink(host) })
   } else if (info.isFile()) {
-    await new Promise<void>((resolve, reject) => {
-      const sink = pack.entry({ ...header, type: 'file', size: info.size } as tar.Header, (err) => (err ? reject(err) : resolve()))
-      createReadStream(host).on('error', reject).pipe(sink)
-    })
+    await addTarEntry(pack, { ...header, type: 'file', size: info.size }, createReadStream(host))
   }
-}
-
-function entry(pack: tar.Pack, header: Partial<tar.Header>): Promise<void> {
-  return new Promise((resolve, reject) => pack.entry(header as tar.Header, (err) => (err ? reject(err) : resolve())))
 }
 
 /** Unpacks a tar stream into directory `dir` of the container, with the same containment as layers. */

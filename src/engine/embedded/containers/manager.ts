@@ -15,7 +15,7 @@ import { copyFrom, copyTo } from './copy.js'
 import { mountRootfs, unmountRootfs } from './rootfs.js'
 import { Runtime } from './runtime.js'
 import { allCapabilities, hostLimits, runtimeSpec } from './spec.js'
-import { files, readJson, shellQuote, writeJson, type ContainerRecord, type ContainerRunState } from './state.js'
+import { files, readJson, underTerminal, writeJson, type ContainerRecord, type ContainerRunState } from './state.js'
 import { resolveUser } from './users.js'
 import { attach, detach, type ContainerNetworking } from '../../../network/attach.js'
 import { hostConf, hostsFile, resolvConf, type Endpoint } from '../../../network/names.js'
@@ -148,7 +148,7 @@ export class ContainerManager {
     const args = this.runtime.args('--log', f.runtimeLog, '--log-format', 'json', 'run', '--bundle', f.bundle, '--pid-file', f.pidFile, record.id)
     const tty = record.spec.tty
     const ownTerminal = tty && io.stdin === process.stdin && !!process.stdin.isTTY
-    const [command, argv] = tty && !ownTerminal ? ['script', ['-qfec', [this.runtime.binary, ...args].map(shellQuote).join(' '), '/dev/null']] : [this.runtime.binary, args]
+    const [command, argv] = tty && !ownTerminal ? underTerminal(this.runtime.binary, args) : [this.runtime.binary, args]
     const child = spawn(command, argv, { stdio: ownTerminal ? 'inherit' : ['pipe', 'pipe', 'pipe'] })
     if (!ownTerminal) {
       io.stdin.pipe(child.stdin!)
@@ -478,7 +478,7 @@ export class ContainerManager {
       return { exitCode, stdout, stderr }
     }
     const ownTerminal = !!spec.tty && io.stdin === process.stdin && !!process.stdin.isTTY
-    const [command, commandArgs] = spec.tty && !ownTerminal ? ['script', ['-qfec', [this.runtime.binary, ...argv].map(shellQuote).join(' '), '/dev/null']] : [this.runtime.binary, argv]
+    const [command, commandArgs] = spec.tty && !ownTerminal ? underTerminal(this.runtime.binary, argv) : [this.runtime.binary, argv]
     const child = spawn(command, commandArgs, { stdio: ownTerminal ? 'inherit' : [io.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] })
     if (!ownTerminal) {
       if (io.stdin && child.stdin) io.stdin.pipe(child.stdin)

@@ -25,7 +25,7 @@ import { createInterface } from 'node:readline'
 import type { Healthcheck } from '../../engine.js'
 import type { ContainerNetworking } from '../../../network/attach.js'
 import { publish, PublishError, type Publication } from '../../../network/proxy.js'
-import { files, readJson, shellQuote, writeJson, type ContainerRecord, type ContainerRunState } from './state.js'
+import { files, readJson, underTerminal, writeJson, type ContainerRecord, type ContainerRunState } from './state.js'
 
 const [runtime, runtimeRoot] = process.argv.slice(2)
 
@@ -125,7 +125,7 @@ async function runOnce(dir: string, record: ContainerRecord, save: (c: Partial<C
   // gives it one, so the monitor needs no file-descriptor passing (Node cannot
   // receive one over a socket). stdin_open/tty: a stdin that stays open (never
   // written, never closed), so a shell waiting on it keeps running, as under Docker.
-  const [command, argv] = record.spec.tty ? ['script', ['-qfec', [runtime, ...args].map(shellQuote).join(' '), '/dev/null']] : [runtime, args]
+  const [command, argv] = record.spec.tty ? underTerminal(runtime, args) : [runtime, args]
   const child = spawn(command, argv, { stdio: [record.spec.tty || record.spec.stdinOpen ? 'pipe' : 'ignore', 'pipe', 'pipe'] })
   pipeLog(f.log, child.stdout!, 'stdout')
   pipeLog(f.log, child.stderr!, 'stderr')

@@ -71,7 +71,16 @@ export async function writeJson(path: string, value: unknown): Promise<void> {
   await rename(temp, path)
 }
 
+/**
+ * `command args` run under script(1) (util-linux), which gives it a
+ * terminal of its own: runc, asked for a terminal in the foreground, needs
+ * one to relay the container's to, and Node cannot hand over a console fd.
+ */
+export function underTerminal(command: string, args: string[]): [string, string[]] {
+  return ['script', ['-qfec', [command, ...args].map(shellQuote).join(' '), '/dev/null']]
+}
+
 /** An argument quoted for sh, for commands run through script(1). */
-export function shellQuote(arg: string): string {
+function shellQuote(arg: string): string {
   return `'${arg.replace(/'/g, `'\\''`)}'`
 }

@@ -11,6 +11,7 @@ import { familiarName, formatReference, parseReference } from '../../reference.j
 import { hex } from './blobs.js'
 import { hostPlatform, INDEX_TYPES, MEDIA, selectPlatform, type ConfigJson, type Descriptor, type Index, type Manifest } from './oci.js'
 import type { ImageStore, NewImage } from './store.js'
+import { addTarEntry } from '../tar-entry.js'
 
 /** Small metadata files kept in memory while reading an archive. */
 const METADATA = new Set(['manifest.json', 'index.json', 'oci-layout', 'repositories'])
@@ -164,16 +165,7 @@ export async function saveArchive(store: ImageStore, refs: string[], out: Writab
   const manifest: DockerManifestEntry[] = []
   const repositories: Record<string, Record<string, string>> = {}
   const written = new Set<string>()
-  const add = (header: Partial<tar.Header> & { name: string }, body: Buffer | Readable) =>
-    new Promise<void>((resolve, reject) => {
-      if (Buffer.isBuffer(body)) {
-        pack.entry(header as tar.Header, body, (err) => (err ? reject(err) : resolve()))
-        return
-      }
-      const entry = pack.entry(header as tar.Header, (err) => (err ? reject(err) : resolve()))
-      body.on('error', reject)
-      body.pipe(entry)
-    })
+  const add = (header: Partial<tar.Header> & { name: string }, body: Buffer | Readable) => addTarEntry(pack, header, body)
 
   for (const ref of refs) {
     const record = await store.require(ref)
