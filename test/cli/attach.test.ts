@@ -1,21 +1,18 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { busyboxImage, dockerArchive } from '../images.js'
-import { pier, pierBin, TempProject } from '../helpers.js'
+import { EngineProject } from '../engine-project.js'
+import { pierBin, type TempProject } from '../helpers.js'
 
 describe('pier up, attached', function () {
   this.timeout(60_000)
+  let project: EngineProject
   let work: TempProject
-  let root: string
   const name = `pier-att-${process.pid}`
-  const run = (args: string[]) => pier(args, { cwd: work.dir, env: { PIER_ROOT: root } })
+  const run = (args: string[], input?: string) => project.run(args, input)
 
   /** Starts `pier up` (attached) and collects its output; `until` resolves when stderr matches. */
   const start = () => {
-    const child = spawn(process.execPath, [pierBin, 'up'], { cwd: work.dir, env: { PATH: process.env.PATH ?? '', PIER_ROOT: root, PIER_NO_CACHE: '1' } })
+    const child = spawn(process.execPath, [pierBin, 'up'], { cwd: work.dir, env: project.env() })
     const out = { stdout: '', stderr: '' }
     child.stdout.on('data', (c: Buffer) => (out.stdout += c))
     child.stderr.on('data', (c: Buffer) => (out.stderr += c))
@@ -31,19 +28,10 @@ describe('pier up, attached', function () {
   }
 
   beforeEach(async () => {
-    root = mkdtempSync(join(tmpdir(), 'pier-root-'))
-    work = new TempProject({})
-    writeFileSync(work.path('busybox.tar'), await dockerArchive([await busyboxImage()]))
-    assert.equal(run(['image', 'load', '-i', 'busybox.tar']).status, 0)
+    project = await EngineProject.create({})
+    work = project.work
   })
-  afterEach(() => {
-    try {
-      run(['down', '-t', '0'])
-    } finally {
-      work.cleanup()
-      rmSync(root, { recursive: true, force: true })
-    }
-  })
+  afterEach(() => project.dispose(['down', '-t', '0']))
 
   it("shows every container's output with its name, until all have exited", () => {
     work.write({
@@ -140,7 +128,7 @@ services:
       slow: {condition: service_healthy}
 `,
     })
-    const child = spawn(process.execPath, [pierBin, 'up', '-d', '--progress', 'plain'], { cwd: work.dir, env: { PATH: process.env.PATH ?? '', PIER_ROOT: root, PIER_NO_CACHE: '1' } })
+    const child = spawn(process.execPath, [pierBin, 'up', '-d', '--progress', 'plain'], { cwd: work.dir, env: project.env() })
     let stderr = ''
     child.stderr.on('data', (c: Buffer) => (stderr += c))
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)))

@@ -1,22 +1,19 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { busyboxImage, dockerArchive } from '../images.js'
+import { readFileSync } from 'node:fs'
 import { spawn } from 'node:child_process'
-import { pier, pierBin, TempProject } from '../helpers.js'
+import { EngineProject } from '../engine-project.js'
+import { pierBin, type TempProject } from '../helpers.js'
 
 describe('pier logs, exec and the container commands', function () {
   this.timeout(60_000)
+  let project: EngineProject
   let work: TempProject
-  let root: string
   const name = `pier-ctr-${process.pid}`
-  const run = (args: string[], input?: string) => pier(args, { cwd: work.dir, env: { PIER_ROOT: root }, ...(input !== undefined ? { input } : {}) })
+  const run = (args: string[], input?: string) => project.run(args, input)
   const states = () => (JSON.parse(run(['ps', '-a', '--format', 'json']).stdout) as { Service: string; Status: string }[]).map((c) => `${c.Service}:${c.Status.split(' ')[0]}`)
 
   beforeEach(async () => {
-    root = mkdtempSync(join(tmpdir(), 'pier-root-'))
-    work = new TempProject({
+    project = await EngineProject.create({
       'compose.yaml': `name: ${name}
 services:
   a:
@@ -30,19 +27,11 @@ services:
     command: ["sh", "-c", "sleep 0.2; echo second from b >&2; exec sleep 600"]
 `,
     })
-    writeFileSync(work.path('busybox.tar'), await dockerArchive([await busyboxImage()]))
-    assert.equal(run(['image', 'load', '-i', 'busybox.tar']).status, 0)
+    work = project.work
     assert.equal(run(['up', '-d', '--progress', 'quiet']).status, 0)
     await new Promise((r) => setTimeout(r, 700))
   })
-  afterEach(() => {
-    try {
-      run(['down', '-t', '0'])
-    } finally {
-      work.cleanup()
-      rmSync(root, { recursive: true, force: true })
-    }
-  })
+  afterEach(() => project.dispose(['down', '-t', '0']))
 
   it('logs: every container merged in time order, prefixed and aligned; --tail, -t, --no-log-prefix, --since, services', () => {
     const logs = run(['logs'])
@@ -88,7 +77,7 @@ services:
 
   it('events: the project\'s container events as they happen, as JSON lines', async () => {
     assert.match(run(['events', '--format', 'yaml']).stderr, /^error: unknown format "yaml": use text or json/)
-    const child = spawn(process.execPath, [pierBin, 'events', '--format', 'json'], { cwd: work.dir, env: { PATH: process.env.PATH ?? '', PIER_ROOT: root, PIER_NO_CACHE: '1' } })
+    const child = spawn(process.execPath, [pierBin, 'events', '--format', 'json'], { cwd: work.dir, env: project.env() })
     let out = ''
     child.stdout.on('data', (c: Buffer) => (out += c))
     await new Promise((r) => setTimeout(r, 800))

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
 import { execFile, execFileSync, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { busyboxImage, dockerArchive } from '../images.js'
 import { promisify } from 'node:util'
-import { pier, pierBin, TempProject } from '../helpers.js'
+import { EngineProject } from '../engine-project.js'
+import { pierBin, TempProject } from '../helpers.js'
 import { assertNetworkGone, assertNothingLeft } from '../containers.js'
 
 const execAsync = promisify(execFile)
@@ -26,14 +26,14 @@ function hostNetworkState(): string[] {
 
 describe('pier up on bridge networks', function () {
   this.timeout(90_000)
+  let project: EngineProject
   let work: TempProject
   let root: string
   const name = `pier-net-${process.pid}`
-  const run = (args: string[]) => pier(args, { cwd: work.dir, env: { PIER_ROOT: root } })
+  const run = (args: string[], input?: string) => project.run(args, input)
 
   beforeEach(async () => {
-    root = mkdtempSync(join(tmpdir(), 'pier-root-'))
-    work = new TempProject({
+    project = await EngineProject.create({
       'compose.yaml': `name: ${name}
 services:
   web:
@@ -66,17 +66,9 @@ networks:
     internal: true
 `,
     })
-    writeFileSync(work.path('busybox.tar'), await dockerArchive([await busyboxImage()]))
-    assert.equal(run(['image', 'load', '-i', 'busybox.tar']).status, 0)
+    ;({ work, root } = project)
   })
-  afterEach(() => {
-    try {
-      run(['down', '-v', '-t', '1'])
-    } finally {
-      work.cleanup()
-      rmSync(root, { recursive: true, force: true })
-    }
-  })
+  afterEach(() => project.dispose(['down', '-v', '-t', '1']))
 
   it('creates the networks, connects services by name, publishes ports, and leaves the host as it found it', async () => {
     const before = hostNetworkState()
@@ -128,7 +120,7 @@ networks:
   it('cleans everything up with down after pier was killed in the middle of up', async () => {
     const before = hostNetworkState()
     for (const delay of [350, 550, 750]) {
-      const child = spawn(process.execPath, [pierBin, 'up', '-d'], { cwd: work.dir, env: { PATH: process.env.PATH ?? '', PIER_ROOT: root, PIER_NO_CACHE: '1' }, stdio: 'ignore' })
+      const child = spawn(process.execPath, [pierBin, 'up', '-d'], { cwd: work.dir, env: project.env(), stdio: 'ignore' })
       const exited = new Promise((r) => child.once('exit', r))
       await new Promise((r) => setTimeout(r, delay))
       child.kill('SIGKILL')

@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { busyboxImage, dockerArchive } from '../images.js'
-import { pier, pierBin, TempProject } from '../helpers.js'
+import { EngineProject } from '../engine-project.js'
+import { pierBin, type TempProject } from '../helpers.js'
 
 /**
  * pier on a real terminal: tmux runs it in a 120x30 pseudo-terminal on its
@@ -12,11 +9,12 @@ import { pier, pierBin, TempProject } from '../helpers.js'
  */
 describe('pier on a terminal', function () {
   this.timeout(60_000)
+  let project: EngineProject
   let work: TempProject
   let root: string
   const socket = `pier-test-${process.pid}`
   const name = `pier-tty-${process.pid}`
-  const run = (args: string[]) => pier(args, { cwd: work.dir, env: { PIER_ROOT: root } })
+  const run = (args: string[], input?: string) => project.run(args, input)
   const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' })
 
   /** Runs a pier command in the terminal and returns the screen once `done` shows on it. */
@@ -33,12 +31,10 @@ describe('pier on a terminal', function () {
   }
 
   beforeEach(async () => {
-    root = mkdtempSync(join(tmpdir(), 'pier-root-'))
-    work = new TempProject({
+    project = await EngineProject.create({
       'compose.yaml': `name: ${name}\nservices:\n  web:\n    image: busybox\n    command: ["sh", "-c", "echo hello from web; sleep 1"]\n  db:\n    image: busybox\n    command: ["sh", "-c", "echo hello from db; sleep 1"]\n`,
     })
-    writeFileSync(work.path('busybox.tar'), await dockerArchive([await busyboxImage()]))
-    assert.equal(run(['image', 'load', '-i', 'busybox.tar']).status, 0)
+    ;({ work, root } = project)
   })
   afterEach(() => {
     try {
@@ -46,12 +42,7 @@ describe('pier on a terminal', function () {
     } catch {
       // no server left
     }
-    try {
-      run(['down', '-t', '0'])
-    } finally {
-      work.cleanup()
-      rmSync(root, { recursive: true, force: true })
-    }
+    project.dispose()
   })
 
   it('up -d draws one line per resource, ticked when done', async () => {

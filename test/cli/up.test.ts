@@ -1,20 +1,17 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { busyboxImage, dockerArchive } from '../images.js'
-import { pier, TempProject } from '../helpers.js'
+import { EngineProject } from '../engine-project.js'
+import type { TempProject } from '../helpers.js'
 import { assertNothingLeft } from '../containers.js'
 
 describe('pier up, ps and down', function () {
   this.timeout(60_000)
+  let project: EngineProject
   let work: TempProject
   let root: string
-  const run = (args: string[]) => pier(args, { cwd: work.dir, env: { PIER_ROOT: root } })
+  const run = (args: string[], input?: string) => project.run(args, input)
 
   beforeEach(async () => {
-    root = mkdtempSync(join(tmpdir(), 'pier-root-'))
-    work = new TempProject({
+    project = await EngineProject.create({
       'compose.yaml': `name: pier-cli-${process.pid}
 services:
   db:
@@ -32,17 +29,9 @@ services:
       db: {condition: service_healthy}
 `,
     })
-    writeFileSync(work.path('busybox.tar'), await dockerArchive([await busyboxImage()]))
-    assert.equal(run(['image', 'load', '-i', 'busybox.tar']).status, 0)
+    ;({ work, root } = project)
   })
-  afterEach(() => {
-    try {
-      run(['down', '-v'])
-    } finally {
-      work.cleanup()
-      rmSync(root, { recursive: true, force: true })
-    }
-  })
+  afterEach(() => project.dispose(['down', '-v']))
 
   it('brings the project up, lists it, changes nothing the second time, and takes it down', () => {
     const dry = run(['up', '-d', '--dry-run'])
