@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { EmbeddedEngine } from '../src/engine/embedded/engine.js'
-import { specFor } from '../test/containers.js'
-import { busyboxImage, dockerArchive } from '../test/images.js'
+import { specFor } from '../test/support/containers.js'
+import { busyboxImage, dockerArchive } from '../test/support/images.js'
 import { median } from './common.js'
 
 const runs = Number(process.argv[2] ?? 5)

@@ -10,8 +10,8 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { busyboxLayer, configFor, dockerArchive, tarOf } from '../test/images.js'
-import { TestRegistry } from '../test/registry.js'
+import { busyboxLayer, configFor, dockerArchive, tarOf } from '../test/support/images.js'
+import { TestRegistry } from '../test/support/registry.js'
 import { median, pierBin } from './common.js'
 
 const runs = Number(process.argv[2] ?? 5)

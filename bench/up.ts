@@ -15,7 +15,7 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { busyboxImage, dockerArchive } from '../test/images.js'
+import { busyboxImage, dockerArchive } from '../test/support/images.js'
 import { median, pierBin } from './common.js'
 
 const runs = Number(process.argv[2] ?? 3)

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { EngineProject } from '../engine-project.js'
-import { pierBin, type TempProject } from '../helpers.js'
+import { EngineProject } from '../support/engine-project.js'
+import { pierBin, type TempProject } from '../support/helpers.js'
 
 describe('pier up, attached', function () {
   this.timeout(60_000)

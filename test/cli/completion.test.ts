@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { pier, pierBin, TempProject } from '../helpers.js'
+import { pier, pierBin, TempProject } from '../support/helpers.js'
 
 describe('pier completion', () => {
   let work: TempProject

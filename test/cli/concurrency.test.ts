@@ -3,8 +3,8 @@ import { spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { busyboxImage, dockerArchive, ociArchive } from '../images.js'
-import { pier, pierBin, TempProject } from '../helpers.js'
+import { busyboxImage, dockerArchive, ociArchive } from '../support/images.js'
+import { pier, pierBin, TempProject } from '../support/helpers.js'
 
 function run(args: string[], cwd: string, env: Record<string, string>): Promise<{ status: number | null; stderr: string }> {
   return new Promise((resolve) => {

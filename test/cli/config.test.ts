@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { existsSync, readFileSync } from 'node:fs'
 import { parse } from 'yaml'
-import { pier, TempProject } from '../helpers.js'
+import { pier, TempProject } from '../support/helpers.js'
 
 const compose = `name: shop
 services:

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { spawn } from 'node:child_process'
-import { EngineProject } from '../engine-project.js'
-import { pierBin, type TempProject } from '../helpers.js'
+import { EngineProject } from '../support/engine-project.js'
+import { pierBin, type TempProject } from '../support/helpers.js'
 
 describe('pier logs, exec and the container commands', function () {
   this.timeout(60_000)

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { pier, repoRoot } from '../helpers.js'
+import { describeWithReference, pier, sharedReference } from '../support/helpers.js'
 
 /**
  * Every compose file of the real-world corpus (../shared/reference/corpus)
@@ -12,8 +12,8 @@ import { pier, repoRoot } from '../helpers.js'
  * Compose too (`:/media` has an empty source). So each file runs with the
  * variables it references, and plex is also checked without its variable.
  */
-describe('the real-world corpus', () => {
-  const corpusDir = join(repoRoot, '../shared/reference/corpus/awesome-compose')
+describeWithReference('the real-world corpus', () => {
+  const corpusDir = join(sharedReference, 'corpus/awesome-compose')
   const files = readdirSync(corpusDir, { withFileTypes: true })
     .filter((d) => d.isDirectory())
     .flatMap((d) => readdirSync(join(corpusDir, d.name)).filter((f) => /^compose\.ya?ml$/.test(f)).map((f) => join(corpusDir, d.name, f)))

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { pier, repoRoot } from '../helpers.js'
+import { pier, repoRoot } from '../support/helpers.js'
 
 /** The README's Quick start, on the demo project: built from busybox-static, up, answering, down. */
 describe('the demo project', function () {

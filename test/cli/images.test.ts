@@ -2,9 +2,9 @@ import assert from 'node:assert/strict'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { busyboxImage, dockerArchive, ociArchive } from '../images.js'
-import { pier, TempProject } from '../helpers.js'
-import { TestRegistry } from '../registry.js'
+import { busyboxImage, dockerArchive, ociArchive } from '../support/images.js'
+import { pier, TempProject } from '../support/helpers.js'
+import { TestRegistry } from '../support/registry.js'
 
 describe('pier image commands', function () {
   this.timeout(60_000)

@@ -4,9 +4,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { EngineProject } from '../engine-project.js'
-import { pierBin, TempProject } from '../helpers.js'
-import { assertNetworkGone, assertNothingLeft } from '../containers.js'
+import { EngineProject } from '../support/engine-project.js'
+import { pierBin, TempProject } from '../support/helpers.js'
+import { assertNetworkGone, assertNothingLeft } from '../support/containers.js'
 
 const execAsync = promisify(execFile)
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { EngineProject } from '../engine-project.js'
-import { pierBin, type TempProject } from '../helpers.js'
+import { EngineProject } from '../support/engine-project.js'
+import { pierBin, type TempProject } from '../support/helpers.js'
 
 /**
  * pier on a real terminal: tmux runs it in a 120x30 pseudo-terminal on its

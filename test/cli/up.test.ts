@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
-import { EngineProject } from '../engine-project.js'
-import type { TempProject } from '../helpers.js'
-import { assertNothingLeft } from '../containers.js'
+import { EngineProject } from '../support/engine-project.js'
+import type { TempProject } from '../support/helpers.js'
+import { assertNothingLeft } from '../support/containers.js'
 
 describe('pier up, ps and down', function () {
   this.timeout(60_000)

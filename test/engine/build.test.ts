@@ -3,8 +3,8 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { engineWithBusybox, specFor } from '../containers.js'
-import { BUSYBOX } from '../images.js'
+import { engineWithBusybox, specFor } from '../support/containers.js'
+import { BUSYBOX } from '../support/images.js'
 
 describe('embedded engine: building images', function () {
   this.timeout(60_000)

@@ -4,8 +4,8 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { EmbeddedEngine } from '../../src/engine/embedded/engine.js'
 import type { LogLine } from '../../src/engine/engine.js'
-import { engineWithBusybox, specFor } from '../containers.js'
-import { repoRoot } from '../helpers.js'
+import { engineWithBusybox, specFor } from '../support/containers.js'
+import { repoRoot } from '../support/helpers.js'
 
 async function collect(lines: AsyncIterable<LogLine>): Promise<LogLine[]> {
   const out: LogLine[] = []
@@ -50,7 +50,7 @@ describe('embedded engine: containers with runc', function () {
   it('keeps running after the pier process that started it exits, and a later process sees the truth', async () => {
     const script = `
       const { EmbeddedEngine } = await import(${JSON.stringify(join(repoRoot, 'dist/src/engine/embedded/engine.js'))})
-      const { specFor } = await import(${JSON.stringify(join(repoRoot, 'dist/test/containers.js'))})
+      const { specFor } = await import(${JSON.stringify(join(repoRoot, 'dist/test/support/containers.js'))})
       const engine = new EmbeddedEngine({ root: ${JSON.stringify(root)} })
       const c = await engine.createContainer(specFor('t-detached', ['sh', '-c', 'echo started; sleep 1; echo done; exit 7']))
       await engine.start(c.id)`
@@ -232,7 +232,7 @@ describe('embedded engine: containers with runc', function () {
     assert.deepEqual(entries, { out: '', 'out/hello.txt': 'hello\n' })
 
     const probe = `pier-cp-probe-${process.pid}.txt`
-    const { tarOf } = await import('../images.js')
+    const { tarOf } = await import('../support/images.js')
     const { Readable } = await import('node:stream')
     await engine.copyTo(c.id, '/escape', Readable.from(await tarOf([{ name: probe, content: 'inside' }])))
     await engine.copyTo(c.id, '/up/tmp', Readable.from(await tarOf([{ name: probe, content: 'inside too' }])))

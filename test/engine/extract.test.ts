@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { extractLayer } from '../../src/engine/embedded/images/extract.js'
-import { tarOf, type TarEntry } from '../images.js'
+import { tarOf, type TarEntry } from '../support/images.js'
 
 /**
  * Hostile layers, built here, against a sandbox: `layer/` is where the layer

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { PassThrough, Readable } from 'node:stream'
 import { EmbeddedEngine } from '../../src/engine/embedded/engine.js'
 import { EngineError } from '../../src/engine/errors.js'
-import { busyboxImage, configFor, digest, dockerArchive, ociArchive, tarOf } from '../images.js'
+import { busyboxImage, configFor, digest, dockerArchive, ociArchive, tarOf } from '../support/images.js'
 
 /** A fresh engine root per test, removed afterwards. */
 function freshRoot(): { root: string; engine: EmbeddedEngine; cleanup: () => void } {

@@ -5,9 +5,9 @@ import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { EmbeddedEngine } from '../../src/engine/embedded/engine.js'
 import type { ProgressEvent } from '../../src/engine/engine.js'
-import { busyboxImage, dockerArchive, ociArchive } from '../images.js'
-import { freePort, TestRegistry } from '../registry.js'
-import { TokenServer } from '../token-server.js'
+import { busyboxImage, dockerArchive, ociArchive } from '../support/images.js'
+import { freePort, TestRegistry } from '../support/registry.js'
+import { TokenServer } from '../support/token-server.js'
 
 describe('image store: registries (docker-registry on 127.0.0.1)', function () {
   this.timeout(60_000)

@@ -4,8 +4,8 @@ import { createServer } from 'node:net'
 import { Readable } from 'node:stream'
 import type { EmbeddedEngine } from '../../src/engine/embedded/engine.js'
 import type { ContainerSpec, NetworkAttachment } from '../../src/engine/engine.js'
-import { engineWithBusybox, specFor } from '../containers.js'
-import { busyboxLayer, configFor, dockerArchive, getentLayer } from '../images.js'
+import { engineWithBusybox, specFor } from '../support/containers.js'
+import { busyboxLayer, configFor, dockerArchive, getentLayer } from '../support/images.js'
 
 /** A network attachment with the service's name as alias, as the planner makes them. */
 const on = (network: string, aliases: string[] = [], extra: Partial<NetworkAttachment> = {}): NetworkAttachment => ({ network, aliases, ...extra })

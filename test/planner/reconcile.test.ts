@@ -6,7 +6,7 @@ import { LABEL } from '../../src/planner/labels.js'
 import { formatPlan, type Plan } from '../../src/planner/plan.js'
 import { reconcileDown, reconcileUp, type ObservedContainer, type ObservedState } from '../../src/planner/reconcile.js'
 import type { Project } from '../../src/spec/project.js'
-import { load } from '../helpers.js'
+import { load } from '../support/helpers.js'
 
 const shop = `name: shop
 services:

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { load, loadFails } from '../helpers.js'
+import { load, loadFails } from '../support/helpers.js'
 
 describe('the load cache', () => {
   let dir: string

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { loadProject } from '../../src/spec/load.js'
-import { load, loadFails, TempProject } from '../helpers.js'
+import { load, loadFails, TempProject } from '../support/helpers.js'
 
 const simple = 'services:\n  web:\n    image: busybox\n'
 

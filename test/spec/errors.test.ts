@@ -1,4 +1,4 @@
-import { loadFails } from '../helpers.js'
+import { loadFails } from '../support/helpers.js'
 
 /**
  * Bad input: each mistake gives one line naming the file, line and column,

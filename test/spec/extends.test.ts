@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { load, loadFails } from '../helpers.js'
+import { load, loadFails } from '../support/helpers.js'
 
 describe('extends', () => {
   it('merges a service of the same file under the extending one, chained', async () => {

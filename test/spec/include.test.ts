@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { load, loadFails } from '../helpers.js'
+import { load, loadFails } from '../support/helpers.js'
 
 describe('include', () => {
   it('adds an included project, loaded with its own .env and relative paths', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { substitute, TemplateError } from '../../src/spec/template.js'
-import { load, loadFails, service } from '../helpers.js'
+import { load, loadFails, service } from '../support/helpers.js'
 
 describe('interpolation', () => {
   const env: Record<string, string> = { SET: 'value', EMPTY: '', PORT: '8080', N: '3', FLAG: 'true' }

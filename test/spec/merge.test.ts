@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { load } from '../helpers.js'
+import { load } from '../support/helpers.js'
 
 /** Loads compose.yaml with compose.override.yaml (found by discovery) on top. */
 async function merged(base: string, override: string) {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { loadFails, service } from '../helpers.js'
+import { loadFails, service } from '../support/helpers.js'
 
 const ports = async (...entries: string[]) => (await service(`services:\n  web:\n    image: x\n    ports:\n${entries.map((e) => `      - ${e}\n`).join('')}`)).ports
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { load, loadFails } from '../helpers.js'
+import { load, loadFails } from '../support/helpers.js'
 
 const files = {
   'compose.yaml': `services:

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { parse } from 'yaml'
-import { repoRoot } from '../helpers.js'
+import { describeWithReference, repoRoot, sharedReference } from '../support/helpers.js'
 
 /**
  * pier's schema (schemas/compose.schema.json, written for pier) must accept
@@ -13,15 +13,15 @@ import { repoRoot } from '../helpers.js'
  * thousands of systematic mutations of both (every field given every other
  * kind of value, unknown and x- keys added everywhere).
  */
-describe('schema parity with the Compose specification', () => {
+describeWithReference('schema parity with the Compose specification', () => {
   const require = createRequire(import.meta.url)
   const ours = require(join(repoRoot, 'dist/schemas/compose.validate.cjs')) as (d: unknown) => boolean
   const official = new Ajv({ allErrors: false, strict: false, validateSchema: false }).compile(
-    JSON.parse(readFileSync(join(repoRoot, '../shared/reference/compose-spec.schema.json'), 'utf8')),
+    JSON.parse(readFileSync(join(sharedReference, 'compose-spec.schema.json'), 'utf8')),
   )
   const fixtures = join(repoRoot, 'fixtures/schema')
   const read = (dir: string) => readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).map((f) => ({ name: f, doc: parse(readFileSync(join(dir, f), 'utf8'), { merge: true }) }))
-  const corpusDir = join(repoRoot, '../shared/reference/corpus/awesome-compose')
+  const corpusDir = join(sharedReference, 'corpus/awesome-compose')
   const corpus = readdirSync(corpusDir, { withFileTypes: true })
     .filter((d) => d.isDirectory())
     .flatMap((d) => readdirSync(join(corpusDir, d.name)).filter((f) => /^compose\.ya?ml$/.test(f)).map((f) => ({ name: `${d.name}/${f}`, doc: parse(readFileSync(join(corpusDir, d.name, f), 'utf8')) })))

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { load, loadFails, service } from '../helpers.js'
+import { load, loadFails, service } from '../support/helpers.js'
 
 describe('service attributes', () => {
   it('splits a string command as a shell would, without running one', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { homedir } from 'node:os'
-import { load, loadFails } from '../helpers.js'
+import { load, loadFails } from '../support/helpers.js'
 
 const mounts = async (...entries: string[]) => {
   const { project } = await load({

@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { loadProject, type LoadOptions } from '../src/spec/load.js'
-import { SpecError } from '../src/spec/errors.js'
-import type { Project } from '../src/spec/project.js'
+import { loadProject, type LoadOptions } from '../../src/spec/load.js'
+import { SpecError } from '../../src/spec/errors.js'
+import type { Project } from '../../src/spec/project.js'
 
 // Tests do not share the user's cache: the cache has its own test, with its own directory.
 process.env.PIER_NO_CACHE = '1'
 
-export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 export const pierBin = join(repoRoot, 'bin', 'pier.js')
 
 /** A temporary project directory holding `files` (path → content); removed by `cleanup`. */
@@ -97,3 +97,13 @@ export function pier(args: string[], opts: { cwd?: string; env?: Record<string, 
   })
   return { status: result.status, stdout: result.stdout, stderr: result.stderr }
 }
+
+/**
+ * The reference files (../shared/reference: the official schema, the corpus)
+ * sit beside the project in CI, not in every clone. Tests that need them run
+ * under this `describe`, which skips them, saying why, when they are absent.
+ */
+export const sharedReference = join(repoRoot, '..', 'shared', 'reference')
+export const describeWithReference: (title: string, fn: (this: Mocha.Suite) => void) => void = existsSync(sharedReference)
+  ? (title, fn) => describe(title, fn)
+  : (title, fn) => describe.skip(`${title} (skipped: ${sharedReference} is not beside this clone)`, fn)

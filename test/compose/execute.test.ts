@@ -6,8 +6,8 @@ import type { Plan } from '../../src/planner/plan.js'
 import { reconcileDown, reconcileUp } from '../../src/planner/reconcile.js'
 import { loadProject } from '../../src/spec/load.js'
 import type { Project } from '../../src/spec/project.js'
-import { engineWithBusybox } from '../containers.js'
-import { TempProject } from '../helpers.js'
+import { engineWithBusybox } from '../support/containers.js'
+import { TempProject } from '../support/helpers.js'
 
 const compose = (name: string, extraEnv = '') => `name: ${name}
 services:

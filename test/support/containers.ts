@@ -4,9 +4,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
-import { EmbeddedEngine } from '../src/engine/embedded/engine.js'
-import { defaultContainerSpec } from '../src/engine/defaults.js'
-import type { ContainerSpec } from '../src/engine/engine.js'
+import { EmbeddedEngine } from '../../src/engine/embedded/engine.js'
+import { defaultContainerSpec } from '../../src/engine/defaults.js'
+import type { ContainerSpec } from '../../src/engine/engine.js'
 import { busyboxImage, dockerArchive } from './images.js'
 
 /** A ContainerSpec with Docker's defaults, for `name` running `argv` in the test busybox image. */
