@@ -84,7 +84,7 @@ export interface ImageEngine {
   /** Removes a reference; the image itself goes with its last reference (or at once with `force`). */
   removeImage(ref: string, options?: { force?: boolean }): Promise<{ untagged: string[]; deleted: string[] }>
   /** Builds an image from a Dockerfile; `output` gets each line of the build's log. */
-  buildImage?(spec: BuildSpec, options?: { output?: (line: string) => void }): Promise<Image>
+  buildImage(spec: BuildSpec, options?: { output?: (line: string) => void }): Promise<Image>
 }
 
 /** An image to build from a Dockerfile (Compose's `build:`). */
@@ -174,8 +174,16 @@ export interface Healthcheck {
 
 /**
  * A container, fully resolved and engine-neutral: the planner fills it from
- * the normalized service and the image; each driver translates it (an OCI
- * runtime config.json, or a Docker create request).
+ * the normalized service and the image, and applies every image default
+ * there (entrypoint and command, env, user, working dir, healthcheck, stop
+ * signal, VOLUMEs as anonymous volumes) — planner/container-spec.ts is the
+ * one place. A driver translates it (an OCI runtime config.json, or a Docker
+ * create request) and adds only what the runtime itself adds (PATH when
+ * unset, HOME, HOSTNAME).
+ *
+ * A volume mount with an empty `source` is an anonymous volume: the engine
+ * makes one (named by 64 hex digits, labelled com.docker.volume.anonymous)
+ * and removes it with the container when asked (`remove(…, {volumes})`).
  */
 export interface ContainerSpec {
   name: string
@@ -213,9 +221,44 @@ export interface ContainerSpec {
   dns: string[]
   dnsSearch: string[]
   dnsOpt: string[]
+  /** `private` (default), `shareable`, `host`, or `container:NAME` (the planner resolves `service:`). */
   ipc?: string
+  /** Private (default), `host`, or `container:NAME`. */
   pid?: string
-  limits: { memory?: number; memorySwap?: number; memoryReservation?: number; cpus?: number; cpuShares?: number; cpuQuota?: number; cpuPeriod?: number; cpuset?: string; pids?: number; oomScoreAdj?: number }
+  /** `volumes_from`: every mount of these containers (`NAME[:ro|:rw]`), at the same targets. */
+  volumesFrom?: string[]
+  /** Supplementary groups, by name or number (`group_add`). */
+  groupAdd?: string[]
+  cgroupParent?: string
+  usernsMode?: string
+  /** Compose's `logging`: the driver and its options. */
+  logging?: { driver: string; options: Record<string, string> }
+  storageOpt?: Record<string, string>
+  /** `gpus` and GPU device requests, as written. */
+  gpus?: unknown
+  limits: {
+    memory?: number
+    memorySwap?: number
+    memoryReservation?: number
+    memSwappiness?: number
+    oomKillDisable?: boolean
+    cpus?: number
+    cpuShares?: number
+    cpuQuota?: number
+    cpuPeriod?: number
+    cpuset?: string
+    pids?: number
+    oomScoreAdj?: number
+    /** `blkio_config`: weight 10-1000, and per-device weights and rates. */
+    blkio?: {
+      weight?: number
+      weightDevice?: { path: string; weight: number }[]
+      readBps?: { path: string; rate: number }[]
+      writeBps?: { path: string; rate: number }[]
+      readIops?: { path: string; rate: number }[]
+      writeIops?: { path: string; rate: number }[]
+    }
+  }
   healthcheck?: Healthcheck
   restart: { policy: 'no' | 'always' | 'on-failure' | 'unless-stopped'; maxRetries?: number }
   stopSignal: string
@@ -225,11 +268,23 @@ export interface ContainerSpec {
 
 export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'exited' | 'dead'
 
+/** A mount as the engine made it: anonymous volumes carry the name they were given. */
+export interface ContainerMount {
+  type: Mount['type']
+  /** The volume's name (volumes), or the host path (binds, files). */
+  source: string
+  target: string
+  readOnly: boolean
+  /** An anonymous volume, made for this container. */
+  anonymous?: boolean
+}
+
 export interface Container {
   id: string
   name: string
   image: string
   labels: Labels
+  mounts: ContainerMount[]
   state: ContainerState
   health?: 'starting' | 'healthy' | 'unhealthy'
   exitCode?: number
@@ -321,11 +376,38 @@ export interface ContainerEngine {
 }
 
 /**
- * The whole contract. The embedded driver implements the image half today;
- * the container half (volumes, networks, containers) is its next part, and
- * its shapes are fixed here so the planner can be written against them.
+ * The parts of a ContainerSpec a driver may not honour. Each driver says,
+ * for every one it cannot honour, whether the planner warns (the field is
+ * ignored, and the user is told in one line) or refuses the service before
+ * anything is made. A field not listed is honoured.
  */
-export interface Engine extends ImageEngine, Partial<ContainerEngine> {
+export type OptionalField =
+  | 'ipc'
+  | 'pid'
+  | 'volumesFrom'
+  | 'groupAdd'
+  | 'cgroupParent'
+  | 'usernsMode'
+  | 'logging'
+  | 'storageOpt'
+  | 'gpus'
+  | 'limits.memSwappiness'
+  | 'limits.oomKillDisable'
+  | 'limits.blkio'
+
+export interface EngineCapabilities {
+  /** Field → what the planner does when a service sets it; `accepts` says which values are honoured anyway. */
+  fields: Partial<Record<OptionalField, { action: 'warn' | 'refuse'; accepts?: (value: unknown) => boolean; why?: string }>>
+}
+
+/**
+ * The whole contract: a driver implements every method (one that lacks a
+ * method does not compile) and may throw EngineError('unsupported') from
+ * one it cannot serve, with a line saying so.
+ */
+export interface Engine extends ImageEngine, ContainerEngine {
   info(): Promise<EngineInfo>
+  /** What the driver honours of a ContainerSpec; read by the planner before anything is made. */
+  readonly capabilities: EngineCapabilities
   close(): Promise<void>
 }

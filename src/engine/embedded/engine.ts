@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { arch, release } from 'node:os'
 import type { Readable, Writable } from 'node:stream'
-import type { BuildSpec, Container, ContainerSpec, EngineEvent, Engine, EngineInfo, ExecSpec, Image, Labels, LogLine, LogOptions, Network, NetworkSpec, ProcessList, Progress, PullOptions, Volume, VolumeSpec } from '../engine.js'
+import type { BuildSpec, Container, ContainerSpec, EngineCapabilities, EngineEvent, Engine, EngineInfo, ExecSpec, Image, Labels, LogLine, LogOptions, Network, NetworkSpec, ProcessList, Progress, PullOptions, Volume, VolumeSpec } from '../engine.js'
 import { describeNetwork, NetworkStore } from '../../network/networks.js'
 import { pollEvents } from './events.js'
 import { ContainerManager } from './containers/manager.js'
@@ -28,6 +28,24 @@ export class EmbeddedEngine implements Engine {
   private readonly volumes: VolumeStore
   private readonly networks: NetworkStore
   private readonly containers: ContainerManager
+
+  /** What this driver does not honour yet: each is named to the user in one line. */
+  readonly capabilities: EngineCapabilities = {
+    fields: {
+      ipc: { action: 'warn', accepts: (v) => v === 'private' || v === 'shareable', why: 'the embedded engine gives every container its own IPC namespace' },
+      pid: { action: 'warn', why: 'the embedded engine gives every container its own PID namespace' },
+      volumesFrom: { action: 'refuse', why: 'volumes_from is not supported by the embedded engine yet' },
+      groupAdd: { action: 'warn' },
+      cgroupParent: { action: 'warn' },
+      usernsMode: { action: 'refuse', accepts: (v) => v === 'host', why: 'the embedded engine runs without user namespaces' },
+      logging: { action: 'warn', accepts: (v) => ['json-file', 'local', undefined].includes((v as { driver?: string }).driver), why: 'the embedded engine keeps every log in its own file (json-file)' },
+      storageOpt: { action: 'warn' },
+      gpus: { action: 'refuse', why: 'the embedded engine has no GPU support' },
+      'limits.memSwappiness': { action: 'warn' },
+      'limits.oomKillDisable': { action: 'warn' },
+      'limits.blkio': { action: 'warn' },
+    },
+  }
 
   constructor(options: EmbeddedOptions = {}) {
     this.root = new Root(options.root)

@@ -554,6 +554,13 @@ export class ContainerManager {
       name: record.name,
       image: record.image,
       labels: record.spec.labels,
+      mounts: record.spec.mounts.map((m) => ({
+        type: m.type,
+        source: m.type === 'tmpfs' ? '' : m.source,
+        target: m.target,
+        readOnly: m.type === 'file' || (m.type !== 'tmpfs' && m.readOnly),
+        ...(m.type === 'volume' && record.anonymousVolumes.includes(m.source) ? { anonymous: true } : {}),
+      })),
       state: status,
       ...(state.health ? { health: state.health } : {}),
       ...(state.exitCode !== undefined ? { exitCode: state.exitCode } : {}),
