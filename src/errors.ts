@@ -13,3 +13,26 @@ export abstract class PierError extends Error {
     this.name = new.target.name
   }
 }
+
+/** A command used the wrong way: a bad flag value, a conflicting pair of flags. */
+export class UsageError extends PierError {
+  readonly code = 'usage'
+}
+
+/**
+ * The caller asked to stop (Ctrl-C, an AbortSignal): what was running
+ * finished, nothing further started. Exits 130, as a shell does for SIGINT.
+ */
+export class AbortError extends PierError {
+  readonly code = 'aborted'
+  override readonly exitCode = 130
+
+  constructor(message = 'cancelled') {
+    super(message)
+  }
+}
+
+/** The error an AbortSignal carries, as an AbortError whatever reason it was given. */
+export function abortError(signal: AbortSignal): AbortError {
+  return signal.reason instanceof AbortError ? signal.reason : new AbortError()
+}

@@ -1,46 +1,38 @@
-import type { Container, Engine } from '../engine/engine.js'
+import type { LogEntry } from '../compose/logs.js'
+import type { Container } from '../engine/engine.js'
 
 const COLORS = [36, 33, 32, 35, 34, 91, 96, 93, 92, 95, 94]
 
-export interface AttachOptions {
-  /** Only output written from this moment on (containers kept running by up). */
-  since?: string
+export interface PrintOptions {
   color: boolean
   prefix: boolean
   timestamps: boolean
-  /** "NAME exited with code N" when each ends (default true). */
-  exitMessages?: boolean
-  /** The width names are padded to (default: the longest of `containers`). */
-  prefixWidth?: number
-  /** Which colour of the palette a container takes (default: its place in the list). */
-  colorOf?: (container: Container, place: number) => number
-  /** Called as each container's output ends, with its exit code. */
-  onExit?: (container: Container, code: number) => void
 }
 
 /**
- * Follows the output of `containers` on standard output, each line prefixed
- * with the container's name in its own colour and aligned, as `docker compose
- * up` shows it, until every one of them has exited (and is not restarting);
- * prints "NAME exited with code N" for each. Resolves with the exit codes.
+ * Prints containers' output on standard output as `docker compose up`
+ * shows it: each line prefixed with the container's name in its own colour,
+ * names aligned; "NAME exited with code N" as each ends. `layout` fixes the
+ * colours and the width from the containers followed.
  */
-export async function attachLogs(engine: Engine, containers: Container[], options: AttachOptions): Promise<Map<string, number>> {
-  const width = options.prefixWidth ?? Math.max(...containers.map((c) => c.name.length))
-  const codes = new Map<string, number>()
-  await Promise.all(
-    containers.map(async (c, place) => {
-      const i = options.colorOf ? options.colorOf(c, place) : place
-      const label = options.prefix ? `${paint(`${c.name.padEnd(width)} |`, i, options.color)} ` : ''
-      for await (const line of engine.logs!(c.id, { follow: true, ...(options.since ? { since: options.since } : {}) })) {
-        process.stdout.write(`${label}${options.timestamps ? `${line.time} ` : ''}${line.text}\n`)
-      }
-      const code = (await engine.inspectContainer!(c.id))?.exitCode ?? 0
-      codes.set(c.name, code)
-      options.onExit?.(c, code)
-      if (options.exitMessages !== false) process.stdout.write(`${paint(`${c.name} exited with code ${code}`, i, options.color)}\n`)
-    }),
-  )
-  return codes
+export function printLogs(options: PrintOptions) {
+  let width = 0
+  const place = new Map<string, number>()
+  const layout = (containers: Container[]) => {
+    width = Math.max(width, ...containers.map((c) => c.name.length))
+    for (const c of containers) if (!place.has(c.id)) place.set(c.id, place.size)
+  }
+  return {
+    layout,
+    line({ container: c, line }: LogEntry) {
+      if (!place.has(c.id)) layout([c])
+      const label = options.prefix ? `${paint(`${c.name.padEnd(width)} |`, place.get(c.id)!, options.color)} ` : ''
+      process.stdout.write(`${label}${options.timestamps ? `${line.time} ` : ''}${line.text}\n`)
+    },
+    exit(c: Container, code: number) {
+      process.stdout.write(`${paint(`${c.name} exited with code ${code}`, place.get(c.id) ?? 0, options.color)}\n`)
+    },
+  }
 }
 
 /** `text` in the `index`-th colour of the palette (containers take colours in turn), when `on`. */

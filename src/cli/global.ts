@@ -1,8 +1,7 @@
 import { Option, type Command } from 'commander'
 import type { EngineName } from '../engine/index.js'
 import type { LoadOptions } from '../spec/load.js'
-import type { Project } from '../spec/project.js'
-import { PlanError } from '../planner/errors.js'
+import { UsageError } from '../errors.js'
 import type { ProgressMode } from './progress.js'
 
 /** The flags every command shares, as commander parses them. */
@@ -59,15 +58,40 @@ export function loadOptions(flags: GlobalFlags, services: string[] = []): LoadOp
   }
 }
 
-/** Services named on the command line must exist: an unknown one is an error that lists the project's. */
-export function requireServices(project: Project, names: string[]): void {
-  for (const name of names) {
-    if (!project.services[name]) throw new PlanError('invalid', `no such service: ${name} (the project has ${Object.keys(project.services).sort().join(', ')})`)
-  }
-}
+export { requireServices } from '../compose/containers.js'
 
 /** A flag given in seconds (`-t 10`, `--wait-timeout 1.5`): a number, or an error naming the flag. */
 export function seconds(text: string, flag: string): number {
-  if (!/^\d+(\.\d+)?$/.test(text)) throw new PlanError('invalid', `invalid ${flag} "${text}": give a number of seconds`)
+  if (!/^\d+(\.\d+)?$/.test(text)) throw new UsageError(`invalid ${flag} "${text}": give a number of seconds`)
+  return Number(text)
+}
+
+/** A flag in seconds as milliseconds, or undefined when not given. */
+export function millis(text: string | undefined, flag: string): number | undefined {
+  return text === undefined ? undefined : seconds(text, flag) * 1000
+}
+
+/** The project the command acts on, loaded with the global flags; `quiet` drops load warnings (ps, logs …). */
+export async function loadFor(flags: GlobalFlags, services: string[] = [], options: { quiet?: boolean; allProfiles?: boolean } = {}) {
+  const { loadProject } = await import('../spec/load.js')
+  return loadProject({ ...loadOptions(flags, services), ...(options.quiet ? { onWarning: () => {} } : {}), ...(options.allProfiles ? { profiles: ['*'] } : {}) })
+}
+
+/** The orchestration context of a command: the engine chosen by --engine, the CLI's reporter, an optional abort signal. */
+export async function contextFor(flags: GlobalFlags, options: { signal?: AbortSignal; quietPull?: boolean } = {}) {
+  const { openEngine } = await import('../engine/index.js')
+  const { cliReporter } = await import('./reporter.js')
+  return {
+    engine: await openEngine(flags.engine),
+    reporter: cliReporter(progressMode(flags), options.quietPull ? { quietPull: true } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  }
+}
+
+/** COMPOSE_PARALLEL_LIMIT or --parallel, as a number (undefined: unbounded). */
+export function parallelLimit(flag: string | undefined): number | undefined {
+  const text = flag ?? process.env.COMPOSE_PARALLEL_LIMIT
+  if (text === undefined || text === '') return undefined
+  if (!/^[1-9]\d*$/.test(text)) throw new UsageError(`invalid --parallel "${text}": give a whole number of at least 1`)
   return Number(text)
 }

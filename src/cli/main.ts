@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { packageRoot } from '../paths.js'
-import { PierError } from '../errors.js'
+import { AbortError, PierError } from '../errors.js'
 import { addGlobalOptions } from './global.js'
 import { registerCompletion } from './commands/completion.js'
 import { registerConfig } from './commands/config.js'
@@ -95,6 +95,8 @@ function report(err: unknown, verbose: boolean): number {
     // commander already printed its message (unknown command or option, with a suggestion).
     return err.exitCode === 0 ? 0 : 1
   }
+  // Ctrl-C: the user knows; Compose prints nothing more either.
+  if (err instanceof AbortError) return err.exitCode
   if (err instanceof PierError) {
     process.stderr.write(`error: ${err.message}\n`)
     if (verbose && err.stack) process.stderr.write(`${err.stack}\n`)

@@ -1,3 +1,5 @@
+import { resourceOf } from '../compose/run-plan.js'
+import { AbortError } from '../errors.js'
 import type { StepEvent } from '../planner/execute.js'
 import type { Action, Plan } from '../planner/plan.js'
 import type { ProgressMode } from './progress.js'
@@ -15,12 +17,6 @@ const WORDS: Record<Action['kind'], [string, string]> = {
   'await-service': ['Waiting', 'Healthy'],
 }
 
-/** The resource a step acts on, as Compose names it in its progress: `Container p-web-1`. */
-export function resourceOf(a: Action): string {
-  if (a.kind === 'await-service') return `Service ${a.service}`
-  const kind = a.kind.endsWith('network') ? 'Network' : a.kind.endsWith('volume') ? 'Volume' : 'Container'
-  return `${kind} ${a.name}`
-}
 
 function statusOf(event: StepEvent): string {
   const [doing, did] = WORDS[event.step.action.kind]
@@ -30,9 +26,9 @@ function statusOf(event: StepEvent): string {
     case 'done':
       return did
     case 'failed':
-      return `Error: ${event.error}`
+      return `Error: ${event.error?.message}`
     case 'skipped':
-      return event.error === 'cancelled' ? 'Canceled' : `Skipped: ${event.error}`
+      return event.error instanceof AbortError ? 'Canceled' : `Skipped: not done: ${event.error?.message}`
     default:
       return 'Waiting'
   }
@@ -56,7 +52,7 @@ export async function planReporter(plan: Plan, mode: ProgressMode): Promise<Plan
   if (resolved === 'quiet') return { onEvent: () => {}, finish: async () => {} }
   if (resolved === 'json') {
     return {
-      onEvent: (e) => process.stderr.write(`${JSON.stringify({ resource: resourceOf(e.step.action), action: e.step.action.kind, status: e.status, ...(e.error ? { error: e.error } : {}) })}\n`),
+      onEvent: (e) => process.stderr.write(`${JSON.stringify({ resource: resourceOf(e.step.action), action: e.step.action.kind, status: e.status, ...(e.error ? { error: e.error.message } : {}) })}\n`),
       finish: async () => {},
     }
   }

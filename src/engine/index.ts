@@ -10,6 +10,8 @@ export type EngineName = 'embedded' | 'docker'
 export async function openEngine(name: EngineName = 'embedded', options: { root?: string } = {}): Promise<Engine> {
   switch (name) {
     case 'embedded': {
+      // Mounts, namespaces and cgroups need root: say so before anything fails halfway with EPERM.
+      if (process.getuid?.() !== 0) throw new EngineError('unsupported', "pier's embedded engine runs as root: run pier as root (for example with sudo)")
       const { EmbeddedEngine } = await import('./embedded/engine.js')
       return new EmbeddedEngine(options)
     }

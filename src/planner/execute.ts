@@ -1,14 +1,14 @@
-import type { Engine, Image, NetworkSpec } from '../engine/engine.js'
+import type { Container, Engine } from '../engine/engine.js'
 import { EngineError } from '../engine/errors.js'
-import type { Project } from '../spec/project.js'
-import { containerSpec, PIER_COMPOSE_VERSION } from './container-spec.js'
-import { LABEL } from './labels.js'
-import type { Condition, Plan, Step } from './plan.js'
+import { abortError, AbortError } from '../errors.js'
+import { LABEL } from '../labels.js'
+import type { After, Plan, Step } from './plan.js'
 
 export interface StepEvent {
   step: Step
   status: 'waiting' | 'running' | 'done' | 'failed' | 'skipped'
-  error?: string
+  /** Why it failed or was skipped; an AbortError when cancelled. */
+  error?: Error
 }
 
 export interface ExecuteOptions {
@@ -16,60 +16,62 @@ export interface ExecuteOptions {
   parallel?: number
   /** How long a healthy or completed condition may take. */
   waitTimeoutMs?: number
-  /** Images by service, resolved before the plan runs. */
-  images: Record<string, Image>
-  /** `-t`: the stop grace period for every stop, over the services' own. */
-  stopTimeoutMs?: number
   onEvent?: (event: StepEvent) => void
+  /** A condition of a `required: false` dependency failed: the step went on. */
+  onWarning?: (text: string) => void
   /** Once aborted (Ctrl-C), no further step starts; those running finish. */
   signal?: AbortSignal
 }
 
 export interface ExecuteResult {
-  failures: { step: Step; error: string }[]
+  failures: { step: Step; error: Error }[]
 }
 
 /**
  * Walks a plan: a step runs as soon as the steps it waits for have reached
- * their conditions, at most `parallel` at a time. It makes no decision; a
- * failed step fails what waits on it, and everything independent goes on.
+ * their conditions, at most `parallel` at a time. It makes no decision —
+ * each step is the one engine call the planner resolved — a failed step
+ * fails what waits on it, and everything independent goes on.
  */
-export async function execute(plan: Plan, engine: Engine, project: Project, options: ExecuteOptions): Promise<ExecuteResult> {
+export async function execute(plan: Plan, engine: Engine, options: ExecuteOptions = {}): Promise<ExecuteResult> {
   const done = new Map<string, Promise<void>>()
-  const failures: { step: Step; error: string }[] = []
+  const failures: { step: Step; error: Error }[] = []
   const slots = new Semaphore(options.parallel ?? Infinity)
   const timeout = options.waitTimeoutMs ?? 120_000
   const byId = new Map(plan.steps.map((s) => [s.id, s]))
 
-  const reached = async (id: string, condition: Condition): Promise<void> => {
-    await done.get(id)
-    const step = byId.get(id)!
-    if (condition === 'healthy' || condition === 'completed') await waitFor(engine, project.name, step, condition, timeout, options.signal)
+  const reached = async (after: After): Promise<void> => {
+    try {
+      await done.get(after.step)
+      if (after.condition === 'healthy' || after.condition === 'completed') await waitFor(engine, plan.project, byId.get(after.step)!, after.condition, timeout, options.signal)
+    } catch (err) {
+      if (!after.optional || err instanceof AbortError) throw err
+      options.onWarning?.(`${(err as Error).message}; it is not required, so pier goes on`)
+    }
   }
 
   for (const step of plan.steps) {
     const run = (async () => {
       try {
-        await Promise.all(step.after.map((a) => reached(a.step, a.condition)))
+        await Promise.all(step.after.map(reached))
       } catch (err) {
-        const error = `not done: ${(err as Error).message}`
-        options.onEvent?.({ step, status: 'skipped', error })
+        options.onEvent?.({ step, status: 'skipped', error: err as Error })
         throw err
       }
       await slots.acquire()
       if (options.signal?.aborted) {
         slots.release()
-        options.onEvent?.({ step, status: 'skipped', error: 'cancelled' })
-        throw new EngineError('runtime', 'cancelled')
+        const error = abortError(options.signal)
+        options.onEvent?.({ step, status: 'skipped', error })
+        throw error
       }
       options.onEvent?.({ step, status: 'running' })
       try {
-        await runStep(step, engine, project, options, timeout)
+        await runStep(step, engine, plan.project, timeout, options.signal)
         options.onEvent?.({ step, status: 'done' })
       } catch (err) {
-        const error = (err as Error).message
-        failures.push({ step, error })
-        options.onEvent?.({ step, status: 'failed', error })
+        failures.push({ step, error: err as Error })
+        options.onEvent?.({ step, status: 'failed', error: err as Error })
         throw err
       } finally {
         slots.release()
@@ -82,104 +84,79 @@ export async function execute(plan: Plan, engine: Engine, project: Project, opti
   return { failures }
 }
 
-/** A Compose network as the engine creates it, with Compose's labels. */
-function networkSpec(project: Project, key: string, name: string): NetworkSpec {
-  const n = project.networks[key]
-  if (n.ipam?.driver && n.ipam.driver !== 'default') throw new EngineError('unsupported', `network ${key}: ipam driver "${n.ipam.driver}" is not supported (only default)`)
-  return {
-    name,
-    ...(n.driver ? { driver: n.driver } : {}),
-    ...(n.driver_opts ? { driverOpts: n.driver_opts } : {}),
-    internal: n.internal ?? false,
-    enableIpv6: n.enable_ipv6 ?? false,
-    ...(n.attachable !== undefined ? { attachable: n.attachable } : {}),
-    ...(n.ipam?.config?.length
-      ? { ipam: n.ipam.config.map((c) => ({ ...(c.subnet ? { subnet: c.subnet } : {}), ...(c.ip_range ? { ipRange: c.ip_range } : {}), ...(c.gateway ? { gateway: c.gateway } : {}), ...(c.aux_addresses ? { auxAddresses: c.aux_addresses } : {}) })) }
-      : {}),
-    labels: { ...n.labels, [LABEL.project]: project.name, [LABEL.network]: key, [LABEL.version]: PIER_COMPOSE_VERSION },
-  }
-}
-
-async function runStep(step: Step, engine: Engine, project: Project, options: ExecuteOptions, timeoutMs: number): Promise<void> {
-  const images = options.images
+/** One step, one engine call. */
+async function runStep(step: Step, engine: Engine, project: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   const a = step.action
-  const need = <T>(fn: T | undefined, what: string): T => {
-    if (!fn) throw new EngineError('unsupported', `this engine cannot ${what} yet`)
-    return fn
-  }
   switch (a.kind) {
     case 'create-network':
-      await need(engine.createNetwork, 'create networks').call(engine, networkSpec(project, a.network, a.name))
+      await engine.createNetwork(a.spec)
       return
-    case 'create-volume': {
-      const v = project.volumes[a.volume]
-      await need(engine.createVolume, 'create volumes').call(engine, { name: a.name, ...(v.driver ? { driver: v.driver } : {}), ...(v.driver_opts ? { driverOpts: v.driver_opts } : {}), labels: { ...v.labels, [LABEL.project]: project.name, [LABEL.volume]: a.volume } })
+    case 'create-volume':
+      await engine.createVolume(a.spec)
       return
-    }
     case 'create-container':
-      await need(engine.createContainer, 'create containers').call(engine, containerSpec(project, project.services[a.service], a.number, images[a.service], a.name))
+      await engine.createContainer(a.spec)
       return
     case 'start-container':
-      await need(engine.start, 'start containers').call(engine, a.name)
+      await engine.start(a.name)
       return
     case 'stop-container':
-      await need(engine.stop, 'stop containers').call(engine, a.id, { timeoutMs: options.stopTimeoutMs ?? project.services[a.service]?.stop_grace_period })
+      await engine.stop(a.id, a.timeoutMs !== undefined ? { timeoutMs: a.timeoutMs } : {})
       return
     case 'remove-container':
-      await need(engine.remove, 'remove containers').call(engine, a.id, { force: true })
+      await engine.remove(a.id, { force: true, ...(a.volumes ? { volumes: true } : {}) })
       return
     case 'remove-network':
-      await need(engine.removeNetwork, 'remove networks').call(engine, a.name)
+      await engine.removeNetwork(a.name)
       return
     case 'remove-volume':
-      await need(engine.removeVolume, 'remove volumes').call(engine, a.name)
+      await engine.removeVolume(a.name)
       return
     case 'await-service':
       // A dependency this plan leaves as it is: its condition must still hold.
-      await waitFor(engine, project.name, step, a.condition, timeoutMs, options.signal)
+      await waitFor(engine, project, step, a.condition, timeoutMs, signal)
       return
   }
 }
 
-/**
- * `up --wait`: waits until every container the plan started runs — and is
- * healthy, if it has a healthcheck — or, for one that exits, exited 0.
- */
-export async function waitForServices(engine: Engine, project: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const containers = (await engine.listContainers?.({ [LABEL.project]: project }, { all: true })) ?? []
-    const failed = containers.find((c) => (c.state === 'exited' && c.exitCode !== 0) || c.health === 'unhealthy')
-    if (failed) throw new EngineError('runtime', `container ${failed.name} is ${failed.health === 'unhealthy' ? 'unhealthy' : `exited with code ${failed.exitCode}`}`)
-    if (containers.every((c) => c.state === 'exited' || (c.state === 'running' && (!c.health || c.health === 'healthy')))) return
-    if (Date.now() > deadline) throw new EngineError('runtime', `the services were not all running and healthy within ${Math.round(timeoutMs / 1000)} s`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
+/** A container's state in the words Compose uses when a dependency fails. */
+export function failureOf(c: Container): string | undefined {
+  if (c.health === 'unhealthy') return `container ${c.name} is unhealthy`
+  if (c.state === 'exited' || c.state === 'dead') return `container ${c.name} exited (${c.exitCode ?? 'no exit code'})`
+  return undefined
 }
 
-/** Waits until the containers a step started (or the service it awaits) are healthy, or have exited 0. */
+/**
+ * Waits until the containers a step started (or, for an await step, the
+ * service's replicas — one-offs excluded) are healthy, or have exited 0.
+ * Asks the engine about exactly those containers, not the whole project.
+ */
 async function waitFor(engine: Engine, project: string, step: Step, condition: 'healthy' | 'completed', timeoutMs: number, signal?: AbortSignal): Promise<void> {
   const a = step.action
-  const target = a.kind === 'start-container' ? { name: a.name } : a.kind === 'await-service' ? { service: a.service } : undefined
-  if (!target) return
+  if (a.kind !== 'start-container' && a.kind !== 'await-service') return
+  const label = a.kind === 'start-container' ? a.name : a.service
+  const look = async (): Promise<Container[]> => {
+    if (a.kind === 'start-container') {
+      const c = await engine.inspectContainer(a.name)
+      return c ? [c] : []
+    }
+    return engine.listContainers({ [LABEL.project]: project, [LABEL.service]: a.service, [LABEL.oneoff]: 'False' }, { all: true })
+  }
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    // Only this project's containers: another project may have a service of the same name.
-    const all = (await engine.listContainers?.({ [LABEL.project]: project }, { all: true })) ?? []
-    const containers = all.filter((c) => ('name' in target ? c.name === target.name : c.labels[LABEL.service] === target.service))
-    const label = 'name' in target ? target.name : target.service
+    if (signal?.aborted) throw abortError(signal)
+    const containers = await look()
     if (condition === 'healthy') {
-      if (containers.some((c) => c.health === 'unhealthy')) throw new EngineError('runtime', `${label} is unhealthy`)
-      if (containers.some((c) => c.state === 'exited')) throw new EngineError('runtime', `${label} exited before it became healthy`)
+      const bad = containers.find((c) => c.health === 'unhealthy' || c.state === 'exited' || c.state === 'dead')
+      if (bad) throw new EngineError('runtime', `dependency failed to start: ${failureOf(bad)}`)
       if (containers.length && containers.every((c) => c.health === 'healthy')) return
-      if (containers.length && containers.every((c) => !c.health && c.state === 'running')) throw new EngineError('runtime', `${label} has no healthcheck, so it can never be healthy: add one, or depend on it with service_started`)
+      if (containers.length && containers.every((c) => !c.health && c.state === 'running')) throw new EngineError('invalid', `${label} has no healthcheck, so it can never be healthy: add one, or depend on it with service_started`)
     } else {
-      const failed = containers.find((c) => c.state === 'exited' && c.exitCode !== 0)
-      if (failed) throw new EngineError('runtime', `${label} did not complete successfully: exit code ${failed.exitCode}`)
-      if (containers.length && containers.every((c) => c.state === 'exited')) return
+      const failed = containers.find((c) => c.state === 'exited' && c.exitCode !== undefined && c.exitCode !== 0)
+      if (failed) throw new EngineError('runtime', `service "${failed.labels[LABEL.service] ?? label}" didn't complete successfully: exit ${failed.exitCode}`)
+      if (containers.length && containers.every((c) => c.state === 'exited' && c.exitCode !== undefined)) return
     }
     if (Date.now() > deadline) throw new EngineError('runtime', `${label} was not ${condition} within ${Math.round(timeoutMs / 1000)} s`)
-    if (signal?.aborted) throw new EngineError('runtime', 'cancelled')
     await new Promise((r) => setTimeout(r, 100))
   }
 }

@@ -11,6 +11,8 @@ export interface Edge {
   condition: DependencyCondition
   /** depends_on `restart: true`: `from` is recreated when `to` is. */
   restart: boolean
+  /** depends_on `required: false`: a failed condition is warned about, not fatal. */
+  required: boolean
 }
 
 /**
@@ -110,18 +112,19 @@ export class DependencyGraph {
 
 function edgesOf(service: Service, project: Project): Edge[] {
   const edges: Edge[] = []
-  const add = (to: string, kind: EdgeKind, condition: DependencyCondition = 'service_started', restart = false) => {
+  const add = (to: string, kind: EdgeKind, condition: DependencyCondition = 'service_started', restart = false, required = true) => {
     if (!(to in project.services) || to === service.name && kind !== 'depends_on') return
     const existing = edges.find((e) => e.to === to)
     // One edge per pair: the strictest condition wins, and so does restart.
     if (existing) {
       if (strength(condition) > strength(existing.condition)) existing.condition = condition
       existing.restart ||= restart
+      existing.required ||= required
       return
     }
-    edges.push({ from: service.name, to, kind, condition, restart })
+    edges.push({ from: service.name, to, kind, condition, restart, required })
   }
-  for (const [to, dep] of Object.entries(service.depends_on)) add(to, 'depends_on', dep.condition, dep.restart ?? false)
+  for (const [to, dep] of Object.entries(service.depends_on)) add(to, 'depends_on', dep.condition, dep.restart ?? false, dep.required)
   for (const link of service.links ?? []) add(link.split(':')[0], 'links')
   for (const from of service.volumes_from ?? []) if (!from.startsWith('container:')) add(from.split(':')[0], 'volumes_from')
   for (const attr of ['network_mode', 'ipc', 'pid'] as const) {

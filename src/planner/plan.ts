@@ -4,6 +4,7 @@
  * waits for. The executor walks it without deciding anything;
  * `pier up --dry-run` prints it.
  */
+import type { ContainerSpec, NetworkSpec, VolumeSpec } from '../engine/engine.js'
 
 export type Reason =
   | 'new'
@@ -17,13 +18,18 @@ export type Reason =
   | 'down'
   | 'dependency condition'
 
+/**
+ * Each action is one engine call, with everything the call needs resolved
+ * at planning time (specs, names, timeouts): the executor decides nothing.
+ */
 export type Action =
-  | { kind: 'create-network'; network: string; name: string }
-  | { kind: 'create-volume'; volume: string; name: string }
-  | { kind: 'create-container'; service: string; number: number; name: string }
+  | { kind: 'create-network'; network: string; name: string; spec: NetworkSpec }
+  | { kind: 'create-volume'; volume: string; name: string; spec: VolumeSpec }
+  | { kind: 'create-container'; service: string; number: number; name: string; spec: ContainerSpec }
   | { kind: 'start-container'; service: string; name: string }
-  | { kind: 'stop-container'; service: string; name: string; id: string }
-  | { kind: 'remove-container'; service: string; name: string; id: string }
+  | { kind: 'stop-container'; service: string; name: string; id: string; timeoutMs?: number }
+  /** `volumes`: its anonymous volumes go with it (`down -v`); a replaced container leaves them to its successor. */
+  | { kind: 'remove-container'; service: string; name: string; id: string; volumes?: boolean }
   | { kind: 'remove-network'; name: string }
   | { kind: 'remove-volume'; name: string }
   /** A dependency left as it is, whose condition (healthy, completed) must still hold. */
@@ -31,18 +37,40 @@ export type Action =
 
 export type Condition = 'done' | 'started' | 'healthy' | 'completed'
 
+export interface After {
+  step: string
+  condition: Condition
+  /** A `required: false` dependency: if its condition fails, the step warns and goes on, as Compose does. */
+  optional?: boolean
+}
+
 export interface Step {
   id: string
   action: Action
   reason: Reason
   /** Steps that must have reached `condition` before this one runs. */
-  after: { step: string; condition: Condition }[]
+  after: After[]
 }
 
 export interface Plan {
   project: string
   steps: Step[]
   warnings: string[]
+}
+
+/**
+ * The plan with ids and edges, one line a step — `[3] create-container
+ * shop-api-1 (new) <- 1:done, 2:healthy` — what golden tests pin.
+ */
+export function formatPlanGraph(plan: Plan): string {
+  return plan.steps
+    .map((s) => {
+      const a = s.action
+      const target = a.kind === 'await-service' ? `${a.service} ${a.condition}` : a.name
+      const after = s.after.length ? ` <- ${s.after.map((x) => `${x.step}:${x.condition}${x.optional ? '?' : ''}`).join(', ')}` : ''
+      return `[${s.id}] ${a.kind} ${target} (${s.reason})${after}\n`
+    })
+    .join('')
 }
 
 /** One line a step, in an order the executor could run them: `pier up --dry-run`. */

@@ -1,9 +1,16 @@
+import type { ContainerMount, EngineCapabilities, Image } from '../engine/engine.js'
+import { LABEL } from '../labels.js'
 import type { Project, Service } from '../spec/project.js'
+import { containerSpec } from './container-spec.js'
 import { PlanError } from './errors.js'
-import { DependencyGraph } from './graph.js'
+import { DependencyGraph, type Edge } from './graph.js'
 import { configHash } from './hash.js'
-import { LABEL } from './labels.js'
-import type { Action, Condition, Plan, Reason, Step } from './plan.js'
+import { containerName, replicasOf } from './names.js'
+import type { Action, After, Condition, Plan, Reason, Step } from './plan.js'
+import { networkSpec, volumeSpec } from './resources.js'
+import { checkSupport } from './support.js'
+
+export { containerName, replicasOf } from './names.js'
 
 /** One container of the project as the engine reports it. */
 export interface ObservedContainer {
@@ -12,6 +19,8 @@ export interface ObservedContainer {
   labels: Record<string, string>
   /** `running` (or paused, restarting) counts as running. */
   running: boolean
+  /** Its mounts: a replacement takes over its anonymous volumes. */
+  mounts?: ContainerMount[]
 }
 
 /** Everything the engine holds for the project, taken once per command. */
@@ -31,30 +40,60 @@ export interface UpOptions {
   removeOrphans?: boolean
   /** `--scale SERVICE=N`, over scale/deploy.replicas. */
   scale?: Record<string, number>
-  /** The image ID each service's containers would be made from now, when known. */
-  images?: Record<string, string>
+  /**
+   * The image each selected service's containers are made from, resolved
+   * (pulled, built) before planning; a container whose image ID changed is
+   * recreated.
+   */
+  images: Record<string, Image>
+  /** What the engine honours of a spec: the rest is refused or warned about here. */
+  capabilities?: EngineCapabilities
+  /** `-t`: the stop grace period for containers this plan stops, over the services' own. */
+  stopTimeoutMs?: number
 }
 
-export function replicasOf(service: Service, scale?: Record<string, number>): number {
-  return scale?.[service.name] ?? service.scale ?? service.deploy?.replicas ?? 1
-}
-
-export function containerName(project: string, service: Service, number: number): string {
-  return service.container_name ?? `${project}-${service.name}-${number}`
+/**
+ * The services a command acts on: the named ones and, unless `noDeps`,
+ * everything they need (depends_on, links, volumes_from, `service:` modes),
+ * in start order; all of them when none is named. Decided once, here: image
+ * policy, planning and waiting all use this list.
+ */
+export function selectServices(project: Project, services: string[] = [], noDeps = false): string[] {
+  const graph = DependencyGraph.of(project)
+  if (services.length === 0) return graph.startOrder()
+  return noDeps ? graph.startOrder().filter((s) => services.includes(s)) : graph.withDependencies(services)
 }
 
 /**
  * `up` as a pure function: the desired project against what the engine
- * holds → the steps between them. Pure, so it is tested without an engine.
+ * holds → the steps between them. Every container spec is computed here, so
+ * a spec error (or a field the engine refuses) stops the plan before
+ * anything is made. Pure, so it is tested without an engine.
  */
-export function reconcileUp(project: Project, observed: ObservedState, options: UpOptions = {}): Plan {
+export function reconcileUp(project: Project, observed: ObservedState, options: UpOptions): Plan {
   const graph = DependencyGraph.of(project)
-  const selected = options.services?.length ? (options.noDeps ? graph.startOrder().filter((s) => options.services!.includes(s)) : graph.withDependencies(options.services)) : graph.startOrder()
+  const selected = selectServices(project, options.services, options.noDeps)
   const plan = new PlanBuilder(project.name)
+  const resources = planResources(plan, project, observed, selected)
+  const byService = groupByService(observed.containers, project.name)
+  const started = new Map<string, string[]>() // service → its start steps in this plan
+  const recreated = new Set<string>()
+  for (const name of selected) {
+    planService(plan, project, name, graph.dependencies(name), byService.get(name) ?? [], { options, resources, started, recreated })
+  }
+  planOrphans(plan, project, observed, options.removeOrphans)
+  return plan.build()
+}
 
-  // Networks and volumes the selected services use, that the engine lacks.
-  const networkSteps = new Map<string, string>()
-  const volumeSteps = new Map<string, string>()
+interface Resources {
+  networks: Map<string, string>
+  volumes: Map<string, string>
+}
+
+/** Networks and volumes the selected services use that the engine lacks; external ones must exist. */
+function planResources(plan: PlanBuilder, project: Project, observed: ObservedState, selected: string[]): Resources {
+  const networks = new Map<string, string>()
+  const volumes = new Map<string, string>()
   for (const name of selected) {
     const service = project.services[name]
     for (const key of Object.keys(service.networks ?? {})) {
@@ -62,8 +101,8 @@ export function reconcileUp(project: Project, observed: ObservedState, options: 
       if (network?.external && !observed.networks.includes(network.name)) {
         throw new PlanError('not-found', `network ${network.name} declared as external, but could not be found: create it first, or remove external: true`)
       }
-      if (!network || network.external || observed.networks.includes(network.name) || networkSteps.has(key)) continue
-      networkSteps.set(key, plan.add({ kind: 'create-network', network: key, name: network.name }, 'new'))
+      if (!network || network.external || observed.networks.includes(network.name) || networks.has(key)) continue
+      networks.set(key, plan.add({ kind: 'create-network', network: key, name: network.name, spec: networkSpec(project, key) }, 'new'))
     }
     for (const mount of service.volumes) {
       if (mount.type !== 'volume' || !mount.source) continue
@@ -71,76 +110,123 @@ export function reconcileUp(project: Project, observed: ObservedState, options: 
       if (volume?.external && !observed.volumes.includes(volume.name)) {
         throw new PlanError('not-found', `external volume "${volume.name}" not found: create it first, or remove external: true`)
       }
-      if (!volume || volume.external || observed.volumes.includes(volume.name) || volumeSteps.has(mount.source)) continue
-      volumeSteps.set(mount.source, plan.add({ kind: 'create-volume', volume: mount.source, name: volume.name }, 'new'))
+      if (!volume || volume.external || observed.volumes.includes(volume.name) || volumes.has(mount.source)) continue
+      volumes.set(mount.source, plan.add({ kind: 'create-volume', volume: mount.source, name: volume.name, spec: volumeSpec(project, mount.source) }, 'new'))
     }
   }
+  return { networks, volumes }
+}
 
-  // Containers, service by service in dependency order.
-  const started = new Map<string, string[]>() // service → its start steps in this plan
-  const recreated = new Set<string>()
-  const byService = groupByService(observed.containers, project.name)
-  for (const name of selected) {
-    const service = project.services[name]
-    const hash = configHash(service)
-    const image = options.images?.[name]
-    const existing = (byService.get(name) ?? []).sort((a, b) => number(a) - number(b))
-    const replicas = replicasOf(service, options.scale)
+interface ServiceContext {
+  options: UpOptions
+  resources: Resources
+  started: Map<string, string[]>
+  recreated: Set<string>
+}
 
-    // What this service's containers wait for: its networks and volumes, and its
-    // dependencies' conditions. A dependency left running is awaited only if
-    // this service has something to start.
-    const prerequisites: { step: string; condition: Condition }[] = []
-    const awaits: { service: string; condition: 'healthy' | 'completed' }[] = []
-    for (const key of Object.keys(service.networks ?? {})) if (networkSteps.has(key)) prerequisites.push({ step: networkSteps.get(key)!, condition: 'done' })
-    for (const m of service.volumes) if (m.type === 'volume' && m.source && volumeSteps.has(m.source)) prerequisites.push({ step: volumeSteps.get(m.source)!, condition: 'done' })
-    let dependencyRecreated = false
-    for (const edge of graph.dependencies(name)) {
-      const condition: Condition = edge.condition === 'service_healthy' ? 'healthy' : edge.condition === 'service_completed_successfully' ? 'completed' : 'started'
-      const steps = started.get(edge.to)
-      // Creating without starting (create, up --no-start) orders by creation only: nothing runs to wait on.
-      if (steps?.length) for (const step of steps) prerequisites.push({ step, condition: options.noStart ? 'done' : condition })
-      else if (condition !== 'started' && !options.noStart) awaits.push({ service: edge.to, condition })
-      if (edge.restart && recreated.has(edge.to)) dependencyRecreated = true
+/**
+ * One service's replicas: kept, started, recreated or created, and the
+ * highest numbers removed on scale-down. Each new container waits for the
+ * service's networks and volumes and for its dependencies' conditions; a
+ * dependency this plan leaves alone is awaited (`await-service`) only if the
+ * service has something to start.
+ */
+function planService(plan: PlanBuilder, project: Project, name: string, dependencies: Edge[], existing: ObservedContainer[], ctx: ServiceContext): void {
+  const { options } = ctx
+  const service = project.services[name]
+  const image = options.images[name]
+  if (!image) throw new PlanError('invalid', `service "${name}" has no image resolved for it: this is a bug in the caller of the planner`)
+  const hash = configHash(service)
+  const sorted = [...existing].sort((a, b) => number(a) - number(b))
+  const replicas = replicasOf(service, options.scale)
+
+  const prerequisites: After[] = []
+  for (const key of Object.keys(service.networks ?? {})) if (ctx.resources.networks.has(key)) prerequisites.push({ step: ctx.resources.networks.get(key)!, condition: 'done' })
+  for (const m of service.volumes) if (m.type === 'volume' && m.source && ctx.resources.volumes.has(m.source)) prerequisites.push({ step: ctx.resources.volumes.get(m.source)!, condition: 'done' })
+  const awaits: { service: string; condition: 'healthy' | 'completed'; optional: boolean }[] = []
+  let dependencyRecreated = false
+  for (const edge of dependencies) {
+    const condition = conditionOf(edge)
+    const steps = ctx.started.get(edge.to)
+    const optional = !edge.required
+    // Creating without starting (create, up --no-start) orders by creation only: nothing runs to wait on.
+    if (steps?.length) for (const step of steps) prerequisites.push({ step, condition: options.noStart ? 'done' : condition, ...(optional ? { optional } : {}) })
+    else if (condition !== 'started' && !options.noStart) awaits.push({ service: edge.to, condition, optional })
+    if (edge.restart && ctx.recreated.has(edge.to)) dependencyRecreated = true
+  }
+  let awaited = false
+  const ready = (): After[] => {
+    if (!awaited) {
+      awaited = true
+      for (const a of awaits) prerequisites.push({ step: plan.add({ kind: 'await-service', service: a.service, condition: a.condition }, 'dependency condition'), condition: 'done', ...(a.optional ? { optional: true } : {}) })
     }
-    let awaited = false
-    const ready = () => {
-      if (!awaited) {
-        awaited = true
-        for (const a of awaits) prerequisites.push({ step: plan.add({ kind: 'await-service', ...a }, 'dependency condition'), condition: 'done' })
-      }
-      return prerequisites
-    }
-
-    const starts: string[] = []
-    for (let n = 1; n <= replicas; n++) {
-      const current = existing.find((c) => number(c) === n)
-      const containerNameN = containerName(project.name, service, n)
-      const reason = current ? recreateReason(current, hash, image, options, dependencyRecreated) : 'new'
-      if (current && reason === undefined) {
-        if (!current.running && !options.noStart) starts.push(plan.add({ kind: 'start-container', service: name, name: current.name }, 'stopped', [...ready()]))
-        continue
-      }
-      let after = [...ready()]
-      if (current) {
-        recreated.add(name)
-        const stop = plan.add({ kind: 'stop-container', service: name, name: current.name, id: current.id }, reason!)
-        const remove = plan.add({ kind: 'remove-container', service: name, name: current.name, id: current.id }, reason!, [{ step: stop, condition: 'done' }])
-        after = [...after, { step: remove, condition: 'done' }]
-      }
-      const create = plan.add({ kind: 'create-container', service: name, number: n, name: containerNameN }, reason ?? 'new', after)
-      if (!options.noStart) starts.push(plan.add({ kind: 'start-container', service: name, name: containerNameN }, reason ?? 'new', [{ step: create, condition: 'done' }, ...ready()]))
-    }
-    started.set(name, starts)
-
-    // Scale down: the highest numbers go first.
-    for (const extra of existing.filter((c) => number(c) > replicas).reverse()) removeContainer(plan, extra, 'scale down', name)
+    return [...prerequisites]
   }
 
+  const starts: string[] = []
+  for (let n = 1; n <= replicas; n++) {
+    const current = sorted.find((c) => number(c) === n)
+    const reason = current ? recreateReason(current, hash, image.id, options, dependencyRecreated) : 'new'
+    if (current && reason === undefined) {
+      if (!current.running && !options.noStart) starts.push(plan.add({ kind: 'start-container', service: name, name: current.name }, 'stopped', ready()))
+      continue
+    }
+    const nameN = containerName(project.name, service, n)
+    const spec = containerSpec(project, service, n, image, nameN, { ...(options.scale ? { scale: options.scale } : {}), ...(current?.mounts ? { inherited: current.mounts } : {}) })
+    for (const w of checkSupport(service, spec, options.capabilities)) if (n === 1) plan.warn(w)
+    let after = ready()
+    if (current) {
+      ctx.recreated.add(name)
+      const stop = plan.add({ kind: 'stop-container', service: name, name: current.name, id: current.id, ...stopTimeout(service, options) }, reason!)
+      const remove = plan.add({ kind: 'remove-container', service: name, name: current.name, id: current.id }, reason!, [{ step: stop, condition: 'done' }])
+      after = [...after, { step: remove, condition: 'done' }]
+    }
+    const create = plan.add({ kind: 'create-container', service: name, number: n, name: nameN, spec }, reason ?? 'new', after)
+    if (!options.noStart) starts.push(plan.add({ kind: 'start-container', service: name, name: nameN }, reason ?? 'new', [{ step: create, condition: 'done' }, ...ready()]))
+  }
+  ctx.started.set(name, starts)
+
+  // Scale down: the highest numbers go first.
+  for (const extra of sorted.filter((c) => number(c) > replicas).reverse()) removeContainer(plan, extra, 'scale down', name, stopTimeout(service, options))
+}
+
+/** Containers of services no longer in the project: removed with --remove-orphans, else named in a warning. */
+function planOrphans(plan: PlanBuilder, project: Project, observed: ObservedState, remove?: boolean): void {
   const orphans = observed.containers.filter((c) => c.labels[LABEL.project] === project.name && c.labels[LABEL.oneoff] !== 'True' && !(c.labels[LABEL.service] in project.services) && !(c.labels[LABEL.service] in project.disabledServices))
-  if (orphans.length && options.removeOrphans) for (const o of orphans) removeContainer(plan, o, 'orphan', o.labels[LABEL.service])
+  if (orphans.length && remove) for (const o of orphans) removeContainer(plan, o, 'orphan', o.labels[LABEL.service], {})
   else if (orphans.length) {
-    plan.warnings.push(`found orphan containers (${orphans.map((o) => o.name).join(', ')}) for this project: if you removed or renamed their service, run with --remove-orphans to clean them up`)
+    plan.warn(`found orphan containers (${orphans.map((o) => o.name).join(', ')}) for this project: if you removed or renamed their service, run with --remove-orphans to clean them up`)
+  }
+}
+
+export interface RunPlanOptions {
+  images: Record<string, Image>
+  capabilities?: EngineCapabilities
+  noDeps?: boolean
+}
+
+/**
+ * `run SERVICE`: the service's dependencies brought up as `up` would, then
+ * the conditions the service itself waits on (healthy, completed) as steps
+ * of their own, so the one-off starts only once they hold; the service's
+ * own networks and volumes are made. Its own replicas are left as they are.
+ */
+export function reconcileRun(project: Project, observed: ObservedState, service: string, options: RunPlanOptions): Plan {
+  const graph = DependencyGraph.of(project)
+  const dependencies = options.noDeps ? [] : graph.withDependencies([service]).filter((s) => s !== service)
+  const plan = new PlanBuilder(project.name)
+  const resources = planResources(plan, project, observed, [...dependencies, service])
+  const byService = groupByService(observed.containers, project.name)
+  const started = new Map<string, string[]>()
+  const ctx: ServiceContext = { options: { images: options.images, ...(options.capabilities ? { capabilities: options.capabilities } : {}) }, resources, started, recreated: new Set() }
+  for (const name of dependencies) planService(plan, project, name, graph.dependencies(name), byService.get(name) ?? [], ctx)
+  if (!options.noDeps) {
+    for (const edge of graph.dependencies(service)) {
+      const condition = conditionOf(edge)
+      if (condition === 'started') continue
+      const after = (started.get(edge.to) ?? []).map((step): After => ({ step, condition: 'done' }))
+      plan.add({ kind: 'await-service', service: edge.to, condition }, 'dependency condition', after)
+    }
   }
   return plan.build()
 }
@@ -148,35 +234,39 @@ export function reconcileUp(project: Project, observed: ObservedState, options: 
 export interface DownOptions {
   volumes?: boolean
   removeOrphans?: boolean
+  /** `-t`: the stop grace period for every container, over the services' own. */
+  stopTimeoutMs?: number
 }
 
 /**
  * `down`: every container of the project stopped (what depends on a service
- * before the service) and removed, then its networks, and its volumes with
- * `volumes`. Works from what the engine holds, whatever state it is in.
+ * before the service) and removed, then its networks, and its volumes —
+ * named and anonymous — with `volumes`. Works from what the engine holds,
+ * whatever state it is in. One-offs of the project's services go too
+ * (Compose v2 leaves running ones, and then cannot remove their network:
+ * pier removes them rather than leave a half-done down).
  */
 export function reconcileDown(project: Project, observed: ObservedState, options: DownOptions = {}): Plan {
   const plan = new PlanBuilder(project.name)
   const graph = DependencyGraph.of(project)
   const mine = observed.containers.filter((c) => c.labels[LABEL.project] === project.name)
   const known = (c: ObservedContainer) => c.labels[LABEL.service] in project.services || c.labels[LABEL.service] in project.disabledServices
-  const targets = mine.filter((c) => known(c) || options.removeOrphans)
+  const targets = mine.filter((c) => options.removeOrphans || known(c))
   const stops = new Map<string, string[]>()
   const removes: string[] = []
   // Reverse start order: a service stops after everything that depends on it.
   const order = [...graph.startOrder()].reverse()
-  const rank = (c: ObservedContainer) => {
-    const i = order.indexOf(c.labels[LABEL.service])
-    return i < 0 ? -1 : i
-  }
+  const rank = (c: ObservedContainer) => order.indexOf(c.labels[LABEL.service])
   for (const c of [...targets].sort((a, b) => rank(a) - rank(b))) {
-    const service = c.labels[LABEL.service]
-    const after = graph.services.includes(service) ? graph.dependents(service).flatMap((e) => (stops.get(e.from) ?? []).map((step) => ({ step, condition: 'done' as Condition }))) : []
-    const stop = plan.add({ kind: 'stop-container', service, name: c.name, id: c.id }, 'down', after)
-    stops.set(service, [...(stops.get(service) ?? []), stop])
-    removes.push(plan.add({ kind: 'remove-container', service, name: c.name, id: c.id }, 'down', [{ step: stop, condition: 'done' }]))
+    const name = c.labels[LABEL.service]
+    const service = project.services[name]
+    const after = graph.services.includes(name) ? graph.dependents(name).flatMap((e) => (stops.get(e.from) ?? []).map((step): After => ({ step, condition: 'done' }))) : []
+    const timeoutMs = options.stopTimeoutMs ?? service?.stop_grace_period
+    const stop = plan.add({ kind: 'stop-container', service: name, name: c.name, id: c.id, ...(timeoutMs !== undefined ? { timeoutMs } : {}) }, 'down', after)
+    stops.set(name, [...(stops.get(name) ?? []), stop])
+    removes.push(plan.add({ kind: 'remove-container', service: name, name: c.name, id: c.id, ...(options.volumes ? { volumes: true } : {}) }, 'down', [{ step: stop, condition: 'done' }]))
   }
-  const afterRemoves = removes.map((step) => ({ step, condition: 'done' as Condition }))
+  const afterRemoves = removes.map((step): After => ({ step, condition: 'done' }))
   for (const network of Object.values(project.networks)) {
     if (!network.external && observed.networks.includes(network.name)) plan.add({ kind: 'remove-network', name: network.name }, 'down', afterRemoves)
   }
@@ -186,21 +276,30 @@ export function reconcileDown(project: Project, observed: ObservedState, options
     }
   }
   const left = mine.filter((c) => !targets.includes(c))
-  if (left.length) plan.warnings.push(`found orphan containers (${left.map((o) => o.name).join(', ')}) for this project: run with --remove-orphans to remove them too`)
+  if (left.length) plan.warn(`found orphan containers (${left.map((o) => o.name).join(', ')}) for this project: run with --remove-orphans to remove them too`)
   return plan.build()
 }
 
-function recreateReason(c: ObservedContainer, hash: string, image: string | undefined, options: UpOptions, dependencyRecreated: boolean): Reason | undefined {
+function conditionOf(edge: Edge): Condition & ('started' | 'healthy' | 'completed') {
+  return edge.condition === 'service_healthy' ? 'healthy' : edge.condition === 'service_completed_successfully' ? 'completed' : 'started'
+}
+
+function stopTimeout(service: Service, options: UpOptions): { timeoutMs?: number } {
+  const timeoutMs = options.stopTimeoutMs ?? service.stop_grace_period
+  return timeoutMs !== undefined ? { timeoutMs } : {}
+}
+
+function recreateReason(c: ObservedContainer, hash: string, image: string, options: UpOptions, dependencyRecreated: boolean): Reason | undefined {
   if (options.noRecreate) return undefined
   if (options.forceRecreate) return 'forced'
   if (c.labels[LABEL.configHash] !== hash) return 'config changed'
-  if (image && c.labels[LABEL.image] && c.labels[LABEL.image] !== image) return 'image changed'
+  if (c.labels[LABEL.image] && c.labels[LABEL.image] !== image) return 'image changed'
   if (dependencyRecreated) return 'dependency recreated'
   return undefined
 }
 
-function removeContainer(plan: PlanBuilder, c: ObservedContainer, reason: Reason, service: string): void {
-  const stop = plan.add({ kind: 'stop-container', service, name: c.name, id: c.id }, reason)
+function removeContainer(plan: PlanBuilder, c: ObservedContainer, reason: Reason, service: string, timeout: { timeoutMs?: number }): void {
+  const stop = plan.add({ kind: 'stop-container', service, name: c.name, id: c.id, ...timeout }, reason)
   plan.add({ kind: 'remove-container', service, name: c.name, id: c.id }, reason, [{ step: stop, condition: 'done' }])
 }
 
@@ -221,14 +320,18 @@ function number(c: ObservedContainer): number {
 /** Steps get ids in the order they are added, which is an order they can run in. */
 class PlanBuilder {
   private readonly steps: Step[] = []
-  readonly warnings: string[] = []
+  private readonly warnings: string[] = []
 
   constructor(private readonly project: string) {}
 
-  add(action: Action, reason: Reason, after: { step: string; condition: Condition }[] = []): string {
+  add(action: Action, reason: Reason, after: After[] = []): string {
     const id = `${this.steps.length + 1}`
     this.steps.push({ id, action, reason, after })
     return id
+  }
+
+  warn(text: string): void {
+    if (!this.warnings.includes(text)) this.warnings.push(text)
   }
 
   build(): Plan {

@@ -80,7 +80,7 @@ services:
     assert.equal(only.status, 5, only.stderr)
     assert.equal(only.stdout.split('\n')[0], 'testing')
     assert.doesNotMatch(only.stdout, /serving/)
-    assert.match(run(['up', '-d', '--exit-code-from', 'tests']).stderr, /^error: --abort-on-container-exit and --exit-code-from need the attached mode/)
+    assert.match(run(['up', '-d', '--exit-code-from', 'tests']).stderr, /^error: --abort-on-container-exit, --abort-on-container-failure and --exit-code-from need the attached mode: drop -d/)
     assert.match(run(['up', '--exit-code-from', 'nope']).stderr, /^error: no such service: nope/)
     assert.match(run(['up', '--pull', 'sometimes']).stderr, /^error: invalid --pull "sometimes"/)
   })

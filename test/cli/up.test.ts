@@ -92,7 +92,11 @@ services:
   })
 
   it('refuses a bad --scale with one clear line', () => {
-    const badScale = run(['up', '-d', '--scale', 'nope=2'])
-    assert.match(badScale.stderr, /^error: invalid --scale "nope=2"/)
+    const unknown = run(['up', '-d', '--scale', 'nope=2'])
+    assert.match(unknown.stderr, /^error: no such service: nope/, 'in Compose\'s words')
+    assert.equal(unknown.status, 1)
+    const malformed = run(['up', '-d', '--scale', 'web=two'])
+    assert.match(malformed.stderr, /^error: invalid --scale "web=two": expected SERVICE=NUMBER/)
+    assert.equal(malformed.status, 1)
   })
 })

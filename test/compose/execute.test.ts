@@ -50,8 +50,8 @@ describe('planner: executing plans on the embedded engine', function () {
       }
       const images = async (p: Project): Promise<Record<string, Image>> => Object.fromEntries(await Promise.all(Object.keys(p.services).map(async (s) => [s, (await engine.inspectImage('busybox')) as Image])))
       const up = async (p: Project) => {
-        const plan = reconcileUp(p, await observe(engine, p.name), { images: Object.fromEntries(Object.entries(await images(p)).map(([s, i]) => [s, i.id])) })
-        const result = await execute(plan, engine, p, { images: await images(p) })
+        const plan = reconcileUp(p, await observe(engine, p.name), { images: await images(p) })
+        const result = await execute(plan, engine)
         assert.deepEqual(result.failures.map((f) => f.error), [])
         return plan
       }
@@ -73,13 +73,13 @@ describe('planner: executing plans on the embedded engine', function () {
 
       // A dependency the plan leaves running must still meet its condition.
       const awaitHealthy: Plan = { project: name, warnings: [], steps: [{ id: '1', action: { kind: 'await-service', service: 'init', condition: 'healthy' }, reason: 'dependency condition', after: [] }] }
-      const refused = await execute(awaitHealthy, engine, changed, { images: {}, waitTimeoutMs: 2000 })
-      assert.match(refused.failures[0]?.error ?? '', /init exited before it became healthy/)
+      const refused = await execute(awaitHealthy, engine, { waitTimeoutMs: 2000 })
+      assert.match(refused.failures[0]?.error.message ?? '', /dependency failed to start: container .*-init-1 exited \(0\)/)
       const awaitCompleted: Plan = { ...awaitHealthy, steps: [{ ...awaitHealthy.steps[0], action: { kind: 'await-service', service: 'init', condition: 'completed' } }] }
-      assert.deepEqual((await execute(awaitCompleted, engine, changed, { images: {} })).failures, [])
+      assert.deepEqual((await execute(awaitCompleted, engine)).failures, [])
 
       const down = reconcileDown(changed, await observe(engine, name), { volumes: true })
-      assert.deepEqual((await execute(down, engine, changed, { images: {} })).failures, [])
+      assert.deepEqual((await execute(down, engine)).failures, [])
       assert.deepEqual(await engine.listContainers({ 'com.docker.compose.project': name }, { all: true }), [])
       assert.deepEqual((await engine.listVolumes()).map((v) => v.name), [])
     } finally {

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict'
 import { PlanError } from '../../src/planner/errors.js'
 import { DependencyGraph } from '../../src/planner/graph.js'
 import { configHash } from '../../src/planner/hash.js'
-import { LABEL } from '../../src/planner/labels.js'
+import { LABEL } from '../../src/labels.js'
 import { formatPlan, type Plan } from '../../src/planner/plan.js'
-import { reconcileDown, reconcileUp, type ObservedContainer, type ObservedState } from '../../src/planner/reconcile.js'
+import { reconcileDown, reconcileUp, type ObservedContainer, type ObservedState, type UpOptions } from '../../src/planner/reconcile.js'
+import type { Image } from '../../src/engine/engine.js'
 import type { Project } from '../../src/spec/project.js'
 import { load } from '../support/helpers.js'
 
@@ -48,6 +49,17 @@ function upState(p: Project, change: (c: ObservedContainer) => ObservedContainer
   return { containers, networks: Object.values(p.networks).map((n) => n.name), volumes: Object.values(p.volumes).map((v) => v.name) }
 }
 
+/** An image as the engine would report it: a command, nothing else. */
+export function fakeImage(id = 'sha256:x'): Image {
+  return { id, tags: [], digests: [], platform: { os: 'linux', architecture: 'amd64' }, size: 0, layers: [], config: { env: [], cmd: ['sh'], exposedPorts: [], volumes: [], labels: {} } }
+}
+
+/** reconcileUp with an image resolved for every service (`imageIds` picks some IDs). */
+function planUp(p: Project, observed: ObservedState, options: Omit<UpOptions, 'images'> & { imageIds?: Record<string, string> } = {}): Plan {
+  const { imageIds, ...rest } = options
+  return reconcileUp(p, observed, { ...rest, images: Object.fromEntries(Object.keys(p.services).map((s) => [s, fakeImage(imageIds?.[s])])) })
+}
+
 const empty: ObservedState = { containers: [], networks: [], volumes: [] }
 const kinds = (plan: Plan) => plan.steps.map((s) => `${s.action.kind} ${'name' in s.action ? s.action.name : (s.action as { service: string }).service}`)
 
@@ -63,7 +75,7 @@ function assertOrdered(plan: Plan): void {
 describe('planner: reconcile', () => {
   it('plans a first up: network, volume, then containers in dependency order with their conditions', async () => {
     const p = await project()
-    const plan = reconcileUp(p, empty)
+    const plan = planUp(p, empty)
     assertOrdered(plan)
     assert.deepEqual(kinds(plan), [
       'create-network shop_default',
@@ -84,19 +96,19 @@ describe('planner: reconcile', () => {
 
   it('creates without starting (create, up --no-start): ordered by creation only, waiting on no condition', async () => {
     const p = await project()
-    const plan = reconcileUp(p, empty, { noStart: true })
+    const plan = planUp(p, empty, { noStart: true })
     assertOrdered(plan)
     assert.deepEqual(kinds(plan), ['create-network shop_default', 'create-volume shop_data', 'create-container shop-db-1', 'create-container shop-api-1', 'create-container shop-web-1', 'create-container shop-web-2'])
     assert.ok(plan.steps.every((s) => s.after.every((a) => a.condition === 'done')))
     // db already runs: api is created without waiting for db's health either.
     const running = upState(p)
     const withoutApi = { ...running, containers: running.containers.filter((c) => c.labels['com.docker.compose.service'] !== 'api') }
-    assert.deepEqual(kinds(reconcileUp(p, withoutApi, { noStart: true })), ['create-container shop-api-1'])
+    assert.deepEqual(kinds(planUp(p, withoutApi, { noStart: true })), ['create-container shop-api-1'])
   })
 
   it('changes nothing when everything is up to date, and says so', async () => {
     const p = await project()
-    const plan = reconcileUp(p, upState(p))
+    const plan = planUp(p, upState(p))
     assert.deepEqual(plan.steps, [])
     assert.match(formatPlan({ ...plan, steps: [] }), /nothing to do/)
   })
@@ -104,7 +116,7 @@ describe('planner: reconcile', () => {
   it('recreates the changed service, and what depends on it with restart: true, nothing else', async () => {
     const before = await project()
     const after = await project(shop.replace('image: postgres', 'image: postgres\n    environment: [X=1]'))
-    const plan = reconcileUp(after, upState(before))
+    const plan = planUp(after, upState(before))
     assertOrdered(plan)
     assert.deepEqual(kinds(plan), [
       'stop-container shop-db-1',
@@ -121,19 +133,19 @@ describe('planner: reconcile', () => {
 
   it('starts stopped containers, recreates on a new image or when forced, never with --no-recreate', async () => {
     const p = await project()
-    const stopped = reconcileUp(p, upState(p, (c) => (c.name === 'shop-web-2' ? { ...c, running: false } : c)))
+    const stopped = planUp(p, upState(p, (c) => (c.name === 'shop-web-2' ? { ...c, running: false } : c)))
     assert.deepEqual(kinds(stopped), ['start-container shop-web-2'])
-    const newImage = reconcileUp(p, upState(p, (c) => ({ ...c, labels: { ...c.labels, [LABEL.image]: 'sha256:old' } })), { images: { web: 'sha256:new' } })
+    const newImage = planUp(p, upState(p, (c) => ({ ...c, labels: { ...c.labels, [LABEL.image]: 'sha256:old' } })), { imageIds: { web: 'sha256:new' } })
     assert.deepEqual(new Set(newImage.steps.map((s) => s.reason)), new Set(['image changed']))
-    assert.equal(reconcileUp(p, upState(p), { forceRecreate: true }).steps.filter((s) => s.action.kind === 'create-container').length, 4)
+    assert.equal(planUp(p, upState(p), { forceRecreate: true }).steps.filter((s) => s.action.kind === 'create-container').length, 4)
     const changed = await project(shop.replace('image: web', 'image: web2'))
-    assert.deepEqual(reconcileUp(changed, upState(p), { noRecreate: true }).steps, [])
+    assert.deepEqual(planUp(changed, upState(p), { noRecreate: true }).steps, [])
   })
 
   it('scales down from the highest number, and up with --scale', async () => {
     const p = await project()
-    assert.deepEqual(kinds(reconcileUp(p, upState(p), { scale: { web: 1 } })), ['stop-container shop-web-2', 'remove-container shop-web-2'])
-    assert.deepEqual(kinds(reconcileUp(p, upState(p), { scale: { web: 3 } })), ['create-container shop-web-3', 'start-container shop-web-3'])
+    assert.deepEqual(kinds(planUp(p, upState(p), { scale: { web: 1 } })), ['stop-container shop-web-2', 'remove-container shop-web-2'])
+    assert.deepEqual(kinds(planUp(p, upState(p), { scale: { web: 3 } })), ['create-container shop-web-3', 'start-container shop-web-3'])
   })
 
   it('warns about orphans, and removes them with --remove-orphans; never touches another project', async () => {
@@ -141,17 +153,17 @@ describe('planner: reconcile', () => {
     const state = upState(p)
     state.containers.push({ id: 'old', name: 'shop-old-1', running: true, labels: { [LABEL.project]: 'shop', [LABEL.service]: 'old', [LABEL.number]: '1' } })
     state.containers.push({ id: 'other', name: 'other-db-1', running: true, labels: { [LABEL.project]: 'other', [LABEL.service]: 'db', [LABEL.number]: '1' } })
-    const warned = reconcileUp(p, state)
+    const warned = planUp(p, state)
     assert.deepEqual(warned.steps, [])
     assert.match(warned.warnings[0], /found orphan containers \(shop-old-1\) for this project: .*--remove-orphans/)
-    assert.deepEqual(kinds(reconcileUp(p, state, { removeOrphans: true })), ['stop-container shop-old-1', 'remove-container shop-old-1'])
+    assert.deepEqual(kinds(planUp(p, state, { removeOrphans: true })), ['stop-container shop-old-1', 'remove-container shop-old-1'])
   })
 
   it('starts only the named services and what they need, or only them with --no-deps', async () => {
     const p = await project()
-    const withDeps = reconcileUp(p, empty, { services: ['api'] })
+    const withDeps = planUp(p, empty, { services: ['api'] })
     assert.deepEqual(kinds(withDeps).filter((k) => k.startsWith('start')), ['start-container shop-db-1', 'start-container shop-api-1'])
-    const alone = reconcileUp(p, upState(p, (c) => (c.labels[LABEL.service] === 'api' ? { ...c, running: false } : c)), { services: ['api'], noDeps: true })
+    const alone = planUp(p, upState(p, (c) => (c.labels[LABEL.service] === 'api' ? { ...c, running: false } : c)), { services: ['api'], noDeps: true })
     assert.deepEqual(kinds(alone), ['await-service db', 'start-container shop-api-1'])
   })
 
@@ -190,7 +202,7 @@ describe('planner: reconcile', () => {
         if (deps.length) lines.push('    depends_on:', ...deps.map((d) => `      ${d}: {condition: ${conditions[Math.floor(random() * 3)]}}`))
       }
       const p = await project(lines.join('\n') + '\n')
-      const plan = reconcileUp(p, empty)
+      const plan = planUp(p, empty)
       assertOrdered(plan)
       const startedAt = new Map(plan.steps.filter((s) => s.action.kind === 'start-container').map((s, i) => [(s.action as { name: string }).name, i]))
       for (const service of Object.values(p.services)) {
@@ -201,7 +213,7 @@ describe('planner: reconcile', () => {
           assert.ok(depStart < mine, `${dep} starts before ${service.name}`)
         }
       }
-      assert.deepEqual(reconcileUp(p, upState(p)).steps, [], 'a second up does nothing')
+      assert.deepEqual(planUp(p, upState(p)).steps, [], 'a second up does nothing')
     }
   })
 })

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { PlanError } from '../../planner/errors.js'
+import { UsageError } from '../../errors.js'
 
 /**
  * `pier completion bash|zsh|fish`: a completion script generated from the
@@ -17,7 +17,7 @@ export function registerCompletion(program: Command): void {
       if (shell === 'bash') process.stdout.write(bash(commands, global))
       else if (shell === 'zsh') process.stdout.write(`autoload -U +X bashcompinit && bashcompinit\n${bash(commands, global)}`)
       else if (shell === 'fish') process.stdout.write(fish(commands, global))
-      else throw new PlanError('invalid', `unknown shell "${shell}": use bash, zsh or fish`)
+      else throw new UsageError(`unknown shell "${shell}": use bash, zsh or fish`)
     })
 }
 

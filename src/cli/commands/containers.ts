@@ -23,6 +23,7 @@ export function registerContainers(program: Command): void {
     .option('--until <time>', 'only output until a time or a duration ago')
     .option('--no-color', 'no colours')
     .option('--no-log-prefix', 'no container name in front of each line')
+    .option('--index <n>', 'only this replica of each service')
     .action((names: string[], opts, command: Command) => run(command, (m, f) => m.logs(f, names, opts)))
 
   services(program.command('start').description('start existing containers')).action((names: string[], _o, command: Command) => run(command, (m, f) => m.start(f, names)))

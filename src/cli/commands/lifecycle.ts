@@ -12,6 +12,7 @@ export function registerLifecycle(program: Command): void {
     .option('-d, --detach', 'run in the background')
     .option('--build', 'build images before starting, even when they exist')
     .option('--abort-on-container-exit', 'stop everything when a container stops (attached)')
+    .option('--abort-on-container-failure', 'stop everything when a container exits with a non-zero code (attached)')
     .option('--exit-code-from <service>', "exit with this service's exit code; implies --abort-on-container-exit")
     .option('--attach <service>', 'follow only these services (repeatable)', collect)
     // commander would read --no-attach as the negation of --attach: main.ts spells it --skip-attach.
