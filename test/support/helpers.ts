@@ -106,4 +106,5 @@ export function pier(args: string[], opts: { cwd?: string; env?: Record<string, 
 export const sharedReference = join(repoRoot, '..', 'shared', 'reference')
 export const describeWithReference: (title: string, fn: (this: Mocha.Suite) => void) => void = existsSync(sharedReference)
   ? (title, fn) => describe(title, fn)
-  : (title, fn) => describe.skip(`${title} (skipped: ${sharedReference} is not beside this clone)`, fn)
+  : // The suite's body reads the files as it is defined, so it is not run at all: one pending test says why.
+    (title) => describe(title, () => it.skip(`skipped: ${sharedReference} is not beside this clone`))
