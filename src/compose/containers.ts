@@ -1,6 +1,7 @@
 import type { Container, ProcessList } from '../engine/engine.js'
 import { UsageError } from '../errors.js'
 import { LABEL } from '../labels.js'
+import { DependencyGraph } from '../planner/graph.js'
 import { selectServices } from '../planner/reconcile.js'
 import type { Project } from '../spec/project.js'
 import type { Context } from './context.js'
@@ -58,11 +59,12 @@ async function each(ctx: Context, containers: Container[], done: string, fn: (c:
 
 const stopOptions = (timeoutMs?: number) => (timeoutMs !== undefined ? { timeoutMs } : {})
 
-/** `start`: stopped containers started, the services' dependencies before them. */
+/** `start`: stopped containers started, the services' dependencies before them (and started too, as Compose does). */
 export async function start(ctx: Context, project: Project, services: string[] = []): Promise<Container[]> {
-  const containers = await containersOf(ctx, project, services, { oneOffs: false })
-  if (containers.length === 0) throw noContainer(project, services, 'created')
+  requireServices(project, services)
   const order = selectServices(project, services)
+  const containers = (await containersOf(ctx, project, [], { oneOffs: false })).filter((c) => order.includes(c.labels[LABEL.service]))
+  if (containers.length === 0) throw noContainer(project, services, 'created')
   const started: Container[] = []
   // Service by service in dependency order, each service's replicas at once.
   for (const service of order) {
@@ -77,13 +79,40 @@ export async function stop(ctx: Context, project: Project, services: string[] = 
   return each(ctx, containers.filter(isRunning), 'Stopped', (c) => ctx.engine.stop(c.id, stopOptions(options.timeoutMs)))
 }
 
+/**
+ * `restart`: the services' containers stopped and started again; with
+ * services named, the services that depend on them with `restart: true`
+ * follow, after them, as Compose restarts them.
+ */
 export async function restart(ctx: Context, project: Project, services: string[] = [], options: { timeoutMs?: number } = {}): Promise<Container[]> {
-  const containers = await containersOf(ctx, project, services, { oneOffs: false })
+  requireServices(project, services)
+  const targets = services.length ? withRestartDependents(project, services) : []
+  const containers = (await containersOf(ctx, project, [], { oneOffs: false })).filter((c) => targets.length === 0 || targets.includes(c.labels[LABEL.service]))
   if (containers.length === 0) throw noContainer(project, services, 'created')
-  return each(ctx, containers, 'Restarted', async (c) => {
+  const restartOne = async (c: Container) => {
     if (isRunning(c)) await ctx.engine.stop(c.id, stopOptions(options.timeoutMs))
     await ctx.engine.start(c.id)
-  })
+  }
+  if (targets.length === 0) return each(ctx, containers, 'Restarted', restartOne)
+  const done: Container[] = []
+  for (const service of targets) done.push(...(await each(ctx, containers.filter((c) => c.labels[LABEL.service] === service), 'Restarted', restartOne)))
+  return done
+}
+
+/** `services` and, transitively, what depends on them with `restart: true`, dependencies first. */
+function withRestartDependents(project: Project, services: string[]): string[] {
+  const graph = DependencyGraph.of(project)
+  const out = new Set(services)
+  const visit = (s: string) => {
+    for (const e of graph.dependents(s)) {
+      if (e.restart && !out.has(e.from)) {
+        out.add(e.from)
+        visit(e.from)
+      }
+    }
+  }
+  services.forEach(visit)
+  return graph.startOrder().filter((s) => out.has(s))
 }
 
 export async function kill(ctx: Context, project: Project, services: string[] = [], options: { signal?: string } = {}): Promise<Container[]> {
@@ -106,15 +135,14 @@ export async function rm(ctx: Context, project: Project, services: string[] = []
   return each(ctx, targets, 'Removed', (c) => ctx.engine.remove(c.id, { force: true, volumes: !!options.volumes }))
 }
 
+/** `pause`: running containers paused; nothing to pause is not an error, as in Compose. */
 export async function pause(ctx: Context, project: Project, services: string[] = []): Promise<Container[]> {
   const targets = (await containersOf(ctx, project, services)).filter((c) => c.state === 'running')
-  if (targets.length === 0) throw noContainer(project, services, 'running')
   return each(ctx, targets, 'Paused', (c) => ctx.engine.pause(c.id))
 }
 
 export async function unpause(ctx: Context, project: Project, services: string[] = []): Promise<Container[]> {
   const targets = (await containersOf(ctx, project, services)).filter((c) => c.state === 'paused')
-  if (targets.length === 0) throw noContainer(project, services, 'paused')
   return each(ctx, targets, 'Unpaused', (c) => ctx.engine.unpause(c.id))
 }
 

@@ -55,6 +55,9 @@ export async function execute(plan: Plan, engine: Engine, options: ExecuteOption
       try {
         await Promise.all(step.after.map(reached))
       } catch (err) {
+        // A condition that failed (a dependency unhealthy, a one-shot exiting non-zero) fails the
+        // command, as in Compose; a failure that only passed through from an earlier step counts once.
+        if (!(err instanceof AbortError) && !failures.some((f) => f.error === err)) failures.push({ step, error: err as Error })
         options.onEvent?.({ step, status: 'skipped', error: err as Error })
         throw err
       }

@@ -155,10 +155,15 @@ function planService(plan: PlanBuilder, project: Project, name: string, dependen
     if (edge.restart && ctx.recreated.has(edge.to)) dependencyRecreated = true
   }
   let awaited = false
+  const awaitSteps = new Set<string>()
   const ready = (): After[] => {
     if (!awaited) {
       awaited = true
-      for (const a of awaits) prerequisites.push({ step: plan.add({ kind: 'await-service', service: a.service, condition: a.condition }, 'dependency condition'), condition: 'done', ...(a.optional ? { optional: true } : {}) })
+      for (const a of awaits) {
+        const step = plan.add({ kind: 'await-service', service: a.service, condition: a.condition }, 'dependency condition')
+        awaitSteps.add(step)
+        prerequisites.push({ step, condition: 'done', ...(a.optional ? { optional: true } : {}) })
+      }
     }
     return [...prerequisites]
   }
@@ -181,7 +186,10 @@ function planService(plan: PlanBuilder, project: Project, name: string, dependen
       const remove = plan.add({ kind: 'remove-container', service: name, name: current.name, id: current.id }, reason!, [{ step: stop, condition: 'done' }])
       after = [...after, { step: remove, condition: 'done' }]
     }
-    const create = plan.add({ kind: 'create-container', service: name, number: n, name: nameN, spec }, reason ?? 'new', after)
+    // Created in dependency order, started once the dependencies' conditions hold: a dependency
+    // that turns unhealthy leaves this container created, as Compose leaves it.
+    const createAfter = after.filter((a) => !awaitSteps.has(a.step)).map((a): After => ({ step: a.step, condition: 'done' }))
+    const create = plan.add({ kind: 'create-container', service: name, number: n, name: nameN, spec }, reason ?? 'new', createAfter)
     if (!options.noStart) starts.push(plan.add({ kind: 'start-container', service: name, name: nameN }, reason ?? 'new', [{ step: create, condition: 'done' }, ...ready()]))
   }
   ctx.started.set(name, starts)

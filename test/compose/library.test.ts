@@ -149,6 +149,62 @@ services:
     }
   })
 
+  it('start brings dependencies back first; restart takes the restart: true dependents along; pause with nothing to pause is a no-op', async () => {
+    const project = name('verbs')
+    const loaded = await pier.load({
+      engine,
+      cwd: dir.dir,
+      content: `name: ${project}
+x-s: &s {image: busybox, network_mode: none, command: [sleep, "30"], stop_grace_period: 100ms}
+services:
+  db: *s
+  api: {<<: *s, depends_on: {db: {condition: service_started, restart: true}}}
+  web: {<<: *s, depends_on: [api]}
+  idle: {<<: *s, profiles: [never]}
+`,
+    })
+    const ctx = { engine }
+    const state = async () => Object.fromEntries((await engine.listContainers({ 'com.docker.compose.project': project }, { all: true })).map((c) => [c.labels['com.docker.compose.service'], c.state]))
+    try {
+      await compose.up(ctx, loaded.project)
+      await compose.stop(ctx, loaded.project, [], { timeoutMs: 100 })
+      assert.deepEqual(await state(), { db: 'exited', api: 'exited', web: 'exited' })
+      const started = await compose.start(ctx, loaded.project, ['api'])
+      assert.deepEqual(started.map((c) => c.labels['com.docker.compose.service']), ['db', 'api'], 'db first, then api')
+      assert.deepEqual(await state(), { db: 'running', api: 'running', web: 'exited' })
+      const restarted = await compose.restart(ctx, loaded.project, ['db'], { timeoutMs: 100 })
+      assert.deepEqual(restarted.map((c) => c.labels['com.docker.compose.service']), ['db', 'api'], 'api depends on db with restart: true')
+      assert.deepEqual(await compose.pause(ctx, loaded.project, ['web']), [], 'nothing running to pause: no error')
+    } finally {
+      await compose.down(ctx, loaded.project, { stopTimeoutMs: 100 })
+    }
+  })
+
+  it('up fails, naming the container and why, when a service_healthy dependency is unhealthy or a one-shot fails; dependents are left created', async () => {
+    const project = name('deps')
+    const loaded = await pier.load({
+      engine,
+      cwd: dir.dir,
+      content: `name: ${project}
+x-s: &s {image: busybox, network_mode: none, stop_grace_period: 100ms}
+services:
+  db: {<<: *s, command: [sleep, "30"], healthcheck: {test: [CMD, "false"], interval: 100ms, retries: 1}}
+  web: {<<: *s, command: [sleep, "30"], depends_on: {db: {condition: service_healthy}}}
+  init: {<<: *s, command: [sh, -c, "exit 3"], profiles: [jobs]}
+  job: {<<: *s, command: ["true"], depends_on: {init: {condition: service_completed_successfully}}, profiles: [jobs]}
+`,
+      profiles: ['jobs'],
+    })
+    const ctx = { engine }
+    try {
+      await assert.rejects(compose.up(ctx, loaded.project, { services: ['web'] }), (e: unknown) => e instanceof compose.StepFailure && /^Container .*-web-1: dependency failed to start: container .*-db-1 is unhealthy$/.test(e.message))
+      await assert.rejects(compose.up(ctx, loaded.project, { services: ['job'] }), /service "init" didn't complete successfully: exit 3/)
+      assert.equal((await engine.inspectContainer(`${project}-web-1`))?.state, 'created')
+    } finally {
+      await compose.down(ctx, loaded.project, { stopTimeoutMs: 100 })
+    }
+  })
+
   it('an aborted up ends with an AbortError and starts nothing more', async () => {
     const project = name('abort')
     const loaded = await pier.load({ engine, cwd: dir.dir, content: `name: ${project}\nservices:\n  a: {image: busybox, network_mode: none, command: [sleep, "30"]}\n` })

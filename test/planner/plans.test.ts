@@ -43,11 +43,11 @@ describe('planner: plans as data (golden)', () => {
       `[1] create-network app_default (new)
 [2] create-container app-db-1 (new) <- 1:done
 [3] start-container app-db-1 (new) <- 2:done, 1:done
-[4] create-container app-migrate-1 (new) <- 1:done, 3:healthy
+[4] create-container app-migrate-1 (new) <- 1:done, 3:done
 [5] start-container app-migrate-1 (new) <- 4:done, 1:done, 3:healthy
 [6] create-container app-other-1 (new) <- 1:done
 [7] start-container app-other-1 (new) <- 6:done, 1:done
-[8] create-container app-web-1 (new) <- 1:done, 5:completed
+[8] create-container app-web-1 (new) <- 1:done, 5:done
 [9] start-container app-web-1 (new) <- 8:done, 1:done, 5:completed
 `,
     )

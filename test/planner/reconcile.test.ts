@@ -89,8 +89,11 @@ describe('planner: reconcile', () => {
       'create-container shop-web-2',
       'start-container shop-web-2',
     ])
+    // api is created once db is, and started once db is healthy (so an unhealthy db leaves api created, as in Compose).
     const apiCreate = plan.steps.find((s) => s.action.kind === 'create-container' && s.action.service === 'api')!
-    assert.deepEqual(apiCreate.after.map((a) => a.condition).sort(), ['done', 'healthy'])
+    assert.deepEqual(apiCreate.after.map((a) => a.condition).sort(), ['done', 'done'])
+    const apiStart = plan.steps.find((s) => s.action.kind === 'start-container' && s.action.service === 'api')!
+    assert.deepEqual(apiStart.after.map((a) => a.condition).sort(), ['done', 'done', 'healthy'])
     assert.match(formatPlan(plan), /^create network shop_default\s+\(new\)\n/)
   })
 
