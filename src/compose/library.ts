@@ -1,15 +1,19 @@
-import type { Container, Engine } from '../engine/engine.js'
+import { randomBytes } from 'node:crypto'
+import type { Container, Engine, EngineEvent } from '../engine/engine.js'
 import { openEngine, type EngineName } from '../engine/index.js'
 import { UsageError } from '../errors.js'
+import { LABEL } from '../labels.js'
 import { loadProject, type LoadOptions } from '../spec/load.js'
 import type { Project } from '../spec/project.js'
-import { stop as stopContainers } from './containers.js'
+import { containersOf, start as startContainers, stop as stopContainers } from './containers.js'
 import type { Context, Reporter } from './context.js'
 import { down, type DownOptions } from './down.js'
 import { exec, type ExecOptions } from './exec.js'
 import { logs, type LogEntry, type LogsOptions } from './logs.js'
-import { port, ps, type PsOptions } from './ps.js'
+import { ps, type PsOptions } from './ps.js'
+import { register, release } from './reaper.js'
 import { up as upVerb, type UpOptions, type UpResult } from './up.js'
+import { defaultStrategy, waitUntilReady, type WaitStrategy } from './waits.js'
 
 /**
  * pier as a library, with the lifecycle in the types: `load()` gives a
@@ -63,12 +67,41 @@ export async function load(options: ProjectSource & EngineChoice = {}): Promise<
   return new LoadedProject(project, { engine, ...(options.reporter ? { reporter: options.reporter } : {}), ...(options.signal ? { signal: options.signal } : {}) }, owned)
 }
 
-/** Loads the project and brings it up: `await using env = await up({ file: 'compose.yaml', wait: true })`. */
-export async function up(options: ProjectSource & EngineChoice & UpOptions = {}): Promise<StartedProject> {
-  const loaded = await load(options)
+export interface EnvironmentOptions {
+  /**
+   * Per service, how to know it is ready (`wait.forHttp(…)`, `wait.forLog(…)` …).
+   * With `wait`, a service not named here waits for its healthcheck, or to run.
+   */
+  waitFor?: Record<string, WaitStrategy>
+  /** Remove everything this environment made if the test process dies before `down()` (default true). */
+  reaper?: boolean
+}
+
+/**
+ * A test environment: loads the project, brings it up under a random
+ * project name (unless `projectName` is given) so parallel runs never
+ * collide, waits for each service as asked, and registers it with the
+ * reaper. If it cannot get ready, it is taken down and the error (a
+ * WaitError with the service's state and last output) is thrown.
+ *
+ *   await using env = await up({ file: 'compose.yaml', wait: true })
+ *   const url = env.service('web').url(8080)
+ */
+export async function up(options: ProjectSource & EngineChoice & UpOptions & EnvironmentOptions = {}): Promise<StartedProject> {
+  const loaded = await load({ ...options, projectName: options.projectName ?? `pier-${randomBytes(5).toString('hex')}` })
+  const ctx = loaded.context
+  if (options.reaper !== false) {
+    const info = await ctx.engine.info()
+    register({ project: loaded.name, engine: info.name, root: info.root })
+  }
   try {
-    return await loaded.up(options)
+    const { waitFor, reaper: _reaper, ...upOptions } = options
+    const started = await loaded.up({ ...upOptions, wait: false })
+    if (options.wait || waitFor) await started.ready(waitFor ?? {}, options.wait ?? false, options.waitTimeoutMs ?? 120_000)
+    return started
   } catch (err) {
+    await down(ctx, loaded.project, { volumes: true }).catch(() => undefined)
+    release(loaded.name)
     await loaded.close()
     throw err
   }
@@ -86,9 +119,16 @@ export class LoadedProject {
     return this.project.name
   }
 
+  /** The engine, reporter and signal the verbs run with. */
+  get context(): Context {
+    return this.ctx
+  }
+
   async up(options: UpOptions = {}): Promise<StartedProject> {
     const result = await upVerb(this.ctx, this.project, options)
-    return new StartedProject(this.project, this.ctx, this.ownsEngine, result)
+    const started = new StartedProject(this.project, this.ctx, this.ownsEngine, result)
+    await started.refresh()
+    return started
   }
 
   /** Releases the engine, if this object opened it. */
@@ -100,6 +140,8 @@ export class LoadedProject {
 /** A project that `up()` started: the only object that can stop it or take it down. */
 export class StartedProject {
   private gone = false
+  /** The containers as of the last up, start or refresh: ports and addresses are read from here. */
+  private snapshot: Container[] = []
 
   constructor(
     readonly project: Project,
@@ -121,6 +163,52 @@ export class StartedProject {
     return ps(this.live(), this.project, services, options)
   }
 
+  /** Reads the containers again (ports may change when a container is recreated). */
+  async refresh(): Promise<void> {
+    this.snapshot = await containersOf(this.live(), this.project, [], { oneOffs: false })
+  }
+
+  /** One service of the environment: its ports, URL, output and commands. */
+  service(name: string): ServiceHandle {
+    if (!this.project.services[name]) throw new UsageError(`no such service: ${name} (the project has ${Object.keys(this.project.services).sort().join(', ')})`)
+    return new ServiceHandle(this, name)
+  }
+
+  /** Replica `index` of a service, as of the last refresh. */
+  container(service: string, index = 1): Container {
+    const c = this.snapshot.find((x) => x.labels[LABEL.service] === service && x.labels[LABEL.number] === String(index))
+    if (!c) throw new UsageError(`service "${service}" has no container${index > 1 ? ` with index ${index}` : ''} in project ${this.project.name}`)
+    return c
+  }
+
+  /**
+   * Waits until every started service is ready: by its strategy in
+   * `strategies`, else (with `all`) its healthcheck, or running; one-shots
+   * that already exited 0 count as ready. Throws a WaitError.
+   */
+  async ready(strategies: Record<string, WaitStrategy>, all: boolean, timeoutMs: number): Promise<void> {
+    for (const name of Object.keys(strategies)) if (!this.project.services[name]) throw new UsageError(`waitFor names no service of the project: ${name}`)
+    const targets = this.snapshot.filter((c) => this.result.services.includes(c.labels[LABEL.service]) && c.state !== 'created')
+    await Promise.all(
+      targets.map((c) => {
+        const service = c.labels[LABEL.service]
+        const strategy = strategies[service] ?? (all ? (c.state === 'exited' ? { kind: 'completed' as const } : defaultStrategy(c, !!this.project.services[service].healthcheck && !this.project.services[service].healthcheck?.disable)) : undefined)
+        return strategy ? waitUntilReady(this.live(), service, c, strategy, timeoutMs) : undefined
+      }),
+    )
+    await this.refresh()
+  }
+
+  /** The project's container events as they happen, until the signal (or the loop) ends. */
+  async *events(): AsyncIterable<EngineEvent> {
+    yield* this.live().engine.events({ [LABEL.project]: this.project.name })
+  }
+
+  async start(services: string[] = []): Promise<void> {
+    await startContainers(this.live(), this.project, services)
+    await this.refresh()
+  }
+
   /** What the services' containers wrote, merged in time order. */
   async logs(services: string[] = [], options: Omit<LogsOptions, 'follow'> = {}): Promise<LogEntry[]> {
     const out: LogEntry[] = []
@@ -132,17 +220,6 @@ export class StartedProject {
     return exec(this.live(), this.project, service, argv, options)
   }
 
-  /** The host port a container port of the service is published on. */
-  async port(service: string, containerPort: number, options: { protocol?: string; index?: number } = {}): Promise<number> {
-    return (await port(this.live(), this.project, service, containerPort, options)).hostPort
-  }
-
-  /** `http://HOST:PORT` of a published container port; the host is loopback when published on every address. */
-  async url(service: string, containerPort: number, path = '/'): Promise<string> {
-    const published = await port(this.live(), this.project, service, containerPort)
-    const host = published.hostIp === '0.0.0.0' || published.hostIp === '::' ? '127.0.0.1' : published.hostIp
-    return `http://${host.includes(':') ? `[${host}]` : host}:${published.hostPort}${path}`
-  }
 
   async stop(services: string[] = [], options: { timeoutMs?: number } = {}): Promise<void> {
     await stopContainers(this.live(), this.project, services, options)
@@ -153,11 +230,54 @@ export class StartedProject {
     if (this.gone) return
     await down(this.ctx, this.project, options)
     this.gone = true
+    release(this.project.name)
     if (this.ownsEngine) await this.ctx.engine.close()
   }
 
   /** `await using`: down, with the project's volumes, so a test leaves nothing behind. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.down({ volumes: true })
+  }
+}
+
+/** One service of a started project. Ports and URLs are read from the project's last refresh. */
+export class ServiceHandle {
+  constructor(
+    private readonly env: StartedProject,
+    readonly name: string,
+  ) {}
+
+  /** The host port a container port is published on (`index`: which replica). */
+  port(containerPort: number, options: { protocol?: string; index?: number } = {}): number {
+    return Number(this.binding(containerPort, options).hostPort)
+  }
+
+  /** `http://HOST:PORT/path` of a published port; loopback when it is published on every address. */
+  url(containerPort: number, path = '/', options: { index?: number } = {}): string {
+    const b = this.binding(containerPort, options)
+    const host = !b.hostIp || b.hostIp === '0.0.0.0' || b.hostIp === '::' ? '127.0.0.1' : b.hostIp
+    return `http://${host.includes(':') ? `[${host}]` : host}:${b.hostPort}${path.startsWith('/') ? path : `/${path}`}`
+  }
+
+  /** The container's address on a network (default: its first), from other containers' point of view. */
+  address(network?: string, options: { index?: number } = {}): string | undefined {
+    const c = this.env.container(this.name, options.index)
+    return network ? c.addresses[network] : Object.values(c.addresses)[0]
+  }
+
+  exec(argv: string[], options: ExecOptions = {}): Promise<{ exitCode: number; stdout?: string; stderr?: string }> {
+    return this.env.exec(this.name, argv, options)
+  }
+
+  logs(options: Omit<LogsOptions, 'follow'> = {}): Promise<LogEntry[]> {
+    return this.env.logs([this.name], options)
+  }
+
+  private binding(containerPort: number, options: { protocol?: string; index?: number }) {
+    const protocol = options.protocol ?? 'tcp'
+    const c = this.env.container(this.name, options.index)
+    const b = c.ports.find((p) => p.containerPort === containerPort && p.protocol === protocol)
+    if (!b) throw new UsageError(`no port ${containerPort}/${protocol} is published for service "${this.name}": publish it (ports: ["${containerPort}"] gives a free host port)`)
+    return b
   }
 }

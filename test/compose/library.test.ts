@@ -35,29 +35,32 @@ describe('the library API (compose layer) on real containers', function () {
     process.stdout.write = ((chunk: string) => written.push(String(chunk)) > 0) as typeof process.stdout.write
     process.stderr.write = ((chunk: string) => written.push(String(chunk)) > 0) as typeof process.stderr.write
     let url: string
+    let project = ''
     try {
       await using env = await up({
         engine,
         cwd: dir.dir,
-        content: `name: ${name('web')}\nservices:\n  web:\n    image: busybox\n    command: [sh, -c, "mkdir -p /w && echo served > /w/index.html && echo ready && exec httpd -f -p 80 -h /w"]\n    ports: ["127.0.0.1::80"]\n    stop_grace_period: 100ms\n`,
+        content: `services:\n  web:\n    image: busybox\n    command: [sh, -c, "mkdir -p /w && echo served > /w/index.html && echo ready && exec httpd -f -p 80 -h /w"]\n    ports: ["127.0.0.1::80"]\n    stop_grace_period: 100ms\n`,
         wait: true,
       })
       process.stdout.write = out
       process.stderr.write = err
-      url = await env.url('web', 80)
+      project = env.name
+      assert.match(project, /^pier-[0-9a-f]{10}$/, 'a random project name: parallel runs never collide')
+      url = env.service('web').url(80)
       assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/$/)
       await new Promise((r) => setTimeout(r, 200))
       assert.equal(await (await fetch(url)).text(), 'served\n')
       assert.equal((await env.exec('web', ['cat', '/w/index.html'])).stdout, 'served\n')
       assert.deepEqual((await env.logs()).map((e) => e.line.text), ['ready'])
-      assert.deepEqual((await env.ps()).map((c) => `${c.name} ${c.state}`), [`${name('web')}-web-1 running`])
+      assert.deepEqual((await env.ps()).map((c) => `${c.name} ${c.state}`), [`${project}-web-1 running`])
     } finally {
       process.stdout.write = out
       process.stderr.write = err
     }
     assert.deepEqual(written, [], 'the library printed nothing')
-    assert.deepEqual(await engine.listContainers({ 'com.docker.compose.project': name('web') }, { all: true }), [], 'await using took it down')
-    assert.deepEqual((await engine.listNetworks({ 'com.docker.compose.project': name('web') })).length, 0)
+    assert.deepEqual(await engine.listContainers({ 'com.docker.compose.project': project }, { all: true }), [], 'await using took it down')
+    assert.deepEqual((await engine.listNetworks({ 'com.docker.compose.project': project })).length, 0)
   })
 
   it('run waits until a service_healthy dependency is healthy before the one-off starts', async () => {
