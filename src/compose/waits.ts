@@ -129,7 +129,9 @@ async function check(ctx: Context, c: Container, s: WaitStrategy): Promise<true 
         if (s.status !== undefined ? res.status !== s.status : res.status < 200 || res.status > 299) return `status ${res.status}`
         return !s.body || s.body(text) || 'the body did not match'
       } catch (err) {
-        return (err as Error).message
+        // fetch's own message is "fetch failed"; the cause says why (refused, a malformed response …).
+        const cause = (err as Error & { cause?: Error }).cause
+        return cause?.message ? `${(err as Error).message}: ${cause.message}` : (err as Error).message
       }
     }
     case 'command': {
