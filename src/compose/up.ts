@@ -1,32 +1,21 @@
 import { UsageError } from '../errors.js'
 import { observe } from '../planner/observe.js'
 import type { Plan } from '../planner/plan.js'
-import { reconcileUp, selectServices } from '../planner/reconcile.js'
+import { reconcileUp, selectServices, type UpOptions as PlanOptions } from '../planner/reconcile.js'
 import type { Project } from '../spec/project.js'
 import type { Context } from './context.js'
 import { ensureImages, type ImageOptions } from './images.js'
 import { runPlan } from './run-plan.js'
 import { waitForServices } from './wait.js'
 
-export interface UpOptions extends ImageOptions {
-  /** Only these services, and (unless noDeps) what they need. */
-  services?: string[]
-  noDeps?: boolean
-  forceRecreate?: boolean
-  noRecreate?: boolean
-  /** Create without starting (`pier create`, `up --no-start`). */
-  noStart?: boolean
-  removeOrphans?: boolean
-  /** `--scale SERVICE=N`. */
-  scale?: Record<string, number>
+/** The planner's choices (services, noDeps, recreate, noStart, orphans, scale, stop timeout), the image policy, and how to run. */
+export interface UpOptions extends ImageOptions, Omit<PlanOptions, 'images' | 'capabilities'> {
   /** At most this many engine calls at once. */
   parallel?: number
   /** After starting, wait until the services run and are healthy (`--wait`). */
   wait?: boolean
   /** How long `wait` and each dependency condition may take (default 120 s). */
   waitTimeoutMs?: number
-  /** The stop grace period for containers recreated or removed (`-t`). */
-  stopTimeoutMs?: number
   /** Plan and return the plan; change nothing. */
   dryRun?: boolean
 }

@@ -36,6 +36,7 @@ export interface UpOptions {
   noDeps?: boolean
   forceRecreate?: boolean
   noRecreate?: boolean
+  /** Create without starting (`pier create`, `up --no-start`). */
   noStart?: boolean
   removeOrphans?: boolean
   /** `--scale SERVICE=N`, over scale/deploy.replicas. */

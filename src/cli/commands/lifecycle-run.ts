@@ -6,6 +6,7 @@ import { up as upVerb } from '../../compose/up.js'
 import { UsageError } from '../../errors.js'
 import { LABEL } from '../../labels.js'
 import { formatPlan } from '../../planner/plan.js'
+import { selectServices } from '../../planner/reconcile.js'
 import { interrupts, printLogs } from '../attach.js'
 import { colorOutput, contextFor, loadFor, millis, parallelLimit, progressMode, requireServices, type GlobalFlags } from '../global.js'
 import { table } from '../table.js'
@@ -58,7 +59,8 @@ export async function up(flags: GlobalFlags, services: string[], opts: UpFlags):
 
   // Ctrl-C: the first stops starting things (and, attached, stops the containers
   // gracefully); the second kills them (attached) and leaves at once.
-  let selected: string[] = services
+  // What Ctrl-C stops: the services this up acts on (the named ones and what they need).
+  let selected = selectServices(project, services, !opts.deps)
   let stopping: Promise<void> | undefined
   const ctrlC = interrupts({
     onFirst: () => {
