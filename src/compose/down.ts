@@ -2,7 +2,9 @@ import { observe } from '../planner/observe.js'
 import type { Plan } from '../planner/plan.js'
 import { reconcileDown } from '../planner/reconcile.js'
 import type { Project } from '../spec/project.js'
-import type { Context } from './context.js'
+import { EngineError } from '../engine/errors.js'
+import { info, type Context } from './context.js'
+import { builtImageName } from './images.js'
 import { runPlan } from './run-plan.js'
 
 export interface DownOptions {
@@ -13,6 +15,8 @@ export interface DownOptions {
   stopTimeoutMs?: number
   dryRun?: boolean
   parallel?: number
+  /** `--rmi`: the images of every service (`all`), or only those built without an `image:` name (`local`). */
+  removeImages?: 'all' | 'local'
 }
 
 /** `down`: the project's containers stopped and removed, then its networks (and volumes with `volumes`). */
@@ -22,6 +26,25 @@ export async function down(ctx: Context, project: Project, options: DownOptions 
     ...(options.removeOrphans ? { removeOrphans: true } : {}),
     ...(options.stopTimeoutMs !== undefined ? { stopTimeoutMs: options.stopTimeoutMs } : {}),
   })
-  if (!options.dryRun) await runPlan(ctx, plan, options.parallel ? { parallel: options.parallel } : {})
+  if (options.dryRun) return plan
+  await runPlan(ctx, plan, options.parallel ? { parallel: options.parallel } : {})
+  if (options.removeImages) await removeImages(ctx, project, options.removeImages)
   return plan
+}
+
+/** The project's images, after its containers are gone; one already gone is not an error. */
+async function removeImages(ctx: Context, project: Project, which: 'all' | 'local'): Promise<void> {
+  const refs = new Set<string>()
+  for (const service of Object.values(project.services)) {
+    if (which === 'local' && (service.image || !service.build)) continue
+    refs.add(builtImageName(project, service))
+  }
+  for (const ref of refs) {
+    try {
+      await ctx.engine.removeImage(ref)
+      info(ctx, `Image ${ref}  Removed`)
+    } catch (err) {
+      if (!(err instanceof EngineError && err.code === 'not-found')) throw err
+    }
+  }
 }

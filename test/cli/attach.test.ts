@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { EngineProject } from '../support/engine-project.js'
-import { pierBin, type TempProject } from '../support/helpers.js'
+import { pierBin, psJson, shortStatus, type TempProject } from '../support/helpers.js'
 
 describe('pier up, attached', function () {
   this.timeout(60_000)
@@ -73,8 +73,8 @@ services:
     assert.match(up.stdout, new RegExp(`${name}-tests-1\\s+\\| \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z testing`))
     assert.match(up.stdout, /serving/)
     assert.doesNotMatch(up.stdout, /noise/)
-    const ps = JSON.parse(run(['ps', '-a', '--format', 'json']).stdout) as { Service: string; Status: string }[]
-    assert.ok(ps.every((c) => c.Status.startsWith('Exited')), JSON.stringify(ps))
+    const ps = psJson(run(['ps', '-a', '--format', 'json']).stdout)
+    assert.ok(ps.every((c) => c.State === 'exited'), JSON.stringify(ps))
 
     const only = run(['up', '--attach', 'tests', '--no-log-prefix', '--abort-on-container-exit'])
     assert.equal(only.status, 5, only.stderr)
@@ -109,8 +109,8 @@ services:
     assert.equal(await up.exited, 130)
     assert.ok(Date.now() - began < 15_000, 'the second Ctrl-C did not wait for the grace period')
     assert.match(up.out.stdout, /polite-1\s+\| got TERM/)
-    const ps = JSON.parse(run(['ps', '-a', '--format', 'json']).stdout) as { Service: string; Status: string }[]
-    assert.deepEqual(ps.map((c) => [c.Service, c.Status.split(' ')[0]]), [['polite', 'Exited'], ['stubborn', 'Exited']])
+    const ps = psJson(run(['ps', '-a', '--format', 'json']).stdout)
+    assert.deepEqual(ps.map((c) => [c.Service, shortStatus(c).split(' ')[0]]), [['polite', 'Exited'], ['stubborn', 'Exited']])
   })
 
   it('cancels what has not started on Ctrl-C during up -d', async () => {

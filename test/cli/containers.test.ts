@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { spawn } from 'node:child_process'
 import { EngineProject } from '../support/engine-project.js'
-import { pierBin, type TempProject } from '../support/helpers.js'
+import { pierBin, psJson, shortStatus, type TempProject } from '../support/helpers.js'
 
 describe('pier logs, exec and the container commands', function () {
   this.timeout(60_000)
@@ -10,7 +10,7 @@ describe('pier logs, exec and the container commands', function () {
   let work: TempProject
   const name = `pier-ctr-${process.pid}`
   const run = (args: string[], input?: string) => project.run(args, input)
-  const states = () => (JSON.parse(run(['ps', '-a', '--format', 'json']).stdout) as { Service: string; Status: string }[]).map((c) => `${c.Service}:${c.Status.split(' ')[0]}`)
+  const states = () => (psJson(run(['ps', '-a', '--format', 'json']).stdout)).map((c) => `${c.Service}:${shortStatus(c).split(' ')[0]}`)
 
   beforeEach(async () => {
     project = await EngineProject.create({
@@ -66,7 +66,7 @@ services:
     assert.equal(piped.stdout, 'STDIN GOES IN\n')
     const d = run(['run', '-d', '--name', `${name}-once`, '-p', '127.0.0.1::80', 'b', 'sh', '-c', 'mkdir -p /w && echo one-off > /w/index.html && exec httpd -f -p 80 -h /w'])
     assert.equal(d.stdout, `${name}-once\n`)
-    const ps = JSON.parse(run(['ps', '--format', 'json']).stdout) as { Name: string; Ports: string }[]
+    const ps = psJson(run(['ps', '--format', 'json']).stdout)
     const port = /127\.0\.0\.1:(\d+)->80\/tcp/.exec(ps.find((c) => c.Name === `${name}-once`)!.Ports)![1]
     await new Promise((r) => setTimeout(r, 300))
     assert.equal(await (await fetch(`http://127.0.0.1:${port}/`)).text(), 'one-off\n')

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { pier, repoRoot } from '../support/helpers.js'
+import { pier, psJson, repoRoot, shortStatus } from '../support/helpers.js'
 
 /** The README's Quick start, on the demo project: built from busybox-static, up, answering, down. */
 describe('the demo project', function () {
@@ -36,8 +36,8 @@ describe('the demo project', function () {
     assert.doesNotMatch(up.stderr, /Building (web|worker)/, 'one build for the image the three services share')
     const page = await (await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(5000) })).text()
     assert.match(page, /^<h1>Hello from pier<\/h1><p>written at .+<\/p>\n$/)
-    const ps = JSON.parse(run(['ps', '-a', '--format', 'json']).stdout) as { Service: string; Status: string }[]
-    assert.deepEqual(ps.map((c) => [c.Service, c.Status]), [['init', 'Exited (0)'], ['web', 'Running (healthy)'], ['worker', 'Running']])
+    const ps = psJson(run(['ps', '-a', '--format', 'json']).stdout)
+    assert.deepEqual(ps.map((c) => [c.Service, shortStatus(c)]), [['init', 'Exited (0)'], ['web', 'Running (healthy)'], ['worker', 'Running']])
 
     // Again: the image exists (no build), web and worker are kept, and the
     // exited one-shot init is started once more, as Compose does.

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { EngineProject } from '../support/engine-project.js'
-import { pierBin, TempProject } from '../support/helpers.js'
+import { pierBin, psJson, TempProject } from '../support/helpers.js'
 import { assertNetworkGone, assertNothingLeft } from '../support/containers.js'
 
 const execAsync = promisify(execFile)
@@ -83,7 +83,7 @@ networks:
     assert.match(port.stdout, /^127\.0\.0\.1:\d+\n$/)
     const res = await fetch(`http://${port.stdout.trim()}/`, { signal: AbortSignal.timeout(5000) })
     assert.equal(await res.text(), 'served-by-web\n')
-    const ps = JSON.parse(run(['ps', '--format', 'json']).stdout) as { Service: string; Ports: string }[]
+    const ps = psJson(run(['ps', '--format', 'json']).stdout)
     assert.match(ps.find((c) => c.Service === 'web')!.Ports, /^127\.0\.0\.1:\d+->80\/tcp, 8125\/tcp$/)
 
     // client fetched web by service name and by its link alias.
@@ -91,7 +91,7 @@ networks:
     const idOf = (service: string) => run(['ps', '-q', service]).stdout.trim().split('\n')[0]
     const exec = (service: string, script: string) => execFileSync('runc', ['--root', join(root, 'runtime'), 'exec', idOf(service), 'sh', '-c', script], { encoding: 'utf8', stdio: 'pipe' })
     await waitFor(() => exec('client', 'cat /proc/1/cmdline').includes('sleep'))
-    assert.match(run(['ps', 'client']).stdout, /Running/)
+    assert.match(run(['ps', 'client']).stdout, /\bUp (Less than a second|\d+ seconds?)\b/, 'the STATUS column in Compose\'s words')
     // api's three replicas are all listed under "api" for hidden, which shares only the internal network with them.
     assert.equal(exec('hidden', 'grep -c "[[:space:]]api\\( \\|$\\)" /etc/hosts').trim(), '3')
     assert.match(exec('hidden', 'wget -q -O- http://api/'), /^[0-9a-f]{12}\n$/)

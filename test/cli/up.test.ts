@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { EngineProject } from '../support/engine-project.js'
-import type { TempProject } from '../support/helpers.js'
+import { psJson, shortStatus, type TempProject } from '../support/helpers.js'
 import { assertNothingLeft } from '../support/containers.js'
 
 describe('pier up, ps and down', function () {
@@ -43,9 +43,17 @@ services:
     assert.match(up.stderr, /Container pier-cli-\d+-db-1\s+Started\n/)
     assert.match(up.stderr, /Container pier-cli-\d+-web-1\s+Started\n/)
 
-    const ps = JSON.parse(run(['ps', '--format', 'json']).stdout) as { Service: string; Status: string }[]
-    assert.deepEqual(ps.map((c) => [c.Service, c.Status]), [['db', 'Running (healthy)'], ['web', 'Running']])
+    const ps = psJson(run(['ps', '--format', 'json']).stdout)
+    assert.deepEqual(ps.map((c) => [c.Service, shortStatus(c)]), [['db', 'Running (healthy)'], ['web', 'Running']])
     assert.equal(run(['ps', '--services']).stdout, 'db\nweb\n')
+    // Compose's fields, words and formats.
+    const [db] = ps as unknown as Record<string, unknown>[]
+    for (const field of ['ID', 'Name', 'Image', 'Project', 'Service', 'State', 'Status', 'Health', 'ExitCode', 'Publishers', 'Labels', 'RunningFor', 'CreatedAt']) assert.ok(field in db, `ps json has ${field}`)
+    assert.match(String(db.Status), /^Up (Less than a second|\d+ seconds?) \(healthy\)$/)
+    assert.match(run(['ps']).stdout, /^NAME\s+IMAGE\s+COMMAND\s+SERVICE\s+CREATED\s+STATUS\s+PORTS\n/)
+    assert.match(run(['ps', '--format', '{{.Service}}\t{{.State}}']).stdout, /^db\trunning\nweb\trunning\n$/)
+    assert.equal(run(['ps', '-a', '--filter', 'status=exited', '--format', '{{.Name}}']).stdout, '')
+    assert.match(run(['ps', '--format', '{{.Nope}}']).stderr, /^error: unknown ps field "Nope": use one of ID, Name/)
 
     const again = run(['up', '-d'])
     assert.equal(again.status, 0)
@@ -62,8 +70,8 @@ services:
   it('waits for healthy services with --wait, and stops within -t on down', () => {
     const up = run(['up', '--wait'])
     assert.equal(up.status, 0, up.stderr)
-    const ps = JSON.parse(run(['ps', '--format', 'json']).stdout) as { Service: string; Status: string }[]
-    assert.deepEqual(ps.map((c) => c.Status), ['Running (healthy)', 'Running'], 'healthy as soon as up --wait returns')
+    const ps = psJson(run(['ps', '--format', 'json']).stdout)
+    assert.deepEqual(ps.map((c) => shortStatus(c)), ['Running (healthy)', 'Running'], 'healthy as soon as up --wait returns')
     assert.match(run(['up', '--wait', '--wait-timeout', 'soon']).stderr, /^error: invalid --wait-timeout "soon": give a number of seconds/)
     const down = run(['down', '-t', '1'])
     assert.equal(down.status, 0, down.stderr)
@@ -85,10 +93,29 @@ services:
     const create = run(['create', '--progress', 'plain'])
     assert.equal(create.status, 0, create.stderr)
     assert.doesNotMatch(create.stderr, /Starting/)
-    const status = () => (JSON.parse(run(['ps', '-a', '--format', 'json']).stdout) as { Status: string }[]).map((c) => c.Status.split(' ')[0])
+    const status = () => (psJson(run(['ps', '-a', '--format', 'json']).stdout)).map((c) => shortStatus(c).split(' ')[0])
     assert.deepEqual(status(), ['Created', 'Created'])
     assert.equal(run(['start', 'db']).status, 0)
     assert.deepEqual(status(), ['Running', 'Created'])
+  })
+
+  it('scale sets replica counts and recreates nothing else; down --rmi local removes the images it built', () => {
+    work.write({
+      'compose.override.yaml': `services:\n  built:\n    build: {context: /bin, dockerfile_inline: "FROM busybox\\nLABEL built=yes\\n"}\n    network_mode: none\n    command: [sleep, "30"]\n    init: true\n`,
+    })
+    assert.equal(run(['up', '-d']).status, 0)
+    const before = psJson(run(['ps', '--format', 'json']).stdout).map((c) => c.ID)
+    const scaled = run(['scale', 'web=3'])
+    assert.equal(scaled.status, 0, scaled.stderr)
+    const after = psJson(run(['ps', '--format', 'json']).stdout)
+    assert.deepEqual(after.filter((c) => c.Service === 'web').map((c) => c.Name.replace(/^pier-cli-\d+-/, '')), ['web-1', 'web-2', 'web-3'])
+    assert.ok(before.every((id) => after.some((c) => c.ID === id)), 'nothing was recreated')
+    assert.match(run(['scale', 'web']).stderr, /^error: invalid scale "web": expected SERVICE=NUMBER/)
+    const down = run(['down', '--rmi', 'local', '-t', '0'])
+    assert.equal(down.status, 0, down.stderr)
+    assert.match(down.stderr, /Image pier-cli-\d+-built {2}Removed/)
+    assert.deepEqual(run(['images', '-q']).stdout.trim().split('\n').length, 1, 'busybox stays, the built image is gone')
+    assert.match(run(['down', '--rmi', 'some']).stderr, /^error: invalid --rmi "some": use all or local/)
   })
 
   it('refuses a bad --scale with one clear line', () => {

@@ -108,3 +108,29 @@ export const describeWithReference: (title: string, fn: (this: Mocha.Suite) => v
   ? (title, fn) => describe(title, fn)
   : // The suite's body reads the files as it is defined, so it is not run at all: one pending test says why.
     (title) => describe(title, () => it.skip(`skipped: ${sharedReference} is not beside this clone`))
+
+/** One container of `pier ps --format json` (one JSON object a line, as Compose prints it). */
+export interface PsJson {
+  ID: string
+  Name: string
+  Service: string
+  State: string
+  Status: string
+  Health: string
+  ExitCode: number
+  Ports: string
+}
+
+export function psJson(stdout: string): PsJson[] {
+  return stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as PsJson)
+}
+
+/** A container's state in a word, with its health or exit code: "Running (healthy)", "Exited (0)", "Created". */
+export function shortStatus(c: PsJson): string {
+  const word = `${c.State[0].toUpperCase()}${c.State.slice(1)}`
+  if (c.State === 'exited') return `${word} (${c.ExitCode})`
+  return c.Health ? `${word} (${c.Health})` : word
+}

@@ -9,6 +9,7 @@ import { formatPlan } from '../../planner/plan.js'
 import { selectServices } from '../../planner/reconcile.js'
 import { interrupts, printLogs } from '../attach.js'
 import { colorOutput, contextFor, loadFor, millis, parallelLimit, progressMode, requireServices, type GlobalFlags } from '../global.js'
+import { psRow, renderTemplate, statusFilters } from '../ps-format.js'
 import { table } from '../table.js'
 
 interface UpFlags {
@@ -127,36 +128,29 @@ export async function up(flags: GlobalFlags, services: string[], opts: UpFlags):
   }
 }
 
-export async function down(flags: GlobalFlags, opts: { volumes?: boolean; removeOrphans?: boolean; dryRun?: boolean; timeout?: string }): Promise<void> {
+export async function down(flags: GlobalFlags, opts: { volumes?: boolean; removeOrphans?: boolean; dryRun?: boolean; timeout?: string; rmi?: string }): Promise<void> {
   const stopTimeoutMs = millis(opts.timeout, '--timeout')
+  if (opts.rmi !== undefined && opts.rmi !== 'all' && opts.rmi !== 'local') throw new UsageError(`invalid --rmi "${opts.rmi}": use all or local`)
   const project = await loadFor(flags, [], { allProfiles: true })
   const ctx = await contextFor(flags)
-  const plan = await downVerb(ctx, project, { ...(opts.volumes ? { volumes: true } : {}), ...(opts.removeOrphans ? { removeOrphans: true } : {}), ...(stopTimeoutMs !== undefined ? { stopTimeoutMs } : {}), ...(opts.dryRun ? { dryRun: true } : {}) })
+  const plan = await downVerb(ctx, project, { ...(opts.volumes ? { volumes: true } : {}), ...(opts.removeOrphans ? { removeOrphans: true } : {}), ...(stopTimeoutMs !== undefined ? { stopTimeoutMs } : {}), ...(opts.dryRun ? { dryRun: true } : {}), ...(opts.rmi ? { removeImages: opts.rmi as 'all' | 'local' } : {}) })
   if (opts.dryRun) {
     for (const w of plan.warnings) process.stderr.write(`warning: ${w}\n`)
     process.stdout.write(formatPlan(plan))
   } else if (plan.steps.length === 0 && progressMode(flags) !== 'quiet') process.stderr.write(`project ${project.name}: nothing to remove\n`)
 }
 
-export async function ps(flags: GlobalFlags, services: string[], opts: { all?: boolean; quiet?: boolean; services?: boolean; format: string; status?: string[] }): Promise<void> {
-  if (opts.format !== 'table' && opts.format !== 'json') throw new UsageError(`unknown format "${opts.format}": use table or json`)
+/** `pier ps`: the project's containers as docker compose ps prints them (a table, JSON lines, or a Go template). */
+export async function ps(flags: GlobalFlags, services: string[], opts: { all?: boolean; quiet?: boolean; services?: boolean; format: string; status?: string[]; filter?: string[] }): Promise<void> {
+  const status = [...(opts.status ?? []), ...statusFilters(opts.filter ?? [])]
   const project = await loadFor(flags, services, { quiet: true })
-  const containers = await psVerb(await contextFor(flags), project, services, { ...(opts.all ? { all: true } : {}), ...(opts.status ? { status: opts.status } : {}) })
+  const containers = await psVerb(await contextFor(flags), project, services, { ...(opts.all ? { all: true } : {}), ...(status.length ? { status } : {}) })
   if (opts.services) return void process.stdout.write([...new Set(containers.map((c) => c.labels[LABEL.service]))].map((s) => `${s}\n`).join(''))
   if (opts.quiet) return void process.stdout.write(containers.map((c) => `${c.id}\n`).join(''))
-  const rows = containers.map((c) => ({
-    Name: c.name,
-    Image: c.image.slice(7, 19),
-    Command: JSON.stringify(c.command.join(' ')),
-    Service: c.labels[LABEL.service],
-    Created: c.createdAt,
-    Status: c.state === 'exited' ? `Exited (${c.exitCode ?? 0})` : `${c.state[0].toUpperCase()}${c.state.slice(1)}${c.health ? ` (${c.health})` : ''}`,
-    // Published ports, then exposed ones that are not published, as docker compose ps shows them.
-    Ports: [...c.ports.map((p) => `${p.hostIp ?? '0.0.0.0'}:${p.hostPort}->${p.containerPort}/${p.protocol}`), ...c.exposedPorts.filter((e) => !c.ports.some((p) => `${p.containerPort}/${p.protocol}` === e))].join(', '),
-    Publishers: c.ports.map((p) => ({ URL: p.hostIp ?? '0.0.0.0', TargetPort: p.containerPort, PublishedPort: Number(p.hostPort), Protocol: p.protocol })),
-  }))
-  if (opts.format === 'json') return void process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`)
-  process.stdout.write(table([['NAME', 'IMAGE', 'COMMAND', 'SERVICE', 'CREATED', 'STATUS', 'PORTS'], ...rows.map((r) => [r.Name, r.Image, r.Command, r.Service, r.Created, r.Status, r.Ports])]))
+  const rows = containers.map((c) => psRow(c, project))
+  if (opts.format === 'json') return void process.stdout.write(rows.map((r) => `${JSON.stringify(r)}\n`).join(''))
+  if (opts.format !== 'table') return void process.stdout.write(renderTemplate(opts.format, rows))
+  process.stdout.write(table([['NAME', 'IMAGE', 'COMMAND', 'SERVICE', 'CREATED', 'STATUS', 'PORTS'], ...rows.map((r) => [r.Name, r.Image, r.Command, r.Service, r.RunningFor, r.Status, r.Ports])]))
 }
 
 /** `pier port SERVICE PORT`: the host address a container port is published on. */
@@ -184,4 +178,18 @@ export async function build(flags: GlobalFlags, services: string[], opts: { buil
   const targets = Object.values(project.services).filter((s) => s.build && (services.length === 0 || services.includes(s.name))).map((s) => s.name)
   if (targets.length === 0) return void process.stderr.write('no service to build: none has a build section\n')
   await buildServices(await contextFor(flags), project, targets, args)
+}
+
+/** `pier scale SERVICE=N...`: the services' replica counts changed, nothing else recreated. */
+export async function scale(flags: GlobalFlags, pairs: string[], opts: { deps: boolean }): Promise<void> {
+  const scale = Object.fromEntries(
+    pairs.map((s) => {
+      const [name, n] = s.split('=')
+      if (!name || !/^\d+$/.test(n ?? '')) throw new UsageError(`invalid scale "${s}": expected SERVICE=NUMBER`)
+      return [name, Number(n)]
+    }),
+  )
+  if (pairs.length === 0) throw new UsageError('scale needs SERVICE=NUMBER')
+  const project = await loadFor(flags, Object.keys(scale))
+  await upVerb(await contextFor(flags), project, { services: Object.keys(scale), scale, noRecreate: true, noDeps: !opts.deps })
 }

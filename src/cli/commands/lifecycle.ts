@@ -59,10 +59,21 @@ export function registerLifecycle(program: Command): void {
     .option('-v, --volumes', 'remove named volumes too')
     .option('-t, --timeout <seconds>', 'stop grace period, over the services\' own')
     .option('--remove-orphans', 'remove containers of services no longer in the project')
+    .option('--rmi <which>', 'remove images too: all (every service\'s) or local (built ones without an image: name)')
     .option('--dry-run', 'print the plan and change nothing')
     .action(async (opts, command: Command) => {
       const { down } = await import('./lifecycle-run.js')
       await down(command.optsWithGlobals() as GlobalFlags, opts)
+    })
+
+  program
+    .command('scale')
+    .description('set the number of replicas of services, recreating nothing else')
+    .argument('<service=n...>', 'services and their replica counts')
+    .option('--no-deps', "don't start the services' dependencies")
+    .action(async (pairs: string[], opts, command: Command) => {
+      const { scale } = await import('./lifecycle-run.js')
+      await scale(command.optsWithGlobals() as GlobalFlags, pairs, opts)
     })
 
   program
@@ -72,8 +83,9 @@ export function registerLifecycle(program: Command): void {
     .option('-a, --all', 'include stopped containers')
     .option('-q, --quiet', 'only container IDs')
     .option('--services', 'only service names')
-    .option('--format <format>', 'table or json', 'table')
+    .option('--format <format>', 'table, json (one object a line), or a Go template such as "{{.Name}} {{.Status}}"', 'table')
     .option('--status <status>', 'only containers in this state: created, running, paused, restarting, exited, dead (repeatable)', collect)
+    .option('--filter <filter>', 'only containers matching status=STATE (repeatable)', collect)
     .action(async (services: string[], opts, command: Command) => {
       const { ps } = await import('./lifecycle-run.js')
       await ps(command.optsWithGlobals() as GlobalFlags, services, opts)
