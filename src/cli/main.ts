@@ -15,6 +15,13 @@ import { registerLifecycle } from './commands/lifecycle.js'
  * needs when it runs, so `pier --help` and light commands start fast.
  */
 export async function main(argv: string[]): Promise<void> {
+  // `pier logs | head`: the reader went away; stop quietly, as a shell tool does, not with a stack.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0)
+      throw err
+    })
+  }
   const program = addGlobalOptions(new Command('pier'))
     .description('Compose-style multi-container tool: fast, daemonless, exact about the Compose specification')
     // `-v` alone is the version only before any command: `down -v` and `rm -v` mean volumes.

@@ -17,7 +17,7 @@ export async function waitForServices(ctx: Context, project: string, services: s
   for (;;) {
     if (ctx.signal?.aborted) throw abortError(ctx.signal)
     const containers = (await ctx.engine.listContainers({ [LABEL.project]: project, [LABEL.oneoff]: 'False' }, { all: true })).filter((c) => services.includes(c.labels[LABEL.service]) && c.state !== 'created')
-    const failed = containers.find((c) => c.health === 'unhealthy' || ((c.state === 'exited' || c.state === 'dead') && c.exitCode !== undefined && c.exitCode !== 0))
+    const failed = containers.find((c) => c.health === 'unhealthy' || c.state === 'restarting' || ((c.state === 'exited' || c.state === 'dead') && c.exitCode !== undefined && c.exitCode !== 0))
     if (failed) throw new EngineError('runtime', failureOf(failed)!)
     const ready = (c: Container) => (c.state === 'exited' && c.exitCode !== undefined) || (c.state === 'running' && (!c.health || c.health === 'healthy'))
     if (containers.every(ready)) return containers

@@ -74,6 +74,7 @@ export async function waitUntilReady(ctx: Context, service: string, container: C
       if (exited) throw await failure(ctx, service, now, `it exited with code ${now.exitCode ?? 'unknown'}`)
     } else if (exited) throw await failure(ctx, service, now, `it exited with code ${now.exitCode ?? 'unknown'}`)
     else if (now.health === 'unhealthy') throw await failure(ctx, service, now, 'it is unhealthy')
+    else if (now.state === 'restarting') throw await failure(ctx, service, now, `it is restarting after exiting with code ${now.exitCode ?? 'unknown'}`)
     else {
       const verdict = await check(ctx, now, strategy)
       if (verdict === true) return

@@ -125,6 +125,8 @@ async function runStep(step: Step, engine: Engine, project: string, timeoutMs: n
 /** A container's state in the words Compose uses when a dependency fails. */
 export function failureOf(c: Container): string | undefined {
   if (c.health === 'unhealthy') return `container ${c.name} is unhealthy`
+  // A crash loop fails at once, not when the wait runs out.
+  if (c.state === 'restarting') return `container ${c.name} is restarting after exiting (${c.exitCode ?? 'no exit code'})`
   if (c.state === 'exited' || c.state === 'dead') return `container ${c.name} exited (${c.exitCode ?? 'no exit code'})`
   return undefined
 }
@@ -150,12 +152,12 @@ async function waitFor(engine: Engine, project: string, step: Step, condition: '
     if (signal?.aborted) throw abortError(signal)
     const containers = await look()
     if (condition === 'healthy') {
-      const bad = containers.find((c) => c.health === 'unhealthy' || c.state === 'exited' || c.state === 'dead')
+      const bad = containers.find((c) => c.health === 'unhealthy' || c.state === 'exited' || c.state === 'dead' || c.state === 'restarting')
       if (bad) throw new EngineError('runtime', `dependency failed to start: ${failureOf(bad)}`)
       if (containers.length && containers.every((c) => c.health === 'healthy')) return
       if (containers.length && containers.every((c) => !c.health && c.state === 'running')) throw new EngineError('invalid', `${label} has no healthcheck, so it can never be healthy: add one, or depend on it with service_started`)
     } else {
-      const failed = containers.find((c) => c.state === 'exited' && c.exitCode !== undefined && c.exitCode !== 0)
+      const failed = containers.find((c) => (c.state === 'exited' || c.state === 'restarting') && c.exitCode !== undefined && c.exitCode !== 0)
       if (failed) throw new EngineError('runtime', `service "${failed.labels[LABEL.service] ?? label}" didn't complete successfully: exit ${failed.exitCode}`)
       if (containers.length && containers.every((c) => c.state === 'exited' && c.exitCode !== undefined)) return
     }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
+import { spawn, spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { spawn } from 'node:child_process'
 import { EngineProject } from '../support/engine-project.js'
 import { pierBin, psJson, shortStatus, type TempProject } from '../support/helpers.js'
 
@@ -43,6 +43,12 @@ services:
     assert.equal(run(['logs', '--since', '2099-01-01T00:00:00Z']).stdout, '')
     assert.match(run(['logs', '--tail', 'many']).stderr, /^error: invalid --tail "many"/)
     assert.match(run(['logs', 'nope']).stderr, /^error: no such service: "nope"; the services are: a, b/)
+  })
+
+  it('a closed pipe ends pier quietly (pier … | head), with no stack trace', () => {
+    const r = spawnSync('sh', ['-c', `${process.execPath} ${pierBin} exec -T a seq 1 200000 | head -n 1; echo "pipe=\${PIPESTATUS:-done}"`], { cwd: work.dir, env: project.env(), encoding: 'utf8' })
+    assert.equal(r.stdout.split('\n')[0], '1')
+    assert.doesNotMatch(r.stderr, /EPIPE|\n\s+at /, r.stderr)
   })
 
   it('exec: the exit code is pier\'s; -e, -u, -w; flags after the service belong to the command; stdin passes through', () => {

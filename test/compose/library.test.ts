@@ -208,6 +208,18 @@ services:
     }
   })
 
+  it('--wait fails fast on a crash-looping service, naming the container and its exit code', async () => {
+    const project = name('loop')
+    const loaded = await pier.load({ engine, cwd: dir.dir, content: `name: ${project}\nservices:\n  crash: {image: busybox, network_mode: none, restart: always, command: [sh, -c, "exit 3"]}\n` })
+    const started = Date.now()
+    try {
+      await assert.rejects(compose.up({ engine }, loaded.project, { wait: true, waitTimeoutMs: 60_000 }), /container .*-crash-1 (exited|is restarting after exiting) \(3\)/)
+      assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`)
+    } finally {
+      await compose.down({ engine }, loaded.project, { stopTimeoutMs: 100 })
+    }
+  })
+
   it('an aborted up ends with an AbortError and starts nothing more', async () => {
     const project = name('abort')
     const loaded = await pier.load({ engine, cwd: dir.dir, content: `name: ${project}\nservices:\n  a: {image: busybox, network_mode: none, command: [sleep, "30"]}\n` })
