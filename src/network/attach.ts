@@ -65,7 +65,7 @@ export async function attach(store: NetworkStore, containerId: string, attachmen
       gateway: network.gateway,
       internal: network.internal,
       ...(network.mtu ? { mtu: network.mtu } : {}),
-      ...(attachment.macAddress ? { mac: attachment.macAddress } : {}),
+      mac: attachment.macAddress ?? macFor(address),
       aliases: attachment.aliases,
       ...(network.hostBindingIp ? { hostBindingIp: network.hostBindingIp } : {}),
     })
@@ -114,3 +114,13 @@ async function teardown(containerId: string, interfaceCount: number): Promise<vo
   await ipBatch([...veths.map((v) => `link del ${v}`), ...(netnsExists(netnsName(containerId)) ? [`netns del ${netnsName(containerId)}`] : [])], { force: true })
 }
 
+/**
+ * The MAC address of an interface with no `mac_address`: derived from its
+ * IPv4 address (02:42 and the four bytes, as Docker derived them), so a
+ * container recreated on the address its predecessor had answers with the
+ * same MAC, and peers' ARP caches stay right: a random one left peers
+ * sending to the old MAC for ~30 s after a recreate.
+ */
+export function macFor(address: string): string {
+  return ['02', '42', ...address.split('.').map((b) => Number(b).toString(16).padStart(2, '0'))].join(':')
+}

@@ -220,6 +220,32 @@ services:
     }
   })
 
+  it('a recreated container is reachable by name at once: it keeps its address and its MAC, so no peer holds a stale ARP entry', async () => {
+    const project = name('arp')
+    const yaml = (v: string) => `name: ${project}
+services:
+  server: {image: busybox, init: true, environment: [V=${v}], command: [sh, -c, "mkdir -p /w; echo ${v} > /w/index.html; exec httpd -f -p 80 -h /w"]}
+  client: {image: busybox, init: true, command: [sleep, "60"]}
+`
+    const ctx = { engine }
+    const first = await pier.load({ engine, cwd: dir.dir, content: yaml('one') })
+    try {
+      await compose.up(ctx, first.project, { wait: true })
+      const get = (p: typeof first) => compose.exec(ctx, p.project, 'client', ['timeout', '3', 'wget', '-q', '-O-', 'http://server/'])
+      await new Promise((r) => setTimeout(r, 300))
+      assert.equal((await get(first)).stdout, 'one\n')
+      const before = (await engine.inspectContainer(`${project}-server-1`))!.addresses
+      const second = await pier.load({ engine, cwd: dir.dir, content: yaml('two') })
+      await compose.up(ctx, second.project, { wait: true })
+      assert.deepEqual((await engine.inspectContainer(`${project}-server-1`))!.addresses, before, 'the same address')
+      await new Promise((r) => setTimeout(r, 300))
+      const after = await get(second)
+      assert.equal(after.stdout, 'two\n', `the client reached the new container at once (exit ${after.exitCode}: ${after.stderr})`)
+    } finally {
+      await compose.down(ctx, first.project, { stopTimeoutMs: 100 })
+    }
+  })
+
   it('an aborted up ends with an AbortError and starts nothing more', async () => {
     const project = name('abort')
     const loaded = await pier.load({ engine, cwd: dir.dir, content: `name: ${project}\nservices:\n  a: {image: busybox, network_mode: none, command: [sleep, "30"]}\n` })
