@@ -68,6 +68,7 @@ export function registerContainers(program: Command): void {
     .option('--rm', 'remove the container when it exits')
     .option('-d, --detach', 'run in the background and print the container name')
     .option('-e, --env <name=value>', 'set an environment variable (repeatable)', collect)
+    .option('--env-from-file <file>', 'set environment variables from a .env-style file (repeatable)', collect)
     .option('-u, --user <user>', 'run as this user')
     .option('-w, --workdir <dir>', 'working directory')
     .option('-v, --volume <source:target>', 'mount a volume or host path (repeatable)', collect)

@@ -1,7 +1,9 @@
+import { readFileSync, statSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
 import { createOneOff } from '../../compose/run.js'
 import type { Mount, PortBinding } from '../../engine/engine.js'
 import { UsageError } from '../../errors.js'
+import { parseDotenv } from '../../spec/dotenv.js'
 import type { Project } from '../../spec/project.js'
 import { contextFor, loadFor, type GlobalFlags } from '../global.js'
 
@@ -15,6 +17,7 @@ export interface RunFlags {
   publish?: string[]
   servicePorts?: boolean
   entrypoint?: string
+  envFromFile?: string[]
   name?: string
   deps: boolean
   tty: boolean
@@ -27,12 +30,14 @@ export interface RunFlags {
  */
 export async function run(flags: GlobalFlags, service: string, command: string[], opts: RunFlags): Promise<void> {
   const project = await loadFor(flags, [service], { quiet: true })
-  const env = Object.fromEntries(
-    (opts.env ?? []).map((e) => {
+  const env = Object.fromEntries([
+    // --env-from-file first: -e wins over it, as in Compose.
+    ...(opts.envFromFile ?? []).flatMap((file) => Object.entries(envFile(file))),
+    ...(opts.env ?? []).map((e) => {
       const cut = e.indexOf('=')
       return cut < 0 ? [e, process.env[e] ?? ''] : [e.slice(0, cut), e.slice(cut + 1)]
     }),
-  )
+  ])
   const mounts = (opts.volume ?? []).map((v) => volumeFlag(project, v))
   const ports = (opts.publish ?? []).map(publishFlag)
   const ctx = await contextFor(flags)
@@ -65,6 +70,15 @@ export async function run(flags: GlobalFlags, service: string, command: string[]
     if (opts.rm) await ctx.engine.remove(container.id, { force: true, volumes: true })
   }
   process.exitCode = code
+}
+
+/** `--env-from-file FILE`: a .env-style file (a regular file, at most 16 MiB), its variables resolved against pier's environment. */
+function envFile(file: string): Record<string, string> {
+  const path = resolve(file)
+  const info = statSync(path, { throwIfNoEntry: false })
+  if (!info?.isFile()) throw new UsageError(`--env-from-file ${file}: ${info ? 'not a regular file' : 'no such file'}`)
+  if (info.size > 16 * 1024 * 1024) throw new UsageError(`--env-from-file ${file}: larger than 16 MiB`)
+  return parseDotenv(readFileSync(path, 'utf8'), path, (name) => process.env[name])
 }
 
 /** `-v SOURCE:TARGET[:ro]`: a bind mount when SOURCE is a path, else a named volume. */
