@@ -5,38 +5,8 @@ import { createReadStream } from 'node:fs'
 import tar from 'tar-stream'
 import { EngineError } from '../../errors.js'
 import { extractLayer } from '../images/extract.js'
+import { resolveInRoot } from '../fs/resolve.js'
 import { addTarEntry } from '../tar-entry.js'
-
-/**
- * A path inside a container as a host path under its root filesystem,
- * following symlinks the way the container would (an absolute link starts
- * again at the container's root, `..` stops there), so that no link a
- * container made can lead a copy outside it.
- */
-export async function resolveInRoot(root: string, path: string): Promise<string> {
-  const pending = path.split('/').filter(Boolean)
-  const done: string[] = []
-  let hops = 0
-  while (pending.length) {
-    const part = pending.shift()!
-    if (part === '.') continue
-    if (part === '..') {
-      done.pop()
-      continue
-    }
-    const host = `${root}/${[...done, part].join('/')}`
-    const info = await lstat(host).catch(() => undefined)
-    if (info?.isSymbolicLink()) {
-      if (++hops > 40) throw new EngineError('invalid', `too many symlinks in ${path}`)
-      const target = await readlink(host)
-      if (target.startsWith('/')) done.length = 0
-      pending.unshift(...target.split('/').filter(Boolean))
-      continue
-    }
-    done.push(part)
-  }
-  return done.length ? `${root}/${done.join('/')}` : root
-}
 
 /**
  * A tar stream of `path` in the container, its last component (or `name`)
@@ -76,10 +46,14 @@ async function addEntry(pack: tar.Pack, host: string, name: string): Promise<voi
   }
 }
 
-/** Unpacks a tar stream into directory `dir` of the container, with the same containment as layers. */
+/**
+ * Unpacks a tar stream into directory `dir` of the container, with the same
+ * containment as layers, but `.wh.` names are plain files: `docker cp` does
+ * not interpret whiteouts, and a whiteout here would delete, not hide.
+ */
 export async function copyTo(root: string, dir: string, archive: Readable): Promise<void> {
   const target = await resolveInRoot(root, dir)
   const info = await stat(target).catch(() => undefined)
   if (!info?.isDirectory()) throw new EngineError('not-found', `no such directory in the container: ${dir}`)
-  await extractLayer(archive, target)
+  await extractLayer(archive, target, { whiteouts: false })
 }
