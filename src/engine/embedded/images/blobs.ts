@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
-import { createReadStream, createWriteStream } from 'node:fs'
-import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { createReadStream } from 'node:fs'
+import { open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { EngineError } from '../../errors.js'
@@ -55,6 +55,9 @@ export class BlobStore {
    */
   async put(input: Readable, expected?: string, onBytes?: (n: number) => void): Promise<{ digest: string; size: number }> {
     const temp = this.root.temp('blob')
+    // Created before anything can fail: a write stream opens its file later, after a failed
+    // input may already have run the clean-up below, and the file would be left behind in tmp/.
+    const file = await open(temp, 'wx')
     const hash = createHash('sha256')
     let size = 0
     try {
@@ -63,7 +66,7 @@ export class BlobStore {
         size += chunk.length
         onBytes?.(size)
       })
-      await pipeline(input, createWriteStream(temp))
+      await pipeline(input, file.createWriteStream())
       const digest = `sha256:${hash.digest('hex')}`
       if (expected !== undefined && digest !== expected) {
         throw new EngineError('integrity', `content does not match its digest: expected ${expected}, got ${digest}`)
