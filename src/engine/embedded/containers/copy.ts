@@ -5,15 +5,42 @@ import { createReadStream } from 'node:fs'
 import tar from 'tar-stream'
 import { EngineError } from '../../errors.js'
 import { extractLayer } from '../images/extract.js'
-import { resolveInRoot } from '../fs/resolve.js'
+import type { Mount } from '../../engine.js'
+import { resolveInMounts, resolveInRoot, type MountPoint } from '../fs/resolve.js'
 import { addTarEntry } from '../tar-entry.js'
+
+/** A mount of the container as a copy sees it: where it shows in the container, the host path behind it. */
+export interface CopyMount extends MountPoint {
+  type: Mount['type']
+  readOnly: boolean
+}
+
+/**
+ * The container's mounts with the host paths behind them, as `docker cp`
+ * sees them: a volume's directory (its subpath resolved inside it), a bind's
+ * source, a secret's file. A tmpfs has none: it lives in the running
+ * container only. A volume that no longer exists shows the root file system.
+ */
+export async function hostMounts(mounts: Mount[], volumePath: (name: string) => Promise<string | undefined>): Promise<CopyMount[]> {
+  const out: CopyMount[] = []
+  for (const m of mounts) {
+    if (m.type === 'volume') {
+      const dir = await volumePath(m.source)
+      if (dir) out.push({ type: m.type, target: m.target, source: m.subpath ? await resolveInRoot(dir, m.subpath) : dir, readOnly: m.readOnly })
+    } else if (m.type === 'tmpfs') out.push({ type: m.type, target: m.target, source: '', readOnly: false })
+    else out.push({ type: m.type, target: m.target, source: m.source, readOnly: m.type === 'file' || m.readOnly })
+  }
+  return out
+}
 
 /**
  * A tar stream of `path` in the container, its last component (or `name`)
- * as the top entry (as `docker cp` gives it). With root `/`, of a host path.
+ * as the top entry (as `docker cp` gives it), read from the mount that holds
+ * it or else the root file system. With root `/`, of a host path.
  */
-export async function copyFrom(root: string, path: string, name?: string): Promise<Readable> {
-  const source = await resolveInRoot(root, path)
+export async function copyFrom(root: string, path: string, name?: string, mounts: CopyMount[] = []): Promise<Readable> {
+  const { host: source, mount } = await resolveInMounts(root, mounts, path)
+  unreachable(path, mount)
   const info = await stat(source).catch(() => undefined)
   if (!info) throw new EngineError('not-found', `no such file or directory in the container: ${path}`)
   const pack = tar.pack()
@@ -51,9 +78,30 @@ async function addEntry(pack: tar.Pack, host: string, name: string): Promise<voi
  * containment as layers, but `.wh.` names are plain files: `docker cp` does
  * not interpret whiteouts, and a whiteout here would delete, not hide.
  */
-export async function copyTo(root: string, dir: string, archive: Readable): Promise<void> {
-  const target = await resolveInRoot(root, dir)
+export async function copyTo(root: string, dir: string, archive: Readable, mounts: CopyMount[] = []): Promise<void> {
+  const { host: target, mount, path } = await resolveInMounts(root, mounts, dir)
+  unreachable(dir, mount)
+  if (mount?.readOnly) throw new EngineError('invalid', `${dir} is on the read-only ${mount.type} mount at ${mount.target}: pier cp cannot write there`)
   const info = await stat(target).catch(() => undefined)
   if (!info?.isDirectory()) throw new EngineError('not-found', `no such directory in the container: ${dir}`)
-  await extractLayer(archive, target, { whiteouts: false })
+  // Entries under a mount below the destination would land in the file system it covers, unseen:
+  // refused, since unpacking follows no mount part-way (copy into the mount's own path instead).
+  const below = mounts.filter((m) => m !== mount && inside(path, m.target))
+  const admit = (rel: string) => {
+    const at = posix.join(path, rel)
+    const covered = below.find((m) => inside(m.target, at))
+    if (covered) throw new EngineError('unsupported', `${at} is on the ${covered.type} mount at ${covered.target}, below the destination ${dir}: copy into ${covered.target} itself`)
+  }
+  await extractLayer(archive, target, { whiteouts: false, admit })
+}
+
+/** Whether container path `path` is `dir` or under it. */
+function inside(dir: string, path: string): boolean {
+  const d = posix.normalize(`/${dir}`).replace(/\/+$/, '')
+  const p = posix.normalize(`/${path}`)
+  return p === d || p.startsWith(`${d}/`) || d === ''
+}
+
+function unreachable(path: string, mount: CopyMount | undefined): void {
+  if (mount?.type === 'tmpfs') throw new EngineError('unsupported', `${path} is on the tmpfs mount at ${mount.target}, which lives only inside the running container: pier cp cannot reach it (pier exec with tar can)`)
 }

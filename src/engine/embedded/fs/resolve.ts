@@ -11,6 +11,21 @@ export interface ResolveOptions {
   what?: string
 }
 
+/** A file system mounted into the tree: `target` a path in the tree, `source` the host path it shows. */
+export interface MountPoint {
+  target: string
+  source: string
+}
+
+export interface Resolved<M extends MountPoint> {
+  /** The host path. */
+  host: string
+  /** The path as the tree sees it, absolute, links resolved. */
+  path: string
+  /** The mount the path is on (the longest target that holds it), if any. */
+  mount?: M
+}
+
 /**
  * A path inside `root` as a host path under it, with the semantics of
  * openat2's RESOLVE_IN_ROOT: the walk goes component by component with lstat,
@@ -26,8 +41,27 @@ export interface ResolveOptions {
  * through an existing name).
  */
 export async function resolveInRoot(root: string, path: string, options: ResolveOptions = {}): Promise<string> {
+  return (await resolveInMounts(root, [], path, options)).host
+}
+
+/**
+ * resolveInRoot over a tree with file systems mounted into it, as a
+ * container's processes see it: at each step the path is looked up on the
+ * mount with the longest target that holds it (the root file system when
+ * none does), and a link read there is walked in the tree's terms again, so
+ * it may lead from a volume back to the root file system or into another
+ * mount, never out of the tree.
+ */
+export async function resolveInMounts<M extends MountPoint>(root: string, mounts: M[], path: string, options: ResolveOptions = {}): Promise<Resolved<M>> {
   const followLast = options.followLast ?? true
-  const pending = path.split('/').filter((p) => p !== '' && p !== '.')
+  const table = mounts.map((m) => ({ mount: m, parts: split(m.target) })).sort((a, b) => b.parts.length - a.parts.length)
+  const locate = (parts: string[]) => {
+    const on = table.find((t) => t.parts.length <= parts.length && t.parts.every((p, i) => parts[i] === p))
+    const rest = parts.slice(on?.parts.length ?? 0)
+    const base = on ? on.mount.source : root
+    return { host: rest.length ? `${base === '/' ? '' : base}/${rest.join('/')}` : base, mount: on?.mount }
+  }
+  const pending = split(path)
   const done: string[] = []
   let links = 0
   while (pending.length) {
@@ -36,18 +70,22 @@ export async function resolveInRoot(root: string, path: string, options: Resolve
       done.pop()
       continue
     }
-    const host = `${root}/${[...done, part].join('/')}`
+    const host = locate([...done, part]).host
     const info = pending.length || followLast ? await lstat(host).catch(() => undefined) : undefined
     if (info?.isSymbolicLink()) {
       if (++links > MAX_LINKS) throw new EngineError('invalid', `too many levels of symbolic links in ${path}${options.what ? ` in ${options.what}` : ''}`)
       const target = await readlink(host)
       if (target.startsWith('/')) done.length = 0
-      pending.unshift(...target.split('/').filter((p) => p !== '' && p !== '.'))
+      pending.unshift(...split(target))
       continue
     }
     done.push(part)
   }
-  return done.length ? `${root}/${done.join('/')}` : root
+  return { ...locate(done), path: `/${done.join('/')}` }
+}
+
+function split(path: string): string[] {
+  return path.split('/').filter((p) => p !== '' && p !== '.')
 }
 
 /**

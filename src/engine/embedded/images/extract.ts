@@ -31,6 +31,8 @@ export interface ExtractOptions {
    * wrong for `cp`, where they are ordinary file names, as `docker cp` takes them.
    */
   whiteouts?: boolean
+  /** Called with each entry's path (relative, clean) before anything is made for it; throws to refuse it. */
+  admit?: (rel: string) => void
 }
 
 /**
@@ -63,7 +65,7 @@ export async function extractLayer(input: Readable, dest: string, options: Extra
       return err
     },
   )
-  const unpacker = new Unpacker(dest, options.whiteouts ?? true)
+  const unpacker = new Unpacker(dest, options.whiteouts ?? true, options.admit)
   try {
     await unpacker.entries(extract, result, dirTimes)
   } catch (err) {
@@ -91,6 +93,7 @@ class Unpacker {
   constructor(
     private readonly dest: string,
     private readonly whiteouts: boolean,
+    private readonly admit?: (rel: string) => void,
   ) {}
 
   async entries(extract: tar.Extract, result: ExtractResult, dirTimes: [string, Date][]): Promise<void> {
@@ -116,6 +119,7 @@ class Unpacker {
 
   private async entry(entry: Readable, header: tar.Header, rel: string, result: ExtractResult, dirTimes: [string, Date][]): Promise<void> {
     const dest = this.dest
+    this.admit?.(rel)
     // Checked before anything is made: a tree deeper than PATH_MAX could not even be removed by path.
     const length = Buffer.byteLength(join(dest, rel))
     if (length > MAX_NAME) throw hostile(header.name, `a path of ${length} bytes once unpacked, longer than the ${MAX_NAME} Linux allows`)
