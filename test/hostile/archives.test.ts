@@ -91,6 +91,14 @@ describe('hostile image archives', () => {
     await nothingLoaded()
   })
 
+  it('refuses an archive cut anywhere, in one line, and leaves tmp/ as it was', async () => {
+    const archive = await dockerArchive([await busyboxImage()])
+    for (let cut = 100; cut < archive.length - 1024; cut += Math.floor(archive.length / 23)) {
+      await assert.rejects(load(archive.subarray(0, cut)), oneLine(/cannot load the archive: it ends early \(truncated\?\)/), `cut at ${cut}`)
+    }
+    await nothingLoaded()
+  })
+
   it('follows no archive link out of the archive', async () => {
     const archive = await withManifest([{ Config: 'cfg.json', Layers: [] }], [{ name: 'cfg.json', type: 'symlink', linkname: `../../../..${box.path('outside', 'secret')}` }])
     await assert.rejects(load(archive), oneLine(/its manifest names cfg\.json, which is not in the archive/))
