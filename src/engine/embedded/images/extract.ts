@@ -50,6 +50,11 @@ export interface ExtractOptions {
  *   inside it;
  * - symlinks are created as written: their targets are only ever resolved
  *   inside the container, where `..` stops at the root;
+ * - a whiteout names a file of its directory, never the directory itself or
+ *   its parent (`.wh.`, `.wh..`, `.wh...` are refused);
+ * - a path longer than PATH_MAX once under `dest` is refused before any of
+ *   it is made (so a deep tree can neither fail half-way nor outlive rm);
+ * - directory times, set last, are set only where a real directory still is;
  * - device nodes are skipped.
  */
 export async function extractLayer(input: Readable, dest: string, options: ExtractOptions = {}): Promise<ExtractResult> {
