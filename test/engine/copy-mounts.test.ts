@@ -59,6 +59,14 @@ describe('cp sees the container\'s mounts', () => {
       assert.deepEqual(await filesOf(await copyFrom(rootfs, '/run/secrets/token', undefined, mounts)), { token: 's3cret' })
     })
 
+    it('packs a directory with the mounts below it, as the container sees it', async () => {
+      mkdirSync(box.path('volume', 'cache'))
+      writeFileSync(box.path('volume', 'v'), 'in volume')
+      writeFileSync(box.path('cache', 'c'), 'in cache')
+      writeFileSync(`${rootfs}/data/hidden`, 'under the mount')
+      assert.deepEqual(await filesOf(await copyFrom(rootfs, '/data', undefined, mounts)), { 'data/v': 'in volume', 'data/cache/c': 'in cache' })
+    })
+
     it('refuses read-only mounts, tmpfs, and entries that would fall on a mount below the destination', async () => {
       await assert.rejects(copy('/config', 'x'), /\/config is on the read-only bind mount at \/config: pier cp cannot write there/)
       await assert.rejects(copy('/run/secrets/token', 'x'), /read-only file mount at \/run\/secrets\/token/)

@@ -1,7 +1,7 @@
-import { lstat, readdir, readlink, stat } from 'node:fs/promises'
+import { lstat, open, readdir, readlink, stat } from 'node:fs/promises'
 import { posix } from 'node:path'
 import { PassThrough, type Readable } from 'node:stream'
-import { createReadStream } from 'node:fs'
+import { constants } from 'node:fs'
 import tar from 'tar-stream'
 import { EngineError } from '../../errors.js'
 import { extractLayer } from '../images/extract.js'
@@ -39,7 +39,7 @@ export async function hostMounts(mounts: Mount[], volumePath: (name: string) => 
  * it or else the root file system. With root `/`, of a host path.
  */
 export async function copyFrom(root: string, path: string, name?: string, mounts: CopyMount[] = []): Promise<Readable> {
-  const { host: source, mount } = await resolveInMounts(root, mounts, path)
+  const { host: source, mount, path: at } = await resolveInMounts(root, mounts, path)
   unreachable(path, mount)
   const info = await stat(source).catch(() => undefined)
   if (!info) throw new EngineError('not-found', `no such file or directory in the container: ${path}`)
@@ -51,7 +51,7 @@ export async function copyFrom(root: string, path: string, name?: string, mounts
   const base = name ?? (posix.basename(path.replace(/\/+$/, '')) || '.')
   void (async () => {
     try {
-      await addEntry(pack, source, base)
+      await addEntry(pack, source, base, at, mounts)
       pack.finalize()
     } catch (err) {
       out.destroy(err as Error)
@@ -60,16 +60,28 @@ export async function copyFrom(root: string, path: string, name?: string, mounts
   return out
 }
 
-async function addEntry(pack: tar.Pack, host: string, name: string): Promise<void> {
+/**
+ * Packs `host` (the container's `at`) as `name`, and a directory's children:
+ * a child that is a mount's target is packed from the mount, as the container
+ * sees it (a tmpfs, out of reach, is left out).
+ */
+async function addEntry(pack: tar.Pack, host: string, name: string, at: string, mounts: CopyMount[]): Promise<void> {
   const info = await lstat(host)
   const header = { name, mode: info.mode & 0o7777, uid: info.uid, gid: info.gid, mtime: info.mtime }
   if (info.isDirectory()) {
     await addTarEntry(pack, { ...header, type: 'directory' })
-    for (const child of (await readdir(host)).sort()) await addEntry(pack, `${host}/${child}`, `${name}/${child}`)
+    for (const child of (await readdir(host)).sort()) {
+      const childAt = posix.join(at, child)
+      const mount = mounts.find((m) => posix.normalize(`/${m.target}`).replace(/(.)\/+$/, '$1') === childAt)
+      if (mount?.type === 'tmpfs') continue
+      await addEntry(pack, mount ? mount.source : `${host}/${child}`, `${name}/${child}`, childAt, mounts)
+    }
   } else if (info.isSymbolicLink()) {
     await addTarEntry(pack, { ...header, type: 'symlink', linkname: await readlink(host) })
   } else if (info.isFile()) {
-    await addTarEntry(pack, { ...header, type: 'file', size: info.size }, createReadStream(host))
+    // O_NOFOLLOW: a file the container swapped for a link since the lstat is refused, not followed.
+    const file = await open(host, constants.O_RDONLY | constants.O_NOFOLLOW)
+    await addTarEntry(pack, { ...header, type: 'file', size: info.size }, file.createReadStream())
   }
 }
 
