@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict'
-import { readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { copyFrom, copyTo } from '../../src/engine/embedded/containers/copy.js'
 import { unpackInto } from '../../src/engine/tar.js'
+import { engineWithBusybox, specFor } from '../support/containers.js'
 import { tarOf, type TarEntry } from '../support/images.js'
 import { oneLine, Sandbox } from '../support/sandbox.js'
 
@@ -57,5 +59,28 @@ describe('hostile cp', () => {
     await unpackInto(into, Readable.from(await tarOf([{ name: '.wh.keep', content: '' }, { name: '.wh...', content: '' }])))
     assert.equal(readFileSync(`${into}/keep`, 'utf8'), 'kept')
     box.intact()
+  })
+
+  describe('on the engine', function () {
+    this.timeout(60_000)
+    let env: Awaited<ReturnType<typeof engineWithBusybox>>
+    before(async () => {
+      env = await engineWithBusybox()
+    })
+    after(() => env.cleanup())
+
+    it('cp - svc:/ of .wh... leaves the container\'s bundle (config.json) alone', async () => {
+      const c = await env.engine.createContainer(specFor('cp-wh', ['true']))
+      await env.engine.start(c.id)
+      await env.engine.wait(c.id)
+      const config = join(env.root, 'containers', c.id, 'bundle', 'config.json')
+      assert.ok(existsSync(config))
+      await env.engine.copyTo(c.id, '/', Readable.from(await tarOf([{ name: '.wh...', content: 'plain' }, { name: '.wh.etc', content: 'plain' }])))
+      assert.ok(existsSync(config), 'config.json was deleted')
+      let text = ''
+      for await (const chunk of await env.engine.copyFrom(c.id, '/etc/passwd')) text += chunk
+      assert.match(text, /root:x:0:0/, 'the container\'s /etc is still there')
+      await env.engine.remove(c.id)
+    })
   })
 })
