@@ -14,7 +14,7 @@ export function packHostPath(path: string, name?: string): Promise<Readable> {
 }
 
 export async function unpackInto(dir: string, archive: Readable): Promise<void> {
-  await extractLayer(archive, dir)
+  await extractLayer(archive, dir, { whiteouts: false })
 }
 
 /** The type of the first entry of a tar stream (the path `copyFrom` packed), then the stream is dropped. */

@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync } from 'node:fs'
-import { lstat, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { basename, dirname, isAbsolute, join, posix, relative, resolve } from 'node:path'
+import { lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { basename, join, posix } from 'node:path'
 import type { BuildSpec, ContainerSpec, Image } from '../../engine.js'
 import { defaultContainerSpec } from '../../defaults.js'
 import { EngineError } from '../../errors.js'
@@ -16,6 +15,7 @@ import { resolveUser } from '../containers/users.js'
 import type { ConfigJson } from '../images/oci.js'
 import type { ImageStore } from '../images/store.js'
 import type { Root } from '../root.js'
+import { contextSources, readDockerfile } from './context.js'
 import { expand, parseDockerfile, type Instruction } from './dockerfile.js'
 import { entryOf, layerTar, treeEntries, upperEntries, type LayerEntry } from './layer.js'
 
@@ -165,15 +165,6 @@ export async function buildImage(ctx: BuildContext, spec: BuildSpec): Promise<Im
   return image
 }
 
-async function readDockerfile(spec: BuildSpec): Promise<string> {
-  const path = isAbsolute(spec.dockerfile ?? 'Dockerfile') ? spec.dockerfile! : join(spec.context, spec.dockerfile ?? 'Dockerfile')
-  try {
-    return await readFile(path, 'utf8')
-  } catch {
-    throw new EngineError('not-found', `cannot read the Dockerfile ${path}: check build.context and build.dockerfile`)
-  }
-}
-
 /** Directory entries for `path` and each of its parents (no leading slash). */
 function parentDirs(path: string): LayerEntry[] {
   const parts = path.split('/').filter(Boolean)
@@ -197,7 +188,7 @@ async function copyEntries(context: string, i: Instruction, word: (s: string) =>
   for (const source of items) {
     if (i.keyword === 'ADD' && /^[a-z]+:\/\//i.test(source)) throw new EngineError('unsupported', `Dockerfile line ${i.line}: ADD from a URL is not supported by pier's builder; download it in a RUN step`)
     if (i.keyword === 'ADD' && /\.(tar|tgz|tar\.(gz|bz2|xz))$/.test(source)) throw new EngineError('unsupported', `Dockerfile line ${i.line}: ADD of an archive (which Docker unpacks) is not supported by pier's builder; use COPY and unpack it in a RUN step`)
-    const paths = await matchContext(context, source, i.line)
+    const paths = await contextSources(context, source, i.line)
     for (const path of paths) {
       const info = await lstat(path)
       const many = intoDir || paths.length > 1
@@ -211,20 +202,6 @@ async function copyEntries(context: string, i: Instruction, word: (s: string) =>
     }
   }
   return entries.map((e) => ({ ...e, ...(owner && e.type !== 'whiteout' ? owner : {}), ...(mode !== undefined && e.type === 'file' ? { mode } : {}) }))
-}
-
-async function matchContext(context: string, source: string, line: number): Promise<string[]> {
-  const full = resolve(context, source.replace(/^\/+/, ''))
-  const rel = relative(context, full)
-  if (rel.startsWith('..') || isAbsolute(rel)) throw new EngineError('invalid', `Dockerfile line ${line}: ${source} is outside the build context ${context}`)
-  if (!/[*?]/.test(basename(full))) {
-    if (!existsSync(full)) throw new EngineError('not-found', `Dockerfile line ${line}: ${source} not found in the build context ${context}`)
-    return [full]
-  }
-  const pattern = new RegExp(`^${basename(full).replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`)
-  const matches = (await readdir(dirname(full)).catch(() => [] as string[])).filter((n) => pattern.test(n)).sort().map((n) => join(dirname(full), n))
-  if (matches.length === 0) throw new EngineError('not-found', `Dockerfile line ${line}: nothing in the build context matches ${source}`)
-  return matches
 }
 
 function chown(value: string, line: number): { uid: number; gid: number } {

@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process'
-import { createReadStream } from 'node:fs'
-import { lstat, readdir, readlink } from 'node:fs/promises'
+import { constants } from 'node:fs'
+import { lstat, open, readdir, readlink } from 'node:fs/promises'
 import { join, posix } from 'node:path'
 import type { Readable } from 'node:stream'
 import { promisify } from 'node:util'
 import tar from 'tar-stream'
+import { EngineError } from '../../errors.js'
 import { addTarEntry } from '../tar-entry.js'
 
 const exec = promisify(execFile)
@@ -33,7 +34,8 @@ export function layerTar(entries: LayerEntry[]): Readable {
         else if (e.type === 'whiteout') await addTarEntry(pack, { ...header, name: posix.join(posix.dirname(e.name), `.wh.${posix.basename(e.name)}`), type: 'file', size: 0 }, Buffer.alloc(0))
         else {
           const size = (await lstat(e.source!)).size
-          await addTarEntry(pack, { ...header, type: 'file', size }, createReadStream(e.source!))
+          // O_NOFOLLOW: a file swapped for a link since it was listed is refused, not followed out of the context.
+          await addTarEntry(pack, { ...header, type: 'file', size }, (await open(e.source!, constants.O_RDONLY | constants.O_NOFOLLOW)).createReadStream())
         }
       }
       pack.finalize()
@@ -66,7 +68,7 @@ export async function entryOf(path: string, name: string): Promise<LayerEntry> {
   if (s.isSymbolicLink()) return { ...base, type: 'symlink', linkname: await readlink(path) }
   if (s.isFile()) return { ...base, type: 'file', source: path }
   if (s.isCharacterDevice() && s.rdev === 0) return { ...base, type: 'whiteout' }
-  throw new Error(`${name}: sockets, fifos and devices cannot go into a layer`)
+  throw new EngineError('unsupported', `${path} is a ${s.isSocket() ? 'socket' : s.isFIFO() ? 'fifo' : 'device'}, which cannot go into a layer: move it out of the build context or COPY paths that leave it out`)
 }
 
 /**

@@ -11,7 +11,7 @@ import { EngineError } from '../../errors.js'
 import type { ImageStore } from '../images/store.js'
 import type { Root } from '../root.js'
 import type { VolumeStore } from '../volumes.js'
-import { copyFrom, copyTo } from './copy.js'
+import { copyFrom, copyTo, hostMounts } from './copy.js'
 import { mountRootfs, unmountRootfs } from './rootfs.js'
 import { Runtime } from './runtime.js'
 import { allCapabilities, hostLimits, runtimeSpec } from './spec.js'
@@ -510,7 +510,7 @@ export class ContainerManager {
     const record = await this.require(idOrName)
     const f = files(this.dir(record.id))
     await mountRootfs(record.layers, f.upper, f.work, f.rootfs)
-    return copyFrom(f.rootfs, path)
+    return copyFrom(f.rootfs, path, undefined, await hostMounts(record.spec.mounts, async (n) => (await this.volumes.inspect(n))?.mountpoint))
   }
 
   /** Unpacks a tar stream into a directory of the container's filesystem. */
@@ -518,7 +518,7 @@ export class ContainerManager {
     const record = await this.require(idOrName)
     const f = files(this.dir(record.id))
     await mountRootfs(record.layers, f.upper, f.work, f.rootfs)
-    await copyTo(f.rootfs, dir, archive)
+    await copyTo(f.rootfs, dir, archive, await hostMounts(record.spec.mounts, async (n) => (await this.volumes.inspect(n))?.mountpoint))
   }
 
   async list(labels: Labels = {}, options: { all?: boolean } = {}): Promise<Container[]> {

@@ -9,7 +9,9 @@ import type { Image, Progress } from '../../engine.js'
 import { EngineError } from '../../errors.js'
 import { familiarName, formatReference, parseReference } from '../../reference.js'
 import { hex } from './blobs.js'
-import { hostPlatform, INDEX_TYPES, MEDIA, selectPlatform, type ConfigJson, type Descriptor, type Index, type Manifest } from './oci.js'
+import * as shape from './documents.js'
+import { MAX_DOCUMENT, type DockerManifestEntry } from './documents.js'
+import { hostPlatform, INDEX_TYPES, MEDIA, selectPlatform, type Descriptor, type Index, type Manifest } from './oci.js'
 import type { ImageStore, NewImage } from './store.js'
 import { addTarEntry } from '../tar-entry.js'
 
@@ -48,6 +50,9 @@ export async function loadArchive(store: ImageStore, input: Readable, progress?:
         continue
       }
       if (METADATA.has(name)) {
+        // Refused before a byte is buffered: the header says how big it is.
+        const size = entry.header.size ?? 0
+        if (size > MAX_DOCUMENT) archiveFail(`${name} is ${size} bytes, more than the ${MAX_DOCUMENT} pier reads for one JSON document`)
         const chunks: Buffer[] = []
         for await (const chunk of entry) chunks.push(chunk as Buffer)
         metadata.set(name, Buffer.concat(chunks))
@@ -66,26 +71,20 @@ export async function loadArchive(store: ImageStore, input: Readable, progress?:
   }
 
   const images: NewImage[] = metadata.has('manifest.json')
-    ? await dockerImages(store, json(metadata.get('manifest.json')!, 'manifest.json'), files)
+    ? await dockerImages(store, shape.dockerManifest(json(metadata.get('manifest.json')!, 'manifest.json'), archiveFail), files)
     : metadata.has('index.json')
-      ? await ociImages(store, json(metadata.get('index.json')!, 'index.json'), files)
+      ? await ociImages(store, shape.index(json(metadata.get('index.json')!, 'index.json'), 'index.json', archiveFail), files)
       : archiveFail('it has neither manifest.json (docker save) nor index.json (OCI layout)')
   const loaded: Image[] = []
   for (const image of images) loaded.push(await store.add(image, progress))
   return loaded
 }
 
-interface DockerManifestEntry {
-  Config: string
-  RepoTags?: string[] | null
-  Layers: string[]
-}
-
 async function dockerImages(store: ImageStore, entries: DockerManifestEntry[], files: Map<string, Stored>): Promise<NewImage[]> {
   const out: NewImage[] = []
   for (const entry of entries) {
     const config = files.get(entry.Config) ?? archiveFail(`its manifest names ${entry.Config}, which is not in the archive`)
-    const configJson = json((await store.blobs.read(config.digest)), entry.Config) as ConfigJson
+    const configJson = await readDocument(store, config, entry.Config, shape.config)
     const diffIds = configJson.rootfs?.diff_ids ?? []
     if (diffIds.length !== entry.Layers.length) archiveFail(`${entry.Config} lists ${diffIds.length} layers, the manifest ${entry.Layers.length}`)
     const layers = entry.Layers.map((name, i) => {
@@ -107,20 +106,20 @@ async function dockerImages(store: ImageStore, entries: DockerManifestEntry[], f
 }
 
 async function ociImages(store: ImageStore, index: Index, files: Map<string, Stored>): Promise<NewImage[]> {
-  const blobJson = async (d: Descriptor) => {
+  const blobJson = async <T>(d: Descriptor, check: (value: unknown, what: string, fail: shape.Fail) => T): Promise<T> => {
     const stored = files.get(`blobs/sha256/${hex(d.digest)}`)
     if (!stored || stored.digest !== d.digest) archiveFail(`blob ${d.digest} is missing or does not match its digest`)
-    return json(await store.blobs.read(d.digest), d.digest)
+    return readDocument(store, stored, d.digest, check)
   }
   const out: NewImage[] = []
   for (const top of index.manifests) {
     let descriptor = top
     if (INDEX_TYPES.includes(top.mediaType)) {
-      const nested = (await blobJson(top)) as Index
+      const nested = await blobJson(top, shape.index)
       descriptor = selectPlatform(nested, hostPlatform()) ?? archiveFail(`it has no image for ${hostPlatform().os}/${hostPlatform().architecture}`)
     }
-    const manifest = (await blobJson(descriptor)) as Manifest
-    const configJson = (await blobJson(manifest.config)) as ConfigJson
+    const manifest = await blobJson(descriptor, shape.manifest)
+    const configJson = await blobJson(manifest.config, shape.config)
     const diffIds = configJson.rootfs?.diff_ids ?? []
     if (diffIds.length !== manifest.layers.length) archiveFail(`manifest ${descriptor.digest} and its config disagree on the number of layers`)
     const layers = manifest.layers.map((l, i) => {
@@ -210,12 +209,14 @@ export async function saveArchive(store: ImageStore, refs: string[], out: Writab
   await done
 }
 
-function json(buffer: Buffer, what: string): any {
-  try {
-    return JSON.parse(buffer.toString('utf8'))
-  } catch {
-    return archiveFail(`${what} is not valid JSON`)
-  }
+function json(buffer: Buffer, what: string): unknown {
+  return shape.parseDocument(buffer, what, archiveFail)
+}
+
+/** A JSON blob of the archive, its size checked before it is read, its shape after. */
+async function readDocument<T>(store: ImageStore, stored: Stored, what: string, check: (value: unknown, what: string, fail: shape.Fail) => T): Promise<T> {
+  if (stored.size > shape.MAX_DOCUMENT) archiveFail(`${what} is ${stored.size} bytes, more than the ${shape.MAX_DOCUMENT} pier reads for one JSON document`)
+  return check(json(await store.blobs.read(stored.digest), what), what, archiveFail)
 }
 
 function archiveFail(why: string): never {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
+import { once } from 'node:events'
 import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -55,6 +56,7 @@ export class BlobStore {
    */
   async put(input: Readable, expected?: string, onBytes?: (n: number) => void): Promise<{ digest: string; size: number }> {
     const temp = this.root.temp('blob')
+    const out = createWriteStream(temp)
     const hash = createHash('sha256')
     let size = 0
     try {
@@ -63,7 +65,7 @@ export class BlobStore {
         size += chunk.length
         onBytes?.(size)
       })
-      await pipeline(input, createWriteStream(temp))
+      await pipeline(input, out)
       const digest = `sha256:${hash.digest('hex')}`
       if (expected !== undefined && digest !== expected) {
         throw new EngineError('integrity', `content does not match its digest: expected ${expected}, got ${digest}`)
@@ -71,6 +73,9 @@ export class BlobStore {
       await rename(temp, this.path(digest))
       return { digest, size }
     } finally {
+      // A stream that failed before its file was open still opens (and closes) it afterwards:
+      // removed only then, or a failed input (a truncated archive) leaves the file in tmp/.
+      if (!out.closed) await once(out, 'close').catch(() => undefined)
       await rm(temp, { force: true })
     }
   }

@@ -3,6 +3,7 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { EngineError } from '../../errors.js'
+import { MAX_DOCUMENT } from './documents.js'
 
 /**
  * A client for one repository of a registry speaking the Registry HTTP API
@@ -30,7 +31,7 @@ export class RegistryClient {
   /** GETs a manifest; `digest` is what the registry says it is, checked by the caller. */
   async manifest(reference: string, accept: string[]): Promise<{ body: Buffer; mediaType: string; digest?: string }> {
     const res = await this.request('GET', `/manifests/${reference}`, { headers: { accept: accept.join(', ') } })
-    const body = Buffer.from(await res.arrayBuffer())
+    const body = await capped(res, `${this.registry}/${this.repository}: the manifest ${reference}`)
     return { body, mediaType: (res.headers.get('content-type') ?? '').split(';')[0], digest: res.headers.get('docker-content-digest') ?? undefined }
   }
 
@@ -161,6 +162,27 @@ function registryMessage(body: string): string {
 }
 
 /** Loopback registries and those in PIER_INSECURE_REGISTRIES are spoken to over plain HTTP. */
+/** A response body of at most MAX_DOCUMENT bytes, refused as soon as it says or proves to be bigger. */
+async function capped(res: Response, what: string): Promise<Buffer> {
+  const tooBig = (size: number | string) => new EngineError('registry', `${what} is ${size} bytes, more than the ${MAX_DOCUMENT} pier reads for one JSON document`)
+  const length = Number(res.headers.get('content-length') ?? 0)
+  if (length > MAX_DOCUMENT) {
+    await res.body?.cancel().catch(() => undefined)
+    throw tooBig(length)
+  }
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of (res.body ?? []) as AsyncIterable<Uint8Array>) {
+    size += chunk.length
+    if (size > MAX_DOCUMENT) {
+      await res.body?.cancel().catch(() => undefined)
+      throw tooBig(`over ${size}`)
+    }
+    chunks.push(Buffer.from(chunk))
+  }
+  return Buffer.concat(chunks)
+}
+
 function insecure(registry: string): boolean {
   const host = registry.replace(/:\d+$/, '')
   if (host === 'localhost' || host === '[::1]' || /^127\./.test(host)) return true

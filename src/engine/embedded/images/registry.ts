@@ -2,7 +2,8 @@ import type { Image, Platform, Progress, PullOptions } from '../../engine.js'
 import { EngineError } from '../../errors.js'
 import { formatReference, parseReference, repositoryName, type Reference } from '../../reference.js'
 import { sha256 } from './blobs.js'
-import { formatPlatform, hostPlatform, INDEX_TYPES, MANIFEST_TYPES, MEDIA, selectPlatform, type ConfigJson, type Index, type Manifest } from './oci.js'
+import * as shape from './documents.js'
+import { formatPlatform, hostPlatform, INDEX_TYPES, MANIFEST_TYPES, MEDIA, selectPlatform, type Manifest } from './oci.js'
 import { RegistryClient } from './registry-client.js'
 import { short, type ImageStore } from './store.js'
 
@@ -25,7 +26,7 @@ export async function pullImage(store: ImageStore, text: string, options: PullOp
   progress?.({ kind: 'status', id: name, status: 'Pulling' })
   let fetched = await fetchManifest(client, ref.digest ?? ref.tag!, ref.digest)
   if (INDEX_TYPES.includes(fetched.mediaType)) {
-    const index = JSON.parse(fetched.body.toString('utf8')) as Index
+    const index = shape.index(document(fetched.body, name, 'the index'), 'the index', fail(name))
     const chosen = selectPlatform(index, want)
     if (!chosen) {
       const available = index.manifests.filter((m) => m.platform).map((m) => formatPlatform(m.platform as Platform))
@@ -36,10 +37,11 @@ export async function pullImage(store: ImageStore, text: string, options: PullOp
   if (!MANIFEST_TYPES.includes(fetched.mediaType)) {
     throw new EngineError('unsupported', `${name}: unsupported manifest type "${fetched.mediaType}" (pier reads OCI and Docker v2 schema 2 manifests)`)
   }
-  const manifest = JSON.parse(fetched.body.toString('utf8')) as Manifest
+  const manifest = shape.manifest(document(fetched.body, name, 'the manifest'), 'the manifest', fail(name))
+  if (manifest.config.size > shape.MAX_DOCUMENT) fail(name)(`the config is ${manifest.config.size} bytes, more than the ${shape.MAX_DOCUMENT} pier reads for one JSON document`)
 
   await download(store, client, manifest.config.digest, progress)
-  const config = JSON.parse((await store.blobs.read(manifest.config.digest)).toString('utf8')) as ConfigJson
+  const config = shape.config(document(await store.blobs.read(manifest.config.digest), name, 'the config'), 'the config', fail(name))
   const platform: Platform = { os: config.os ?? 'linux', architecture: config.architecture ?? 'amd64', ...(config.variant ? { variant: config.variant } : {}) }
   if (platform.os !== want.os || platform.architecture !== want.architecture) {
     throw new EngineError('platform', `${name} is an image for ${formatPlatform(platform)}, not ${formatPlatform(want)}`)
@@ -103,7 +105,10 @@ async function fetchManifest(client: RegistryClient, reference: string, expected
     throw new EngineError('integrity', `${client.registry}/${client.repository}: the manifest does not match its digest (expected ${claimed}, got ${actual})`)
   }
   let mediaType = fetched.mediaType
-  if (!mediaType || mediaType === 'application/json') mediaType = (JSON.parse(fetched.body.toString('utf8')) as { mediaType?: string }).mediaType ?? MEDIA.ociManifest
+  if (!mediaType || mediaType === 'application/json') {
+    const declared = document(fetched.body, `${client.registry}/${client.repository}`, 'the manifest') as { mediaType?: unknown }
+    mediaType = typeof declared?.mediaType === 'string' ? declared.mediaType : MEDIA.ociManifest
+  }
   return { body: fetched.body, mediaType }
 }
 
@@ -130,6 +135,17 @@ async function download(store: ImageStore, client: RegistryClient, digest: strin
     throw new EngineError('registry', `${what}: the download failed: ${(err as Error).message}`, { cause: err })
   }
   progress?.({ kind: 'status', id, status: 'Download complete' })
+}
+
+/** A JSON document a registry sent, parsed; a registry's document of the wrong shape is that registry's error. */
+function document(body: Buffer, name: string, what: string): unknown {
+  return shape.parseDocument(body, what, fail(name))
+}
+
+function fail(name: string): shape.Fail {
+  return (why: string) => {
+    throw new EngineError('registry', `${name}: ${why}`)
+  }
 }
 
 async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
