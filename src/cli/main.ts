@@ -41,29 +41,36 @@ export async function main(argv: string[]): Promise<void> {
     return
   }
   try {
-    await program.parseAsync(protectCommand(argv))
+    await program.parseAsync(protectCommand(argv, valueOptions(program)))
   } catch (err) {
     process.exitCode = report(err, argv.includes('--verbose'))
   }
 }
 
-/** Options of exec and run (and the global ones) that take a value, for protectCommand. */
-const VALUE_OPTIONS = new Set(['-e', '--env', '-u', '--user', '-w', '--workdir', '--index', '-v', '--volume', '-p', '--publish', '--entrypoint', '--name', '-f', '--file', '-p', '--project-name', '--project-directory', '--env-file', '--profile', '--progress', '--engine'])
+/**
+ * The flags that take a value, of the program and of exec and run, read from
+ * their definitions (a hand-kept list went stale as flags were added), for
+ * protectCommand.
+ */
+function valueOptions(program: Command): Set<string> {
+  const commands = [program, ...program.commands.filter((c) => c.name() === 'exec' || c.name() === 'run')]
+  return new Set(commands.flatMap((c) => c.options.filter((o) => o.required || o.optional).flatMap((o) => [o.short, o.long].filter((f): f is string => !!f))))
+}
 
 /**
  * `pier exec web sh -c "…"`, `pier run web sh -c "…"`: everything after the service is the command's,
  * flags included, as in Docker Compose. A `--` after the service tells
  * commander so.
  */
-function protectCommand(argv: string[]): string[] {
-  argv = ownShortFlags(argv).map((a) => (a === '--no-attach' ? '--skip-attach' : a.startsWith('--no-attach=') ? `--skip-attach=${a.slice(12)}` : a))
+function protectCommand(argv: string[], takesValue: Set<string>): string[] {
+  argv = ownShortFlags(argv, takesValue).map((a) => (a === '--no-attach' ? '--skip-attach' : a.startsWith('--no-attach=') ? `--skip-attach=${a.slice(12)}` : a))
   const at = argv.findIndex((a, i) => i >= 2 && (a === 'exec' || a === 'run'))
   if (at < 0) return argv
   for (let i = at + 1; i < argv.length; i++) {
     const token = argv[i]
     if (token === '--') return argv
     if (token.startsWith('-')) {
-      if (VALUE_OPTIONS.has(token)) i++
+      if (takesValue.has(token)) i++
       continue
     }
     return [...argv.slice(0, i + 1), '--', ...argv.slice(i + 1)]
@@ -83,8 +90,8 @@ const SHADOWED: Record<string, Record<string, string>> = {
   run: { p: '--publish' },
 }
 
-function ownShortFlags(argv: string[]): string[] {
-  const at = argv.findIndex((a, i) => i >= 2 && a in SHADOWED && !VALUE_OPTIONS.has(argv[i - 1]))
+function ownShortFlags(argv: string[], takesValue: Set<string>): string[] {
+  const at = argv.findIndex((a, i) => i >= 2 && a in SHADOWED && !takesValue.has(argv[i - 1]))
   if (at < 0) return argv
   const flags = SHADOWED[argv[at]]
   const out = argv.slice(0, at + 1)
