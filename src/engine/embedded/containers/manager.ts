@@ -9,18 +9,19 @@ import { EngineError } from '../../errors.js'
 import type { ImageStore } from '../images/store.js'
 import type { Root } from '../root.js'
 import type { VolumeStore } from '../volumes.js'
-import { detach, type ContainerNetworking } from '../../../network/attach.js'
+import { detach } from '../../../network/attach.js'
 import type { NetworkStore } from '../../../network/networks.js'
 import { copyFrom, copyTo } from './copy.js'
 import { Hosts } from './hosts.js'
 import { isRunning, monitorAlive, ownProcess, runState, sleep, waitExited, waitMonitor } from './liveness.js'
 import { readLogs } from './logs.js'
-import { prepare, type PrepareContext } from './prepare.js'
+import { describe } from './describe.js'
+import { mountsFrom, prepare, type PrepareContext } from './prepare.js'
 import { RecordStore } from './records.js'
 import { mountRootfs, unmountRootfs } from './rootfs.js'
 import { Runtime } from './runtime.js'
 import { allCapabilities } from './spec.js'
-import { files, readJson, writeJson, type ContainerRecord, type ContainerRunState } from './state.js'
+import { files, writeJson, type ContainerRunState } from './state.js'
 import { runCollected, runWithStdio, type Stdio } from './stdio.js'
 import { resolveUserInRoot } from './users.js'
 
@@ -95,6 +96,8 @@ export class ContainerManager {
     const id = randomBytes(32).toString('hex')
     const dir = this.dir(id)
     await this.records.add(spec.name, dir, async () => {
+      // Donors first: a missing one fails the create before any volume is made for it.
+      const borrowed = await mountsFrom(this.records, spec)
       const anonymousVolumes: string[] = []
       const mounts: Mount[] = []
       for (const m of spec.mounts) {
@@ -108,33 +111,11 @@ export class ContainerManager {
           mounts.push(m)
         }
       }
-      for (const m of await this.mountsFrom(spec)) if (!mounts.some((own) => own.target === m.target)) mounts.push(m)
+      for (const m of borrowed) if (!mounts.some((own) => own.target === m.target)) mounts.push(m)
       await writeJson(files(dir).state, { status: 'created', restartCount: 0 } satisfies ContainerRunState)
       return { id, name: spec.name, image: image.id, layers: image.layers.map((l) => this.images.layers.dir(l.diffId)), spec: { ...spec, mounts, image: image.id }, createdAt: new Date().toISOString(), anonymousVolumes }
     })
     return (await this.inspect(id))!
-  }
-
-  /**
-   * `volumes_from`: every volume, bind and file mount of the donors, at the
-   * same targets, read-only with `:ro` (else as the donor has it). Resolved
-   * once, at create, as Docker does: the container keeps them if the donor
-   * goes. A donor's anonymous volumes stay the donor's (not removed with this one).
-   */
-  private async mountsFrom(spec: ContainerSpec): Promise<Mount[]> {
-    const out: Mount[] = []
-    for (const entry of spec.volumesFrom ?? []) {
-      const parts = entry.replace(/^container:/, '').split(':')
-      const mode = parts.length > 1 && /^(ro|rw)$/.test(parts.at(-1)!) ? parts.pop() : undefined
-      const name = parts.join(':')
-      const donor = await this.records.find(name)
-      if (!donor) throw new EngineError('not-found', `container ${spec.name}: volumes_from ${name}: no such container`)
-      for (const m of donor.spec.mounts) {
-        if (m.type === 'tmpfs') continue
-        out.push(mode === undefined || m.type === 'file' ? m : { ...m, readOnly: mode === 'ro' })
-      }
-    }
-    return out
   }
 
   async start(idOrName: string): Promise<void> {
@@ -246,6 +227,7 @@ export class ContainerManager {
     // One call, whether or not the runtime still has state for it.
     await this.runtime.run('delete', '--force', record.id).catch(() => undefined)
     await unmountRootfs(files(dir).rootfs)
+    await unmountRootfs(files(dir).shm)
     const networked = existsSync(files(dir).network)
     await detach(this.networks, record.id)
     await this.records.delete(record)
@@ -352,7 +334,7 @@ export class ContainerManager {
     const statuses = await this.runtime.list()
     const out: Container[] = []
     for (const record of records) {
-      const container = await this.describe(record, statuses.get(record.id) ?? 'unknown')
+      const container = await describe(this.runtime, this.dir(record.id), record, statuses.get(record.id) ?? 'unknown')
       if (options.all || container.state === 'running' || container.state === 'paused' || container.state === 'restarting') out.push(container)
     }
     return out
@@ -360,42 +342,7 @@ export class ContainerManager {
 
   async inspect(idOrName: string): Promise<Container | undefined> {
     const record = await this.records.find(idOrName)
-    return record ? this.describe(record) : undefined
-  }
-
-  /** A container as the engine reports it; `runtimeStatus` when the caller already asked the runtime. */
-  private async describe(record: ContainerRecord, runtimeStatus?: string): Promise<Container> {
-    const state = await runState(this.dir(record.id))
-    const networking = await readJson<ContainerNetworking>(files(this.dir(record.id)).network)
-    let status: Container['state'] = state.status
-    if (status === 'running') {
-      const rt = runtimeStatus ?? (await this.runtime.state(record.id))?.status ?? 'unknown'
-      if (rt === 'unknown' || rt === 'stopped') status = 'exited'
-      else if (rt === 'paused') status = 'paused'
-    }
-    return {
-      id: record.id,
-      name: record.name,
-      image: record.image,
-      labels: record.spec.labels,
-      mounts: record.spec.mounts.map((m) => ({
-        type: m.type,
-        source: m.type === 'tmpfs' ? '' : m.source,
-        target: m.target,
-        readOnly: m.type === 'file' || (m.type !== 'tmpfs' && m.readOnly),
-        ...(m.type === 'volume' && record.anonymousVolumes.includes(m.source) ? { anonymous: true } : {}),
-      })),
-      state: status,
-      ...(state.health ? { health: state.health } : {}),
-      ...(state.exitCode !== undefined ? { exitCode: state.exitCode } : {}),
-      createdAt: record.createdAt,
-      ...(state.startedAt ? { startedAt: state.startedAt } : {}),
-      ...(state.finishedAt ? { finishedAt: state.finishedAt } : {}),
-      ports: status === 'running' || status === 'paused' || status === 'restarting' ? (state.ports ?? []) : [],
-      exposedPorts: record.spec.expose ?? [],
-      addresses: Object.fromEntries((networking?.interfaces ?? []).map((i) => [i.network, i.address])),
-      command: record.spec.argv,
-    }
+    return record ? describe(this.runtime, this.dir(record.id), record) : undefined
   }
 
   /** Names of the containers (any project) whose mounts use volume `name`. */

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { chmod, chown, lstat, mkdir, readdir } from 'node:fs/promises'
 import { promisify } from 'node:util'
-import type { Mount } from '../../engine.js'
+import type { ContainerSpec, Mount } from '../../engine.js'
 import { EngineError } from '../../errors.js'
 import type { VolumeStore } from '../volumes.js'
 import { attach, type ContainerNetworking } from '../../../network/attach.js'
@@ -11,7 +11,7 @@ import { etcFiles, type EtcFiles, type Hosts } from './hosts.js'
 import { resolveInRoot } from './inroot.js'
 import { isRunning, runState } from './liveness.js'
 import type { RecordStore } from './records.js'
-import { mountRootfs } from './rootfs.js'
+import { isMounted, mountRootfs } from './rootfs.js'
 import type { Runtime } from './runtime.js'
 import { hostLimits, runtimeSpec, type Namespace } from './spec.js'
 import { files, readJson, writeJson, type ContainerRecord } from './state.js'
@@ -66,6 +66,7 @@ export async function prepare(ctx: PrepareContext, record: ContainerRecord): Pro
     ...(net.netnsPath ? { netnsPath: net.netnsPath } : {}),
     ipc: await sharedNamespace(ctx, record, 'ipc', spec.ipc),
     pid: await sharedNamespace(ctx, record, 'pid', spec.pid),
+    ...(await sharedMemory(ctx, record)),
   })
   await writeJson(f.config, config)
   if (net.networking) await ctx.hosts.refresh()
@@ -92,6 +93,28 @@ async function runtimeMount(ctx: PrepareContext, record: ContainerRecord, m: Mou
   }
   if (m.type === 'tmpfs') return { type: 'tmpfs', source: 'tmpfs', target: m.target, options: ['nosuid', 'nodev', ...(m.size ? [`size=${m.size}`] : []), `mode=${(m.mode ?? 0o1777).toString(8)}`] }
   return { type: 'bind', source: m.source, target: m.target, options: ['rbind', 'ro', 'rprivate'] }
+}
+
+/**
+ * `volumes_from`: every volume, bind and file mount of the donors, at the
+ * same targets, read-only with `:ro` (else as the donor has it). Resolved
+ * once, at create, as Docker does: the container keeps them if the donor
+ * goes. A donor's anonymous volumes stay the donor's (not removed with this one).
+ */
+export async function mountsFrom(records: RecordStore, spec: ContainerSpec): Promise<Mount[]> {
+  const out: Mount[] = []
+  for (const entry of spec.volumesFrom ?? []) {
+    const parts = entry.replace(/^container:/, '').split(':')
+    const mode = parts.length > 1 && /^(ro|rw)$/.test(parts.at(-1)!) ? parts.pop() : undefined
+    const name = parts.join(':')
+    const donor = await records.find(name)
+    if (!donor) throw new EngineError('not-found', `container ${spec.name}: volumes_from ${name}: no such container`)
+    for (const m of donor.spec.mounts) {
+      if (m.type === 'tmpfs') continue
+      out.push(mode === undefined || m.type === 'file' ? m : { ...m, readOnly: mode === 'ro' })
+    }
+  }
+  return out
 }
 
 /**
@@ -143,6 +166,33 @@ async function sharedNamespace(ctx: PrepareContext, record: ContainerRecord, kin
   if (!mode?.startsWith('container:')) return 'own'
   const { pid } = await runningPeer(ctx, record, kind, mode.slice('container:'.length))
   return { path: `/proc/${pid}/ns/${kind}` }
+}
+
+/**
+ * /dev/shm, which is a mount, not part of the IPC namespace: Docker gives a
+ * `shareable` container a tmpfs made on the host, so that a container joining
+ * its IPC namespace mounts the same one (a mount inside another container's
+ * mount namespace cannot be bound from here); `host` binds the host's.
+ * A joined container that is not shareable keeps its /dev/shm to itself
+ * (Docker refuses to join it; pier joins its SysV IPC only).
+ */
+async function sharedMemory(ctx: PrepareContext, record: ContainerRecord): Promise<{ shmPath?: string }> {
+  const ipc = record.spec.ipc
+  if (ipc === 'host') return { shmPath: '/dev/shm' }
+  if (ipc === 'shareable') {
+    const path = files(ctx.records.dir(record.id)).shm
+    if (!(await isMounted(path))) {
+      await mkdir(path, { recursive: true })
+      await exec('mount', ['-t', 'tmpfs', '-o', `nosuid,nodev,noexec,mode=1777,size=${record.spec.shmSize ?? 64 * 1024 * 1024}`, 'shm', path])
+    }
+    return { shmPath: path }
+  }
+  if (ipc?.startsWith('container:')) {
+    const donor = await ctx.records.find(ipc.slice('container:'.length))
+    const path = donor && files(ctx.records.dir(donor.id)).shm
+    if (path && (await isMounted(path))) return { shmPath: path }
+  }
+  return {}
 }
 
 /** The container another one joins (network_mode, ipc, pid `container:NAME`): it must exist and run. */

@@ -83,7 +83,10 @@ export class RecordStore {
       if (taken) throw new EngineError('conflict', `the container name "${name}" is already in use by container ${taken.id.slice(0, 12)}: remove it or choose another name`)
       await this.sweep()
       await mkdir(dir, { recursive: true })
-      const record = await prepare()
+      const record = await prepare().catch(async (err) => {
+        await rm(dir, { recursive: true, force: true })
+        throw err
+      })
       await writeJson(files(dir).record, record)
       await this.writeName(name, record.id)
     })

@@ -75,6 +75,8 @@ export interface RuntimeSpecInput {
   netnsPath?: string
   ipc?: Namespace
   pid?: Namespace
+  /** A host directory to bind at /dev/shm (ipc shareable, host, or joined), instead of a tmpfs of its own. */
+  shmPath?: string
 }
 
 /** A ContainerSpec as an OCI runtime config.json (runtime-spec 1.0) for runc. */
@@ -105,7 +107,9 @@ export function runtimeSpec(input: RuntimeSpecInput): Record<string, unknown> {
       { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
       { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
       { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
-      { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${spec.shmSize ?? 64 * 1024 * 1024}`] },
+      input.shmPath
+        ? { destination: '/dev/shm', type: 'bind', source: input.shmPath, options: ['rbind', 'rprivate'] }
+        : { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${spec.shmSize ?? 64 * 1024 * 1024}`] },
       { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
       { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', spec.privileged ? 'rw' : 'ro'] },
       { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', spec.privileged ? 'rw' : 'ro'] },

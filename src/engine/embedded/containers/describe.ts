@@ -1,0 +1,41 @@
+import type { Container } from '../../engine.js'
+import type { ContainerNetworking } from '../../../network/attach.js'
+import { runState } from './liveness.js'
+import type { Runtime } from './runtime.js'
+import { files, readJson, type ContainerRecord } from './state.js'
+
+/** A container as the engine reports it; `runtimeStatus` when the caller already asked the runtime. */
+export async function describe(runtime: Runtime, dir: string, record: ContainerRecord, runtimeStatus?: string): Promise<Container> {
+  const state = await runState(dir)
+  const networking = await readJson<ContainerNetworking>(files(dir).network)
+  let status: Container['state'] = state.status
+  if (status === 'running') {
+    const rt = runtimeStatus ?? (await runtime.state(record.id))?.status ?? 'unknown'
+    if (rt === 'unknown' || rt === 'stopped') status = 'exited'
+    else if (rt === 'paused') status = 'paused'
+  }
+  return {
+    id: record.id,
+    name: record.name,
+    image: record.image,
+    labels: record.spec.labels,
+    mounts: record.spec.mounts.map((m) => ({
+      type: m.type,
+      source: m.type === 'tmpfs' ? '' : m.source,
+      target: m.target,
+      readOnly: m.type === 'file' || (m.type !== 'tmpfs' && m.readOnly),
+      ...(m.type === 'volume' && record.anonymousVolumes.includes(m.source) ? { anonymous: true } : {}),
+    })),
+    state: status,
+    ...(state.health ? { health: state.health } : {}),
+    ...(state.exitCode !== undefined ? { exitCode: state.exitCode } : {}),
+    createdAt: record.createdAt,
+    ...(state.startedAt ? { startedAt: state.startedAt } : {}),
+    ...(state.finishedAt ? { finishedAt: state.finishedAt } : {}),
+    ports: status === 'running' || status === 'paused' || status === 'restarting' ? (state.ports ?? []) : [],
+    exposedPorts: record.spec.expose ?? [],
+    addresses: Object.fromEntries((networking?.interfaces ?? []).map((i) => [i.network, i.address])),
+    command: record.spec.argv,
+  }
+}
+
