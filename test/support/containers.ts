@@ -21,7 +21,7 @@ export async function engineWithBusybox(): Promise<{ engine: EmbeddedEngine; roo
   await engine.loadImages(Readable.from(await dockerArchive([await busyboxImage(['busybox:latest'])])))
   const cleanup = async () => {
     try {
-      const ids = readdirSync(join(root, 'containers'))
+      const ids = existsSync(join(root, 'containers')) ? readdirSync(join(root, 'containers')) : []
       for (const c of await engine.listContainers({}, { all: true })) await engine.remove(c.id, { force: true, volumes: true })
       const networks = await engine.listNetworks({})
       for (const n of networks) await engine.removeNetwork(n.name)
