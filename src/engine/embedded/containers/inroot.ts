@@ -1,5 +1,5 @@
 import { constants } from 'node:fs'
-import { lstat, open, readlink } from 'node:fs/promises'
+import { lstat, open, readlink, type FileHandle } from 'node:fs/promises'
 import { EngineError } from '../../errors.js'
 
 /**
@@ -17,7 +17,8 @@ import { EngineError } from '../../errors.js'
  * result names no link (unless a link's target is missing: then the path
  * where the target would be). A running container can change a component
  * between this walk and the caller's use: callers open the result with
- * O_NOFOLLOW, so the last component cannot be swapped for a link.
+ * O_NOFOLLOW, so the last component cannot be swapped for a link; where
+ * the container may run meanwhile, openInRoot is the safe one.
  */
 export async function resolveInRoot(root: string, path: string): Promise<string> {
   const pending = path.split('/').filter(Boolean)
@@ -45,13 +46,53 @@ export async function resolveInRoot(root: string, path: string): Promise<string>
 }
 
 /**
+ * Opens `path` inside `root` as openat2(RESOLVE_IN_ROOT) would, one
+ * component at a time through the directory already opened
+ * (`/proc/self/fd/N/name`, O_NOFOLLOW), so a container changing its files
+ * meanwhile cannot redirect the walk: a link is read and its target walked
+ * again from the root (absolute) or from where it is (relative). Undefined
+ * when there is nothing there. The caller closes the handle.
+ */
+export async function openInRoot(root: string, path: string): Promise<FileHandle | undefined> {
+  const stack: FileHandle[] = [await open(root, constants.O_RDONLY | constants.O_DIRECTORY)]
+  const pending = path.split('/').filter(Boolean)
+  let hops = 0
+  try {
+    while (pending.length) {
+      const part = pending.shift()!
+      if (part === '.') continue
+      if (part === '..') {
+        if (stack.length > 1) await stack.pop()!.close()
+        continue
+      }
+      const entry = `/proc/self/fd/${stack.at(-1)!.fd}/${part}`
+      const info = await lstat(entry).catch(() => undefined)
+      if (!info) return undefined
+      if (info.isSymbolicLink()) {
+        if (++hops > 40) throw new EngineError('invalid', `too many levels of symbolic links in ${path}`)
+        const target = await readlink(entry)
+        if (target.startsWith('/')) while (stack.length > 1) await stack.pop()!.close()
+        pending.unshift(...target.split('/').filter(Boolean))
+        continue
+      }
+      // O_NOFOLLOW: had the entry become a link since the lstat, this fails rather than follows it.
+      const handle = await open(entry, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | (pending.length ? constants.O_DIRECTORY : 0)).catch(() => undefined)
+      if (!handle) return undefined
+      stack.push(handle)
+    }
+    return stack.pop()
+  } finally {
+    for (const h of stack) await h.close()
+  }
+}
+
+/**
  * The content of a regular file at `path` inside `root`, or undefined when
  * there is none (or it is a device, a fifo or larger than `maxBytes`: a
  * container file is configuration here, never a stream to block on).
  */
 export async function readInRoot(root: string, path: string, maxBytes = 1 << 20): Promise<string | undefined> {
-  const host = await resolveInRoot(root, path)
-  const handle = await open(host, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => undefined)
+  const handle = await openInRoot(root, path)
   if (!handle) return undefined
   try {
     const info = await handle.stat()

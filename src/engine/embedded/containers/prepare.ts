@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { chmod, chown, lstat, mkdir, readdir } from 'node:fs/promises'
+import { chmod, chown, mkdir, readdir } from 'node:fs/promises'
 import { promisify } from 'node:util'
 import type { ContainerSpec, Mount } from '../../engine.js'
 import { EngineError } from '../../errors.js'
@@ -8,7 +8,7 @@ import type { VolumeStore } from '../volumes.js'
 import { attach, type ContainerNetworking } from '../../../network/attach.js'
 import type { NetworkStore } from '../../../network/networks.js'
 import { etcFiles, type EtcFiles, type Hosts } from './hosts.js'
-import { resolveInRoot } from './inroot.js'
+import { openInRoot, resolveInRoot } from './inroot.js'
 import { isRunning, runState } from './liveness.js'
 import type { RecordStore } from './records.js'
 import { isMounted, mountRootfs } from './rootfs.js'
@@ -126,14 +126,20 @@ export async function mountsFrom(records: RecordStore, spec: ContainerSpec): Pro
  */
 export async function fillVolume(volumeDir: string, rootfs: string, target: string, takeOwner = true): Promise<void> {
   if ((await readdir(volumeDir)).length > 0) return
-  const source = await resolveInRoot(rootfs, target)
-  const info = await lstat(source).catch(() => undefined)
-  if (!info?.isDirectory()) return
-  // cp -a copies links as links, never what they point to.
-  if ((await readdir(source)).length > 0) await exec('cp', ['-a', '--', `${source}/.`, volumeDir])
-  if (!takeOwner) return
-  await chown(volumeDir, info.uid, info.gid)
-  await chmod(volumeDir, info.mode & 0o7777)
+  const source = await openInRoot(rootfs, target)
+  if (!source) return
+  try {
+    const info = await source.stat()
+    if (!info.isDirectory()) return
+    // cp reads the directory held open here (its /proc fd path), not a path that could be re-linked meanwhile; -a copies links as links.
+    const held = `/proc/${process.pid}/fd/${source.fd}`
+    if ((await readdir(held)).length > 0) await exec('cp', ['-a', '--', `${held}/.`, volumeDir])
+    if (!takeOwner) return
+    await chown(volumeDir, info.uid, info.gid)
+    await chmod(volumeDir, info.mode & 0o7777)
+  } finally {
+    await source.close()
+  }
 }
 
 /**
