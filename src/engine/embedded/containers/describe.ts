@@ -1,18 +1,25 @@
 import type { Container } from '../../engine.js'
 import type { ContainerNetworking } from '../../../network/attach.js'
-import { runState } from './liveness.js'
+import { monitorAlive, runState, sleep } from './liveness.js'
 import type { Runtime } from './runtime.js'
 import { files, readJson, type ContainerRecord } from './state.js'
 
 /** A container as the engine reports it; `runtimeStatus` when the caller already asked the runtime. */
 export async function describe(runtime: Runtime, dir: string, record: ContainerRecord, runtimeStatus?: string): Promise<Container> {
-  const state = await runState(dir)
+  let state = await runState(dir)
   const networking = await readJson<ContainerNetworking>(files(dir).network)
   let status: Container['state'] = state.status
   if (status === 'running') {
     const rt = runtimeStatus ?? (await runtime.state(record.id))?.status ?? 'unknown'
-    if (rt === 'unknown' || rt === 'stopped') status = 'exited'
-    else if (rt === 'paused') status = 'paused'
+    if (rt === 'paused') status = 'paused'
+    else if (rt === 'unknown' || rt === 'stopped') {
+      // The process has ended and its monitor is recording it: its next write has the exit code (or the restart).
+      for (let i = 0; i < 200 && state.status === 'running' && monitorAlive(state); i++) {
+        await sleep(10)
+        state = await runState(dir)
+      }
+      status = state.status === 'running' ? 'exited' : state.status
+    }
   }
   return {
     id: record.id,

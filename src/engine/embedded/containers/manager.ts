@@ -126,7 +126,8 @@ export class ContainerManager {
     await prepare(this.context, record)
     await rm(f.stoppedByUser, { force: true })
     await rm(f.pidFile, { force: true })
-    await writeJson(f.state, { ...before, status: 'created', error: undefined, monitorPid: undefined } satisfies ContainerRunState)
+    // A start by the user begins the restart count anew (on-failure:N counts from here), as Docker's does.
+    await writeJson(f.state, { ...before, status: 'created', error: undefined, monitorPid: undefined, restartCount: 0 } satisfies ContainerRunState)
     this.monitor().write(`${this.dir(record.id)}\n`)
     // Started means: the process runs, or it already ran and exited; a runtime refusal is an error here.
     for (let i = 0; i < 1000; i++) {
