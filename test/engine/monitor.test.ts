@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { EmbeddedEngine } from '../../src/engine/embedded/engine.js'
 import type { ContainerSpec, LogLine } from '../../src/engine/engine.js'
@@ -99,5 +99,25 @@ describe('embedded engine: the container monitor', function () {
     const at = (text: string) => Date.parse(lines.find((l) => l.text === text)!.time)
     const gap = at('start 6') - at('end')
     assert.ok(gap < 1000, `the back-off was ${gap} ms after a 10 s run`)
+  })
+
+  it('notices a killed monitor (dead, no health) and recovers the container at the next start', async () => {
+    const id = await started('tm-orphan', 'echo run; sleep 1000', { healthcheck: { test: ['CMD', 'true'], intervalMs: 100, timeoutMs: 1000, retries: 3, startPeriodMs: 0, startIntervalMs: 0 } })
+    await until('healthy', async () => (await engine.inspectContainer(id))!.health === 'healthy')
+    const state = () => JSON.parse(readFileSync(join(root, 'containers', id, 'state.json'), 'utf8')) as { pid: number; monitorPid: number }
+    const { pid, monitorPid } = state()
+    process.kill(monitorPid, 'SIGKILL')
+    await until('the monitor gone', async () => !existsSync(`/proc/${monitorPid}`) || readFileSync(`/proc/${monitorPid}/stat`, 'utf8').includes(') Z'))
+    const lost = (await engine.inspectContainer(id))!
+    assert.deepEqual([lost.state, lost.health], ['dead', undefined])
+    assert.equal((await engine.listContainers({}, {})).length, 0, 'not listed among running containers')
+    // follow ends: nothing will append to its log any more.
+    assert.deepEqual((await collect(engine.logs(id, { follow: true }))).map((l) => l.text), ['run'])
+    await engine.start(id)
+    assert.ok(!existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z'), 'the unwatched process was ended')
+    assert.notEqual(state().monitorPid, monitorPid)
+    await until('healthy again', async () => (await engine.inspectContainer(id))!.health === 'healthy')
+    assert.equal((await engine.inspectContainer(id))!.state, 'running')
+    assert.equal(await runs(id), 2)
   })
 })

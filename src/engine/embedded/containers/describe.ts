@@ -1,6 +1,6 @@
 import type { Container } from '../../engine.js'
 import type { ContainerNetworking } from '../../../network/attach.js'
-import { monitorAlive, runState, sleep } from './liveness.js'
+import { monitorAlive, monitorLost, runState, sleep } from './liveness.js'
 import type { Runtime } from './runtime.js'
 import { files, readJson, type ContainerRecord } from './state.js'
 
@@ -9,7 +9,9 @@ export async function describe(runtime: Runtime, dir: string, record: ContainerR
   let state = await runState(dir)
   const networking = await readJson<ContainerNetworking>(files(dir).network)
   let status: Container['state'] = state.status
-  if (status === 'running') {
+  // Its monitor was killed: whatever the process does, nothing watches it (no log, health, restart). `dead` until a start recovers it.
+  if (monitorLost(state)) status = 'dead'
+  else if (status === 'running') {
     const rt = runtimeStatus ?? (await runtime.state(record.id))?.status ?? 'unknown'
     if (rt === 'paused') status = 'paused'
     else if (rt === 'unknown' || rt === 'stopped') {
@@ -34,7 +36,7 @@ export async function describe(runtime: Runtime, dir: string, record: ContainerR
       ...(m.type === 'volume' && record.anonymousVolumes.includes(m.source) ? { anonymous: true } : {}),
     })),
     state: status,
-    ...(state.health ? { health: state.health } : {}),
+    ...(state.health && status !== 'dead' ? { health: state.health } : {}),
     ...(state.exitCode !== undefined ? { exitCode: state.exitCode } : {}),
     createdAt: record.createdAt,
     ...(state.startedAt ? { startedAt: state.startedAt } : {}),

@@ -1,6 +1,6 @@
 import { open, stat } from 'node:fs/promises'
 import type { LogLine, LogOptions } from '../../engine.js'
-import { monitorAlive, runState, sleep } from './liveness.js'
+import { monitorAlive, monitorLost, runState, sleep } from './liveness.js'
 import { files } from './state.js'
 
 interface Entry {
@@ -37,7 +37,8 @@ export async function* readLogs(dir: string, options: LogOptions = {}): AsyncIte
     if (!options.follow) return
     if (end === fresh.length) {
       const state = await runState(dir)
-      if (state.status === 'exited' && !monitorAlive(state) && (await size(path)) === offset) return
+      // A monitor that was killed appends nothing more either.
+      if (((state.status === 'exited' && !monitorAlive(state)) || monitorLost(state)) && (await size(path)) === offset) return
     }
     await sleep(100)
   }

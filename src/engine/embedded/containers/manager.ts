@@ -13,7 +13,7 @@ import { detach } from '../../../network/attach.js'
 import type { NetworkStore } from '../../../network/networks.js'
 import { copyFrom, copyTo } from './copy.js'
 import { Hosts } from './hosts.js'
-import { isRunning, monitorAlive, ownProcess, runState, sleep, waitExited, waitMonitor } from './liveness.js'
+import { isRunning, monitorAlive, monitorLost, ownProcess, runState, sleep, waitExited, waitMonitor } from './liveness.js'
 import { readLogs } from './logs.js'
 import { describe } from './describe.js'
 import { mountsFrom, prepare, type PrepareContext } from './prepare.js'
@@ -21,7 +21,7 @@ import { RecordStore } from './records.js'
 import { mountRootfs, unmountRootfs } from './rootfs.js'
 import { Runtime } from './runtime.js'
 import { allCapabilities } from './spec.js'
-import { files, writeJson, type ContainerRunState } from './state.js'
+import { files, writeJson, type ContainerRecord, type ContainerRunState } from './state.js'
 import { runCollected, runWithStdio, type Stdio } from './stdio.js'
 import { resolveUserInRoot } from './users.js'
 
@@ -121,7 +121,8 @@ export class ContainerManager {
   async start(idOrName: string): Promise<void> {
     const record = await this.records.require(idOrName)
     const f = files(this.dir(record.id))
-    const before = await runState(this.dir(record.id))
+    let before = await runState(this.dir(record.id))
+    if (monitorLost(before)) before = await this.orphaned(record, before)
     if (before.status === 'running' || before.status === 'restarting') return
     await prepare(this.context, record)
     await rm(f.stoppedByUser, { force: true })
@@ -140,6 +141,25 @@ export class ContainerManager {
       await sleep(10)
     }
     throw new EngineError('runtime', `container ${record.name} did not start within 10 s`)
+  }
+
+  /**
+   * A container whose monitor was killed: nothing records its exit, keeps its
+   * log, runs its healthcheck or restarts it any more, and its state.json
+   * stays as the monitor left it. Its process, if it still runs, is ended,
+   * and the state says so, so that a start runs it anew under a monitor
+   * (Docker's daemon, restarted, restarts its containers the same way).
+   */
+  private async orphaned(record: ContainerRecord, state: ContainerRunState): Promise<ContainerRunState> {
+    const dir = this.dir(record.id)
+    if (await this.running(record.id)) {
+      await this.signal(record.id, 'KILL')
+      await waitExited(this.runtime, dir, record.id, 10_000)
+    }
+    await this.runtime.run('delete', '--force', record.id).catch(() => undefined)
+    const after: ContainerRunState = { ...state, status: 'exited', pid: undefined, health: undefined, failingStreak: undefined, ports: undefined, monitorPid: undefined, finishedAt: new Date().toISOString(), error: 'its monitor was killed: the exit code is unknown' }
+    await writeJson(files(dir).state, after)
+    return after
   }
 
   /**
@@ -189,6 +209,8 @@ export class ContainerManager {
       await waitExited(this.runtime, this.dir(record.id), record.id, 10_000)
     }
     await waitMonitor(this.dir(record.id), 5000)
+    const after = await runState(this.dir(record.id))
+    if (monitorLost(after)) await this.orphaned(record, after)
   }
 
   async kill(idOrName: string, signal = 'KILL'): Promise<void> {
@@ -257,6 +279,8 @@ export class ContainerManager {
       if ((state.status === 'exited' && state.finishedAt) || state.status === 'created') {
         if (!monitorAlive(state)) return state.exitCode ?? 0
       }
+      // No monitor will record this one's end: it ends when its process does, its code unknown (255, as Docker's for a lost container).
+      if (monitorLost(state) && !(await this.running(record.id))) return 255
       await sleep(25)
     }
   }
