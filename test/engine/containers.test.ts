@@ -3,24 +3,8 @@ import { spawnSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { EmbeddedEngine } from '../../src/engine/embedded/engine.js'
-import type { LogLine } from '../../src/engine/engine.js'
-import { engineWithBusybox, specFor } from '../support/containers.js'
+import { collect, engineWithBusybox, specFor, until } from '../support/containers.js'
 import { repoRoot } from '../support/helpers.js'
-
-async function collect(lines: AsyncIterable<LogLine>): Promise<LogLine[]> {
-  const out: LogLine[] = []
-  for await (const l of lines) out.push(l)
-  return out
-}
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (await check()) return
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  assert.fail(`timed out waiting for ${what}`)
-}
 
 describe('embedded engine: containers with runc', function () {
   this.timeout(60_000)

@@ -2,23 +2,8 @@ import assert from 'node:assert/strict'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { EmbeddedEngine } from '../../src/engine/embedded/engine.js'
-import type { ContainerSpec, LogLine } from '../../src/engine/engine.js'
-import { engineWithBusybox, specFor } from '../support/containers.js'
-
-async function collect(lines: AsyncIterable<LogLine>): Promise<LogLine[]> {
-  const out: LogLine[] = []
-  for await (const l of lines) out.push(l)
-  return out
-}
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (await check()) return
-    await new Promise((r) => setTimeout(r, 25))
-  }
-  assert.fail(`timed out waiting for ${what}`)
-}
+import type { ContainerSpec } from '../../src/engine/engine.js'
+import { collect, engineWithBusybox, specFor, until } from '../support/containers.js'
 
 /** Fails its first run (a marker in /tmp, which survives restarts), then waits, saying bye on TERM. */
 const FAIL_ONCE = 'echo run; if [ ! -f /tmp/once ]; then touch /tmp/once; exit 1; fi; trap "echo bye; exit 0" TERM; while true; do sleep 0.1; done'

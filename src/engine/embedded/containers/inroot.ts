@@ -11,38 +11,20 @@ import { EngineError } from '../../errors.js'
  */
 
 /**
- * `path` as a host path under `root`, resolved component by component with
- * lstat, links followed as if `root` were `/` (an absolute target starts
- * again at `root`, `..` stops there), as openat2(RESOLVE_IN_ROOT) does. The
- * result names no link (unless a link's target is missing: then the path
- * where the target would be). A running container can change a component
- * between this walk and the caller's use: callers open the result with
- * O_NOFOLLOW, so the last component cannot be swapped for a link; where
- * the container may run meanwhile, openInRoot is the safe one.
+ * `path` inside `root` as the host path it resolves to there (links followed
+ * as if `root` were `/`, as openat2(RESOLVE_IN_ROOT) does; see openInRoot),
+ * or undefined when nothing is there. The result names no link, but a
+ * running container can change it after this returns: where that matters,
+ * use the handle openInRoot gives.
  */
-export async function resolveInRoot(root: string, path: string): Promise<string> {
-  const pending = path.split('/').filter(Boolean)
-  const done: string[] = []
-  let hops = 0
-  while (pending.length) {
-    const part = pending.shift()!
-    if (part === '.') continue
-    if (part === '..') {
-      done.pop()
-      continue
-    }
-    const host = `${root}/${[...done, part].join('/')}`
-    const info = await lstat(host).catch(() => undefined)
-    if (info?.isSymbolicLink()) {
-      if (++hops > 40) throw new EngineError('invalid', `too many levels of symbolic links in ${path}`)
-      const target = await readlink(host)
-      if (target.startsWith('/')) done.length = 0
-      pending.unshift(...target.split('/').filter(Boolean))
-      continue
-    }
-    done.push(part)
+export async function resolveInRoot(root: string, path: string): Promise<string | undefined> {
+  const handle = await openInRoot(root, path)
+  if (!handle) return undefined
+  try {
+    return await readlink(`/proc/self/fd/${handle.fd}`)
+  } finally {
+    await handle.close()
   }
-  return done.length ? `${root.replace(/\/+$/, '')}/${done.join('/')}` : root
 }
 
 /**

@@ -81,7 +81,7 @@ async function runtimeMount(ctx: PrepareContext, record: ContainerRecord, m: Mou
     if (!m.nocopy) await fillVolume(volume.mountpoint, rootfs, m.target, !volume.driverOpts?.device)
     // A subpath is a path inside the volume: a link in it must not lead out.
     const source = m.subpath ? await resolveInRoot(volume.mountpoint, m.subpath) : volume.mountpoint
-    if (m.subpath && !existsSync(source)) throw new EngineError('invalid', `container ${record.name}: subpath ${m.subpath} does not exist in volume ${m.source}`)
+    if (!source) throw new EngineError('invalid', `container ${record.name}: subpath ${m.subpath} does not exist in volume ${m.source}`)
     return { type: 'bind', source, target: m.target, options: ['rbind', m.readOnly ? 'ro' : 'rw'] }
   }
   if (m.type === 'bind') {
