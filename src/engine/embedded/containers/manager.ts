@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { readFile, rm, writeFile } from 'node:fs/promises'
+import { rm, writeFile } from 'node:fs/promises'
 import type { Readable } from 'node:stream'
 import { distPath } from '../../../paths.js'
 import type { Container, ContainerSpec, ExecSpec, Labels, LogLine, LogOptions, Mount, ProcessList } from '../../engine.js'
@@ -16,14 +16,13 @@ import { Hosts } from './hosts.js'
 import { isRunning, monitorAlive, monitorLost, ownProcess, runState, sleep, waitExited, waitMonitor } from './liveness.js'
 import { readLogs } from './logs.js'
 import { describe } from './describe.js'
+import { execIn, processList } from './exec.js'
 import { mountsFrom, prepare, type PrepareContext } from './prepare.js'
 import { RecordStore } from './records.js'
 import { mountRootfs, unmountRootfs } from './rootfs.js'
 import { Runtime } from './runtime.js'
-import { allCapabilities } from './spec.js'
 import { files, writeJson, type ContainerRecord, type ContainerRunState } from './state.js'
-import { runCollected, runWithStdio, type Stdio } from './stdio.js'
-import { resolveUserInRoot } from './users.js'
+import { runWithStdio, type Stdio } from './stdio.js'
 
 // A file of its own, not part of the CLI bundle: it runs as its own process.
 const monitorScript = distPath('src', 'engine', 'embedded', 'containers', 'monitor.js')
@@ -303,37 +302,14 @@ export class ContainerManager {
   async exec(idOrName: string, spec: ExecSpec): Promise<{ exitCode: number; stdout: string; stderr: string }> {
     const record = await this.records.require(idOrName)
     if (!(await this.running(record.id))) throw new EngineError('conflict', `container ${record.name} is not running`)
-    const user = await resolveUserInRoot(spec.user ?? record.spec.user, files(this.dir(record.id)).rootfs, record.spec.groupAdd)
-    const args = ['exec', '--user', `${user.uid}:${user.gid}`]
-    if (spec.tty) args.push('--tty')
-    if (spec.detach) args.push('--detach')
-    for (const g of user.additionalGids) args.push('--additional-gids', String(g))
-    for (const [k, v] of Object.entries(spec.env ?? {})) args.push('--env', `${k}=${v}`)
-    if (spec.workingDir) args.push('--cwd', spec.workingDir)
-    if (spec.privileged) for (const cap of allCapabilities()) args.push('--cap', cap)
-    if (spec.detach) {
-      await this.runtime.run(...args, record.id, ...spec.argv)
-      return { exitCode: 0, stdout: '', stderr: '' }
-    }
-    const argv = this.runtime.args(...args, record.id, ...spec.argv)
-    if (!spec.stdio) return runCollected(this.runtime.binary, argv)
-    const exitCode = await runWithStdio(this.runtime.binary, argv, !!spec.tty, spec.stdio, { keepStdinPiped: true })
-    return { exitCode, stdout: '', stderr: '' }
+    return execIn(this.runtime, files(this.dir(record.id)).rootfs, record, spec)
   }
 
   /** The container's processes, as `docker top` lists them. */
   async top(idOrName: string): Promise<ProcessList> {
     const record = await this.records.require(idOrName)
     if (!(await this.running(record.id))) throw new EngineError('conflict', `container ${record.name} is not running`)
-    const pids = JSON.parse((await this.runtime.run('ps', '--format', 'json', record.id)).stdout) as number[]
-    const processes: string[][] = []
-    for (const pid of pids) {
-      const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '')
-      const field = (name: string) => status.split('\n').find((l) => l.startsWith(`${name}:`))?.split(/\s+/)[1] ?? ''
-      const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0').filter(Boolean).join(' ')
-      processes.push([field('Uid'), String(pid), field('PPid'), cmdline])
-    }
-    return { titles: ['UID', 'PID', 'PPID', 'CMD'], processes }
+    return processList(this.runtime, record.id)
   }
 
   /** A tar stream of a path in the container's filesystem. */
