@@ -185,6 +185,23 @@ describe('embedded engine: containers with runc', function () {
     await engine.removeVolume('t-named')
   })
 
+  it('a recreated container inherits the anonymous volume passed as source, and removes it when asked, not before', async () => {
+    const old = await engine.createContainer(specFor('t-anon-old', ['sh', '-c', 'echo kept > /anon/file'], { mounts: [{ type: 'volume', source: '', target: '/anon', readOnly: false }] }))
+    await engine.start(old.id)
+    await engine.wait(old.id)
+    const volume = old.mounts[0].source
+    // As the planner recreates: the new container is made with the old one's volume, then the old one goes (with its volumes).
+    const fresh = await engine.createContainer(specFor('t-anon-new', ['cat', '/anon/file'], { mounts: [{ type: 'volume', source: volume, target: '/anon', readOnly: false }] }))
+    assert.deepEqual(fresh.mounts.map((m) => [m.source, m.anonymous]), [[volume, true]])
+    await engine.remove(old.id, { volumes: true })
+    assert.deepEqual((await engine.listVolumes({ 'com.docker.volume.anonymous': '' })).map((v) => v.name), [volume], 'kept while the new container uses it')
+    await engine.start(fresh.id)
+    await engine.wait(fresh.id)
+    assert.deepEqual((await collect(engine.logs(fresh.id))).map((l) => l.text), ['kept'])
+    await engine.remove(fresh.id, { volumes: true })
+    assert.deepEqual(await engine.listVolumes({ 'com.docker.volume.anonymous': '' }), [])
+  })
+
   it('confines with a default seccomp profile, Docker capabilities and masked paths, unless privileged', async () => {
     const probe = ['sh', '-c', 'grep -E "^(Seccomp|CapEff):" /proc/self/status | tr -s "\\t" " "; cat /proc/kcore >/dev/null 2>&1 && echo kcore-readable || echo kcore-masked']
     const confined = await engine.createContainer(specFor('t-confined', probe))
