@@ -12,9 +12,10 @@ const ID = /^[0-9a-f]{64}$/
  * an index by name: names/<name> holds the id. Finding a container by name
  * or id reads one or two small files, where it read every record.json (over
  * an `up` of N services, N² reads). The index is changed only under the
- * `containers` lock, with the record: a name file appears after its record
- * and goes before it, so a name that resolves names a complete record, and a
- * name file left by a crash (its record gone) counts as free.
+ * `containers` lock, and a name counts only while the record it points to
+ * exists and bears it: a name file is written before its record and removed
+ * after it, so a crash at any point leaves at worst a stale name (free again),
+ * never a record that its name does not find.
  */
 export class RecordStore {
   constructor(private readonly root: Root) {}
@@ -87,14 +88,15 @@ export class RecordStore {
         await rm(dir, { recursive: true, force: true })
         throw err
       })
-      await writeJson(files(dir).record, record)
       await this.writeName(name, record.id)
+      await writeJson(files(dir).record, record)
     })
   }
 
-  /** Removes a container's directory and its name, the name first (see the class comment). */
+  /** Removes a container: its record, then its name (see the class comment), then the rest of its directory. */
   async delete(record: ContainerRecord): Promise<void> {
     await this.root.withLock('containers', async () => {
+      await rm(files(this.dir(record.id)).record, { force: true })
       const current = (await readFile(this.nameFile(record.name), 'utf8').catch(() => '')).trim()
       if (current === record.id) await rm(this.nameFile(record.name), { force: true })
     })
@@ -126,9 +128,9 @@ export class RecordStore {
   }
 
   /**
-   * A directory without a record is a create that was interrupted (record.json
-   * is written last): once it is a minute old, so not a create running now, it
-   * is cleared away.
+   * A directory without a record is a create or a remove that was interrupted
+   * (record.json is written last and removed first): once it is a minute old,
+   * so not a remove finishing now, it is cleared away.
    */
   private async sweep(): Promise<void> {
     const ids = await readdir(this.root.path('containers')).catch(() => [] as string[])
