@@ -1,12 +1,12 @@
 import type { Container } from '../../engine.js'
 import type { ContainerNetworking } from '../../../network/attach.js'
-import { monitorAlive, monitorLost, runState, sleep } from './liveness.js'
+import { monitorAlive, monitorLost, runState, settledState, sleep } from './liveness.js'
 import type { Runtime } from './runtime.js'
 import { files, readJson, type ContainerRecord } from './state.js'
 
 /** A container as the engine reports it; `runtimeStatus` when the caller already asked the runtime. */
 export async function describe(runtime: Runtime, dir: string, record: ContainerRecord, runtimeStatus?: string): Promise<Container> {
-  let state = await runState(dir)
+  let state = await settledState(dir)
   const networking = await readJson<ContainerNetworking>(files(dir).network)
   let status: Container['state'] = state.status
   // Its monitor was killed: whatever the process does, nothing watches it (no log, health, restart). `dead` until a start recovers it.

@@ -62,11 +62,22 @@ export function monitorAlive(state: ContainerRunState): boolean {
 
 /**
  * Whether the monitor that state.json names died without its last write
- * (killed): then nothing will ever record the container's exit, restart it
+ * (killed; on a state from settledState): then nothing will ever record the container's exit, restart it
  * or run its healthcheck, and what state.json says is stale.
  */
 export function monitorLost(state: ContainerRunState): boolean {
   return (state.status === 'running' || state.status === 'restarting') && state.monitorPid !== undefined && !processLives(state.monitorPid)
+}
+
+/**
+ * What state.json says, read again when it names a monitor found dead: the
+ * monitor's last write comes before it exits, so a state read after seeing
+ * it dead is its final one, or the monitor was killed (monitorLost). Read
+ * once only, the state could predate a last write that has happened since.
+ */
+export async function settledState(dir: string): Promise<ContainerRunState> {
+  const state = await runState(dir)
+  return monitorLost(state) ? runState(dir) : state
 }
 
 /** Whether `pid` is a live process of container `id` (its cgroup path names the container). */

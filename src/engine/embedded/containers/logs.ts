@@ -1,6 +1,6 @@
 import { open, stat } from 'node:fs/promises'
 import type { LogLine, LogOptions } from '../../engine.js'
-import { monitorAlive, monitorLost, runState, sleep } from './liveness.js'
+import { monitorAlive, monitorLost, settledState, sleep } from './liveness.js'
 import { files } from './state.js'
 
 interface Entry {
@@ -36,7 +36,7 @@ export async function* readLogs(dir: string, options: LogOptions = {}): AsyncIte
     for (const l of lines) yield { stream: l.s, time: l.t, text: l.l }
     if (!options.follow) return
     if (end === fresh.length) {
-      const state = await runState(dir)
+      const state = await settledState(dir)
       // A monitor that was killed appends nothing more either.
       if (((state.status === 'exited' && !monitorAlive(state)) || monitorLost(state)) && (await size(path)) === offset) return
     }

@@ -13,7 +13,7 @@ import { detach } from '../../../network/attach.js'
 import type { NetworkStore } from '../../../network/networks.js'
 import { copyFrom, copyTo } from './copy.js'
 import { Hosts } from './hosts.js'
-import { isRunning, monitorAlive, monitorLost, ownProcess, runState, sleep, waitExited, waitMonitor } from './liveness.js'
+import { isRunning, monitorAlive, monitorLost, ownProcess, runState, settledState, sleep, waitExited, waitMonitor } from './liveness.js'
 import { readLogs } from './logs.js'
 import { describe } from './describe.js'
 import { execIn, processList } from './exec.js'
@@ -120,7 +120,7 @@ export class ContainerManager {
   async start(idOrName: string): Promise<void> {
     const record = await this.records.require(idOrName)
     const f = files(this.dir(record.id))
-    let before = await runState(this.dir(record.id))
+    let before = await settledState(this.dir(record.id))
     if (monitorLost(before)) before = await this.orphaned(record, before)
     if (before.status === 'running' || before.status === 'restarting') return
     await prepare(this.context, record)
@@ -208,7 +208,7 @@ export class ContainerManager {
       await waitExited(this.runtime, this.dir(record.id), record.id, 10_000)
     }
     await waitMonitor(this.dir(record.id), 5000)
-    const after = await runState(this.dir(record.id))
+    const after = await settledState(this.dir(record.id))
     if (monitorLost(after)) await this.orphaned(record, after)
   }
 
@@ -274,7 +274,7 @@ export class ContainerManager {
   async wait(idOrName: string): Promise<number> {
     const record = await this.records.require(idOrName)
     for (;;) {
-      const state = await runState(this.dir(record.id))
+      const state = await settledState(this.dir(record.id))
       if ((state.status === 'exited' && state.finishedAt) || state.status === 'created') {
         if (!monitorAlive(state)) return state.exitCode ?? 0
       }
