@@ -60,7 +60,9 @@ CMD ["httpd", "-f", "-p", "8080"]
     assert.equal(image.config.healthcheck?.retries, 4)
     assert.ok(lines.includes('#3 [3/14] RUN ["/bin/busybox", "--install", "-s", "/bin"]'), lines.join('\n'))
 
-    const c = await env.engine.createContainer(specFor('built-check', ['sh', '-c', 'cat greeting.txt; ls; ls /copies; id -u; ls -d /proc/1 >/dev/null && echo proc'], { image: 'built' }))
+    // The spec carries the image's defaults (the planner applies them; the engine adds none).
+    const defaults = { workingDir: image.config.workingDir!, user: image.config.user!, env: Object.fromEntries(image.config.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])) }
+    const c = await env.engine.createContainer(specFor('built-check', ['sh', '-c', 'cat greeting.txt; ls; ls /copies; id -u; ls -d /proc/1 >/dev/null && echo proc'], { image: 'built', ...defaults }))
     await env.engine.start(c.id)
     assert.equal(await env.engine.wait(c.id), 0)
     const out: string[] = []

@@ -3,24 +3,8 @@ import { spawnSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { EmbeddedEngine } from '../../src/engine/embedded/engine.js'
-import type { LogLine } from '../../src/engine/engine.js'
-import { engineWithBusybox, specFor } from '../support/containers.js'
+import { collect, engineWithBusybox, specFor, until } from '../support/containers.js'
 import { repoRoot } from '../support/helpers.js'
-
-async function collect(lines: AsyncIterable<LogLine>): Promise<LogLine[]> {
-  const out: LogLine[] = []
-  for await (const l of lines) out.push(l)
-  return out
-}
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (await check()) return
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  assert.fail(`timed out waiting for ${what}`)
-}
 
 describe('embedded engine: containers with runc', function () {
   this.timeout(60_000)
@@ -137,6 +121,10 @@ describe('embedded engine: containers with runc', function () {
     await engine.start(copy.id)
     await engine.wait(copy.id)
     assert.deepEqual((await collect(engine.logs(copy.id))).map((l) => l.text), ['1'])
+    // As Docker: a volume mounted by a container, even an exited one, is not removed.
+    await assert.rejects(engine.removeVolume('t-data'), /volume t-data is in use by container t-reader: remove the container first/)
+    await engine.remove(reader.id)
+    await engine.remove(copy.id)
     await engine.removeVolume('t-data')
     await engine.removeVolume('t-etc')
   })
@@ -197,6 +185,23 @@ describe('embedded engine: containers with runc', function () {
     await engine.removeVolume('t-named')
   })
 
+  it('a recreated container inherits the anonymous volume passed as source, and removes it when asked, not before', async () => {
+    const old = await engine.createContainer(specFor('t-anon-old', ['sh', '-c', 'echo kept > /anon/file'], { mounts: [{ type: 'volume', source: '', target: '/anon', readOnly: false }] }))
+    await engine.start(old.id)
+    await engine.wait(old.id)
+    const volume = old.mounts[0].source
+    // As the planner recreates: the new container is made with the old one's volume, then the old one goes (with its volumes).
+    const fresh = await engine.createContainer(specFor('t-anon-new', ['cat', '/anon/file'], { mounts: [{ type: 'volume', source: volume, target: '/anon', readOnly: false }] }))
+    assert.deepEqual(fresh.mounts.map((m) => [m.source, m.anonymous]), [[volume, true]])
+    await engine.remove(old.id, { volumes: true })
+    assert.deepEqual((await engine.listVolumes({ 'com.docker.volume.anonymous': '' })).map((v) => v.name), [volume], 'kept while the new container uses it')
+    await engine.start(fresh.id)
+    await engine.wait(fresh.id)
+    assert.deepEqual((await collect(engine.logs(fresh.id))).map((l) => l.text), ['kept'])
+    await engine.remove(fresh.id, { volumes: true })
+    assert.deepEqual(await engine.listVolumes({ 'com.docker.volume.anonymous': '' }), [])
+  })
+
   it('confines with a default seccomp profile, Docker capabilities and masked paths, unless privileged', async () => {
     const probe = ['sh', '-c', 'grep -E "^(Seccomp|CapEff):" /proc/self/status | tr -s "\\t" " "; cat /proc/kcore >/dev/null 2>&1 && echo kcore-readable || echo kcore-masked']
     const confined = await engine.createContainer(specFor('t-confined', probe))
@@ -252,7 +257,9 @@ describe('embedded engine: containers with runc', function () {
     const fresh = join(root, 'containers', 'e'.repeat(64))
     mkdirSync(fresh)
     assert.deepEqual(await engine.listContainers({}, { all: true }), [])
-    assert.ok(!existsSync(stale), 'the interrupted create is gone')
+    assert.ok(existsSync(stale), 'a read clears nothing')
+    await engine.createContainer(specFor('t-after-crash', ['true']))
+    assert.ok(!existsSync(stale), 'the interrupted create is gone at the next create')
     assert.ok(existsSync(fresh), 'a create that may be running now is left alone')
     ;(await import('node:fs')).rmSync(fresh, { recursive: true })
   })

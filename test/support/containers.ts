@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { EmbeddedEngine } from '../../src/engine/embedded/engine.js'
 import { defaultContainerSpec } from '../../src/engine/defaults.js'
-import type { ContainerSpec } from '../../src/engine/engine.js'
+import type { ContainerSpec, LogLine } from '../../src/engine/engine.js'
 import { busyboxImage, dockerArchive } from './images.js'
 
 /** A ContainerSpec with Docker's defaults, for `name` running `argv` in the test busybox image. */
@@ -21,7 +21,7 @@ export async function engineWithBusybox(): Promise<{ engine: EmbeddedEngine; roo
   await engine.loadImages(Readable.from(await dockerArchive([await busyboxImage(['busybox:latest'])])))
   const cleanup = async () => {
     try {
-      const ids = readdirSync(join(root, 'containers'))
+      const ids = existsSync(join(root, 'containers')) ? readdirSync(join(root, 'containers')) : []
       for (const c of await engine.listContainers({}, { all: true })) await engine.remove(c.id, { force: true, volumes: true })
       const networks = await engine.listNetworks({})
       for (const n of networks) await engine.removeNetwork(n.name)
@@ -61,4 +61,21 @@ export async function assertNoMonitor(root: string): Promise<void> {
   const monitors = () => execFileSync('ps', ['-eo', 'stat,args'], { encoding: 'utf8' }).split('\n').filter((l) => !l.startsWith('Z') && l.includes('monitor.js') && l.includes(root))
   for (let i = 0; i < 100 && monitors().length > 0; i++) await new Promise((r) => setTimeout(r, 20))
   assert.deepEqual(monitors(), [], 'a monitor process is left')
+}
+
+/** Every line of a log stream, once it ends. */
+export async function collect(lines: AsyncIterable<LogLine>): Promise<LogLine[]> {
+  const out: LogLine[] = []
+  for await (const l of lines) out.push(l)
+  return out
+}
+
+/** Waits until `check` holds, failing the test with `what` after `timeoutMs`. */
+export async function until(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await check()) return
+    await new Promise((r) => setTimeout(r, 25))
+  }
+  assert.fail(`timed out waiting for ${what}`)
 }

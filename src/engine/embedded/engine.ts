@@ -6,6 +6,8 @@ import { describeNetwork, NetworkStore } from '../../network/networks.js'
 import { pollEvents } from './events.js'
 import { ContainerManager } from './containers/manager.js'
 import { Runtime } from './containers/runtime.js'
+import { blkioWeightWorks } from './containers/spec.js'
+import { EngineError } from '../errors.js'
 import { VolumeStore } from './volumes.js'
 import { loadArchive, saveArchive } from './images/archive.js'
 import { pullImage, pushImage } from './images/registry.js'
@@ -32,18 +34,14 @@ export class EmbeddedEngine implements Engine {
   /** What this driver does not honour yet: each is named to the user in one line. */
   readonly capabilities: EngineCapabilities = {
     fields: {
-      ipc: { action: 'warn', accepts: (v) => v === 'private' || v === 'shareable', why: 'the embedded engine gives every container its own IPC namespace' },
-      pid: { action: 'warn', why: 'the embedded engine gives every container its own PID namespace' },
-      volumesFrom: { action: 'refuse', why: 'volumes_from is not supported by the embedded engine yet' },
-      groupAdd: { action: 'warn' },
-      cgroupParent: { action: 'warn' },
       usernsMode: { action: 'refuse', accepts: (v) => v === 'host', why: 'the embedded engine runs without user namespaces' },
       logging: { action: 'warn', accepts: (v) => ['json-file', 'local', undefined].includes((v as { driver?: string }).driver), why: 'the embedded engine keeps every log in its own file (json-file)' },
       storageOpt: { action: 'warn' },
       gpus: { action: 'refuse', why: 'the embedded engine has no GPU support' },
-      'limits.memSwappiness': { action: 'warn' },
-      'limits.oomKillDisable': { action: 'warn' },
-      'limits.blkio': { action: 'warn' },
+      // Rates are honoured; weights only where the kernel has a proportional I/O scheduler for cgroups.
+      ...(blkioWeightWorks()
+        ? {}
+        : { 'limits.blkio': { action: 'warn' as const, accepts: (v: unknown) => !(v as { weight?: number }).weight && !(v as { weightDevice?: unknown[] }).weightDevice?.length, why: 'this host has no I/O scheduler that weighs cgroups (blkio.weight): weights are ignored' } }),
     },
   }
 
@@ -120,8 +118,13 @@ export class EmbeddedEngine implements Engine {
     return this.volumes.create(spec)
   }
 
-  removeVolume(name: string): Promise<void> {
-    return this.volumes.remove(name)
+  /** As Docker: a volume that any container on this root mounts (running or not, any project) stays. */
+  async removeVolume(name: string): Promise<void> {
+    await this.root.withLock('containers', async () => {
+      const users = await this.containers.volumeUsers(name)
+      if (users.length) throw new EngineError('conflict', `volume ${name} is in use by container ${users.join(', ')}: remove the container first`)
+      await this.volumes.remove(name)
+    })
   }
 
   // ------------------------------------------------------------ networks

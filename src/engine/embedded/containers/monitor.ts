@@ -20,7 +20,7 @@
  * Usage: node monitor.js <runtime> <runtime-state-dir>, container dirs on stdin.
  */
 import { spawn } from 'node:child_process'
-import { appendFileSync, existsSync, readFileSync } from 'node:fs'
+import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import type { Healthcheck } from '../../engine.js'
 import type { ContainerNetworking } from '../../../network/attach.js'
@@ -85,14 +85,19 @@ async function supervise(dir: string): Promise<void> {
   }
 
   try {
-    for (let attempt = 0; ; attempt++) {
+    // Docker's back-off: 100 ms, doubling, at most a minute; back to 100 ms after a run of 10 s or more.
+    let delay = 100
+    for (;;) {
+      const started = Date.now()
       const exit = await runOnce(dir, record, save)
       const stopped = existsSync(f.stoppedByUser)
+      // One write: a reader never sees the container exited without its code.
       await save({ status: 'exited', exitCode: exit.code, finishedAt: new Date().toISOString(), pid: undefined, health: undefined, failingStreak: undefined, ...(exit.error ? { error: exit.error } : {}) })
       if (stopped || exit.error || !shouldRestart(record.spec.restart, exit.code, state.restartCount)) break
+      if (Date.now() - started >= 10_000) delay = 100
       await save({ status: 'restarting', restartCount: state.restartCount + 1 })
-      // Docker's back-off: 100 ms, doubling, at most a minute.
-      await sleep(Math.min(100 * 2 ** attempt, 60_000))
+      await sleep(delay)
+      delay = Math.min(delay * 2, 60_000)
       if (existsSync(f.stoppedByUser)) {
         await save({ status: 'exited' })
         break
@@ -119,6 +124,8 @@ function shouldRestart(policy: ContainerRecord['spec']['restart'], code: number,
 
 async function runOnce(dir: string, record: ContainerRecord, save: (c: Partial<ContainerRunState>) => Promise<void>): Promise<{ code: number; error?: string }> {
   const f = files(dir)
+  // The last run's pid file would pass for this run's until the runtime replaces it.
+  rmSync(f.pidFile, { force: true })
   const args = ['--root', runtimeRoot, '--log', f.runtimeLog, '--log-format', 'json', 'run', '--bundle', f.bundle, '--pid-file', f.pidFile, record.id]
   // With tty, runc run in the foreground makes the container's pseudo-terminal
   // and relays it to its own terminal, which it must have: script(1) (util-linux)

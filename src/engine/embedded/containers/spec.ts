@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { readFileSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import type { ContainerSpec } from '../../engine.js'
 import { EngineError } from '../../errors.js'
 import { seccompProfile } from './seccomp.js'
@@ -55,6 +55,9 @@ export interface HostLimits {
   [resource: string]: number
 }
 
+/** A namespace of the container: its own, the host's (none made), or another's joined by path. */
+export type Namespace = 'own' | 'host' | { path: string }
+
 export interface RuntimeSpecInput {
   id: string
   spec: ContainerSpec
@@ -70,6 +73,10 @@ export interface RuntimeSpecInput {
   initPath?: string
   /** The network namespace to join (bridge networks, `container:`); none: a new, empty one. */
   netnsPath?: string
+  ipc?: Namespace
+  pid?: Namespace
+  /** A host directory to bind at /dev/shm (ipc shareable, host, or joined), instead of a tmpfs of its own. */
+  shmPath?: string
 }
 
 /** A ContainerSpec as an OCI runtime config.json (runtime-spec 1.0) for runc. */
@@ -100,7 +107,9 @@ export function runtimeSpec(input: RuntimeSpecInput): Record<string, unknown> {
       { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
       { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
       { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
-      { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${spec.shmSize ?? 64 * 1024 * 1024}`] },
+      input.shmPath
+        ? { destination: '/dev/shm', type: 'bind', source: input.shmPath, options: ['rbind', 'rprivate'] }
+        : { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${spec.shmSize ?? 64 * 1024 * 1024}`] },
       { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
       { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', spec.privileged ? 'rw' : 'ro'] },
       { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', spec.privileged ? 'rw' : 'ro'] },
@@ -117,13 +126,14 @@ export function runtimeSpec(input: RuntimeSpecInput): Record<string, unknown> {
     ],
     linux: {
       namespaces: [
-        { type: 'pid' },
-        { type: 'ipc' },
+        ...namespace('pid', input.pid),
+        ...namespace('ipc', input.ipc),
         { type: 'uts' },
         { type: 'mount' },
         ...(hostNetwork ? [] : [{ type: 'network', ...(input.netnsPath ? { path: input.netnsPath } : {}) }]),
       ],
-      cgroupsPath: `/pier/${input.id}`,
+      // cgroup_parent as Docker reads it on cgroupfs: a path under the hierarchy's root, the container below it.
+      cgroupsPath: `/${(spec.cgroupParent || 'pier').replace(/^\/+|\/+$/g, '')}/${input.id}`,
       ...(devices.length ? { devices: devices.map(({ access: _a, ...d }) => d) } : {}),
       resources: resources(spec, devices),
       sysctl: spec.sysctls,
@@ -131,6 +141,11 @@ export function runtimeSpec(input: RuntimeSpecInput): Record<string, unknown> {
       ...(seccomp ? { seccomp } : {}),
     },
   }
+}
+
+function namespace(type: 'pid' | 'ipc', ns: Namespace = 'own'): { type: string; path?: string }[] {
+  if (ns === 'host') return []
+  return [ns === 'own' ? { type } : { type, path: ns.path }]
 }
 
 function capabilities(spec: ContainerSpec): string[] {
@@ -193,6 +208,8 @@ function resources(spec: ContainerSpec, added: Device[]): Record<string, unknown
   if (l.memory !== undefined) memory.limit = l.memory
   if (l.memorySwap !== undefined) memory.swap = l.memorySwap
   if (l.memoryReservation !== undefined) memory.reservation = l.memoryReservation
+  if (l.memSwappiness !== undefined && l.memSwappiness >= 0) memory.swappiness = l.memSwappiness
+  const oom = l.oomKillDisable ? { disableOOMKiller: true } : {}
   const cpu: Record<string, number | string> = {}
   if (l.cpus !== undefined) {
     cpu.period = l.cpuPeriod ?? 100_000
@@ -212,10 +229,42 @@ function resources(spec: ContainerSpec, added: Device[]): Record<string, unknown
       ]
   return {
     devices,
-    ...(Object.keys(memory).length ? { memory } : {}),
+    ...(Object.keys(memory).length || l.oomKillDisable ? { memory: { ...memory, ...oom } } : {}),
+    ...blockIO(l.blkio),
     ...(Object.keys(cpu).length ? { cpu } : {}),
     ...(l.pids !== undefined && l.pids > 0 ? { pids: { limit: l.pids } } : {}),
   }
+}
+
+/**
+ * `blkio_config` as OCI blockIO: devices by their major and minor numbers,
+ * read now. A weight needs a proportional I/O scheduler (blkio.weight or
+ * blkio.bfq.weight); the engine declares it unsupported where there is none.
+ */
+function blockIO(b: ContainerSpec['limits']['blkio']): Record<string, unknown> {
+  if (!b) return {}
+  const dev = (path: string) => {
+    const info = statSync(path, { throwIfNoEntry: false })
+    if (!info?.isBlockDevice()) throw new EngineError('invalid', `blkio_config: ${path} is not a block device on this host`)
+    return { major: (info.rdev >> 8) & 0xfff, minor: (info.rdev & 0xff) | ((info.rdev >> 12) & 0xfff00) }
+  }
+  const rates = (list?: { path: string; rate: number }[]) => list?.map((r) => ({ ...dev(r.path), rate: r.rate }))
+  // Without a scheduler to honour them, weights would fail the start: they are dropped (the engine warns of it).
+  const weigh = blkioWeightWorks()
+  const out: Record<string, unknown> = {
+    ...(b.weight && weigh ? { weight: b.weight } : {}),
+    ...(b.weightDevice?.length && weigh ? { weightDevice: b.weightDevice.map((w) => ({ ...dev(w.path), weight: w.weight })) } : {}),
+    ...(b.readBps?.length ? { throttleReadBpsDevice: rates(b.readBps) } : {}),
+    ...(b.writeBps?.length ? { throttleWriteBpsDevice: rates(b.writeBps) } : {}),
+    ...(b.readIops?.length ? { throttleReadIOPSDevice: rates(b.readIops) } : {}),
+    ...(b.writeIops?.length ? { throttleWriteIOPSDevice: rates(b.writeIops) } : {}),
+  }
+  return Object.keys(out).length ? { blockIO: out } : {}
+}
+
+/** Whether this host's cgroups can weigh block I/O (a proportional scheduler's files exist). */
+export function blkioWeightWorks(): boolean {
+  return ['/sys/fs/cgroup/blkio/blkio.weight', '/sys/fs/cgroup/blkio/blkio.bfq.weight', '/sys/fs/cgroup/io.weight', '/sys/fs/cgroup/io.bfq.weight'].some((p) => existsSync(p))
 }
 
 /** The hard limits this host grants (from /proc/self/limits), so container ulimits stay under them. */

@@ -52,6 +52,8 @@ export const files = (dir: string) => ({
   runtimeLog: join(dir, 'runtime.log'),
   stoppedByUser: join(dir, 'stopped-by-user'),
   etc: join(dir, 'etc'),
+  /** The host-side tmpfs of a container with `ipc: shareable`, bound at its /dev/shm and at its joiners'. */
+  shm: join(dir, 'shm'),
   /** Its network namespace and interfaces (ContainerNetworking), from its first start until it is removed. */
   network: join(dir, 'network.json'),
 })

@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { EngineError } from '../../errors.js'
+import { readInRoot } from './inroot.js'
 
 export interface User {
   uid: number
@@ -15,9 +14,33 @@ export interface User {
  * layer that has the file wins). An empty user is root.
  */
 export async function resolveUser(user: string | undefined, layers: string[]): Promise<User> {
+  return resolveWith(user, await topmost(layers, 'etc/passwd'), await topmost(layers, 'etc/group'))
+}
+
+/**
+ * The same, looked up in a container's root filesystem (as it is now: Docker
+ * reads the container's files, so a user added by the container counts), and
+ * with `groupAdd` (names or numbers, as group_add takes them) added to the
+ * supplementary groups.
+ */
+export async function resolveUserInRoot(user: string | undefined, rootfs: string, groupAdd: string[] = []): Promise<User> {
+  const groupText = (await readInRoot(rootfs, '/etc/group')) ?? ''
+  const resolved = resolveWith(user, (await readInRoot(rootfs, '/etc/passwd')) ?? '', groupText)
+  if (groupAdd.length === 0) return resolved
+  const group = parse(groupText)
+  const extra = groupAdd.map((g) => {
+    if (/^\d+$/.test(g)) return Number(g)
+    const entry = group.find((e) => e[0] === g)
+    if (!entry) throw new EngineError('invalid', `group_add: unable to find group ${g}: no matching entries in the image's /etc/group`)
+    return Number(entry[2])
+  })
+  return { ...resolved, additionalGids: [...new Set([...resolved.additionalGids, ...extra])] }
+}
+
+function resolveWith(user: string | undefined, passwdText: string, groupText: string): User {
   const [userPart, groupPart] = (user || '0').split(':')
-  const passwd = parse(await topmost(layers, 'etc/passwd'))
-  const group = parse(await topmost(layers, 'etc/group'))
+  const passwd = parse(passwdText)
+  const group = parse(groupText)
   let uid: number
   let gid: number
   let home = '/'
@@ -48,13 +71,11 @@ export async function resolveUser(user: string | undefined, layers: string[]): P
   return { uid, gid, additionalGids: [...new Set(additionalGids)].filter((g) => g !== gid), home }
 }
 
+/** The file in the topmost layer that has it, read inside that layer (a link in a layer never leads to the host). */
 async function topmost(layers: string[], path: string): Promise<string> {
   for (const layer of [...layers].reverse()) {
-    try {
-      return await readFile(join(layer, path), 'utf8')
-    } catch {
-      // not in this layer
-    }
+    const text = await readInRoot(layer, path)
+    if (text !== undefined) return text
   }
   return ''
 }

@@ -1,0 +1,105 @@
+import { readFileSync } from 'node:fs'
+import type { Runtime } from './runtime.js'
+import { files, readJson, type ContainerRunState } from './state.js'
+
+/** What the monitor last wrote for the container in `dir`; a container never started has no state yet. */
+export async function runState(dir: string): Promise<ContainerRunState> {
+  return (await readJson<ContainerRunState>(files(dir).state)) ?? { status: 'created', restartCount: 0 }
+}
+
+/**
+ * Whether the container's process runs. Its pid (from the monitor's state)
+ * is checked in /proc — alive, and in the container's own cgroup, so a
+ * reused pid is not taken for it — which costs a file read where asking
+ * the runtime costs a process (that, over 30 containers stopping, was most
+ * of `down`). Without a pid on record, the runtime is asked.
+ */
+export async function isRunning(runtime: Runtime, dir: string, id: string): Promise<boolean> {
+  const pid = (await runState(dir)).pid
+  if (pid) return ownProcess(pid, id)
+  const rt = await runtime.state(id)
+  return !!rt && rt.status !== 'stopped'
+}
+
+/**
+ * Waits for the container's process to end. It watches the process itself
+ * (a signal 0 and its /proc state, free) rather than asking the runtime
+ * every few milliseconds, which costs a process each time and, with many
+ * containers stopping at once, the CPU the stops need.
+ */
+export async function waitExited(runtime: Runtime, dir: string, id: string, timeoutMs: number): Promise<boolean> {
+  const pid = (await runState(dir)).pid
+  const deadline = Date.now() + timeoutMs
+  if (pid) {
+    while (Date.now() < deadline && processLives(pid)) await sleep(10)
+    if (!processLives(pid)) return true
+  }
+  while (Date.now() < deadline) {
+    if (!(await isRunning(runtime, dir, id))) return true
+    await sleep(20)
+  }
+  return !(await isRunning(runtime, dir, id))
+}
+
+/**
+ * Waits for the monitor to be done with a container: its last write
+ * clears monitorPid (the monitor itself may go on serving others).
+ */
+export async function waitMonitor(dir: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (monitorAlive(await runState(dir)) && Date.now() < deadline) await sleep(10)
+}
+
+/**
+ * Whether a monitor still serves this container: it has not written its last
+ * state (which clears monitorPid), and it lives. A zombie does not count: a
+ * monitor whose pier has exited is reaped by the host's init, which may take
+ * a second or two on some hosts.
+ */
+export function monitorAlive(state: ContainerRunState): boolean {
+  return state.monitorPid !== undefined && processLives(state.monitorPid)
+}
+
+/**
+ * Whether the monitor that state.json names died without its last write
+ * (killed; on a state from settledState): then nothing will ever record the container's exit, restart it
+ * or run its healthcheck, and what state.json says is stale.
+ */
+export function monitorLost(state: ContainerRunState): boolean {
+  return (state.status === 'running' || state.status === 'restarting') && state.monitorPid !== undefined && !processLives(state.monitorPid)
+}
+
+/**
+ * What state.json says, read again when it names a monitor found dead: the
+ * monitor's last write comes before it exits, so a state read after seeing
+ * it dead is its final one, or the monitor was killed (monitorLost). Read
+ * once only, the state could predate a last write that has happened since.
+ */
+export async function settledState(dir: string): Promise<ContainerRunState> {
+  const state = await runState(dir)
+  return monitorLost(state) ? runState(dir) : state
+}
+
+/** Whether `pid` is a live process of container `id` (its cgroup path names the container). */
+export function ownProcess(pid: number, id: string): boolean {
+  if (!processLives(pid)) return false
+  try {
+    return readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(`/${id}`)
+  } catch {
+    return false
+  }
+}
+
+/** Whether a process runs (not gone, not a zombie waiting to be reaped). */
+export function processLives(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch {
+    return false
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms))
+}

@@ -1,0 +1,147 @@
+import { existsSync } from 'node:fs'
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { EngineError } from '../../errors.js'
+import type { Root } from '../root.js'
+import { unmountRootfs } from './rootfs.js'
+import { files, readJson, writeJson, type ContainerRecord } from './state.js'
+
+const ID = /^[0-9a-f]{64}$/
+
+/**
+ * The containers' records (containers/<id>/record.json, written once), with
+ * an index by name: names/<name> holds the id. Finding a container by name
+ * or id reads one or two small files, where it read every record.json (over
+ * an `up` of N services, N² reads). The index is changed only under the
+ * `containers` lock, and a name counts only while the record it points to
+ * exists and bears it: a name file is written before its record and removed
+ * after it, so a crash at any point leaves at worst a stale name (free again),
+ * never a record that its name does not find.
+ */
+export class RecordStore {
+  constructor(private readonly root: Root) {}
+
+  dir(id: string): string {
+    return this.root.path('containers', id)
+  }
+
+  private nameFile(name: string): string {
+    // Container names are [a-zA-Z0-9][a-zA-Z0-9_.-]*; encoded all the same, so no name can leave the directory.
+    return this.root.path('names', encodeURIComponent(name))
+  }
+
+  /** Every container with a record. */
+  async all(): Promise<ContainerRecord[]> {
+    const ids = await readdir(this.root.path('containers')).catch(() => [] as string[])
+    const records = await Promise.all(ids.map((id) => readJson<ContainerRecord>(files(this.dir(id)).record)))
+    return records.filter((r): r is ContainerRecord => !!r)
+  }
+
+  /** By exact name, full id, or an id prefix of 4 or more digits (as Docker accepts). */
+  async find(idOrName: string): Promise<ContainerRecord | undefined> {
+    if (ID.test(idOrName)) {
+      const record = await this.byId(idOrName)
+      if (record) return record
+    }
+    const named = await this.byName(idOrName)
+    if (named) return named
+    if (idOrName.length < 4 || !/^[0-9a-f]+$/.test(idOrName)) return undefined
+    const ids = (await readdir(this.root.path('containers')).catch(() => [] as string[])).filter((id) => id.startsWith(idOrName)).sort()
+    for (const id of ids) {
+      const record = await this.byId(id)
+      if (record) return record
+    }
+    return undefined
+  }
+
+  async require(idOrName: string): Promise<ContainerRecord> {
+    const record = await this.find(idOrName)
+    if (!record) throw new EngineError('not-found', `no such container: ${idOrName}`)
+    return record
+  }
+
+  private byId(id: string): Promise<ContainerRecord | undefined> {
+    return readJson<ContainerRecord>(files(this.dir(id)).record)
+  }
+
+  private async byName(name: string): Promise<ContainerRecord | undefined> {
+    await this.ensureIndex()
+    const id = (await readFile(this.nameFile(name), 'utf8').catch(() => '')).trim()
+    if (!ID.test(id)) return undefined
+    const record = await this.byId(id)
+    return record?.name === name ? record : undefined
+  }
+
+  /**
+   * Adds a container: `prepare` fills its fresh directory (state.json,
+   * volumes) and returns the record, written last, then its name. Under the
+   * lock, so two creates of one name cannot both succeed. Interrupted creates
+   * are cleared here, where the lock is held anyway, not in every read.
+   */
+  async add(name: string, dir: string, prepare: () => Promise<ContainerRecord>): Promise<void> {
+    await this.root.withLock('containers', async () => {
+      await this.ensureIndex(true)
+      const taken = await this.byName(name)
+      if (taken) throw new EngineError('conflict', `the container name "${name}" is already in use by container ${taken.id.slice(0, 12)}: remove it or choose another name`)
+      await this.sweep()
+      await mkdir(dir, { recursive: true })
+      const record = await prepare().catch(async (err) => {
+        await rm(dir, { recursive: true, force: true })
+        throw err
+      })
+      await this.writeName(name, record.id)
+      await writeJson(files(dir).record, record)
+    })
+  }
+
+  /** Removes a container: its record, then its name (see the class comment), then the rest of its directory. */
+  async delete(record: ContainerRecord): Promise<void> {
+    await this.root.withLock('containers', async () => {
+      await rm(files(this.dir(record.id)).record, { force: true })
+      const current = (await readFile(this.nameFile(record.name), 'utf8').catch(() => '')).trim()
+      if (current === record.id) await rm(this.nameFile(record.name), { force: true })
+    })
+    await rm(this.dir(record.id), { recursive: true, force: true })
+  }
+
+  /** A name's file, replaced whole (a reader never sees half an id). */
+  private async writeName(name: string, id: string): Promise<void> {
+    await mkdir(this.root.path('names'), { recursive: true })
+    const temp = this.root.temp('name')
+    await writeFile(temp, id)
+    await rename(temp, this.nameFile(name))
+  }
+
+  /**
+   * Builds the name index of a root made before it existed (or lost): once,
+   * from the records. `locked` when the caller holds the lock already.
+   */
+  private async ensureIndex(locked = false): Promise<void> {
+    const done = this.root.path('names', '.complete')
+    if (existsSync(done)) return
+    const build = async () => {
+      if (existsSync(done)) return
+      await mkdir(this.root.path('names'), { recursive: true })
+      for (const record of await this.all()) await this.writeName(record.name, record.id)
+      await writeFile(done, '')
+    }
+    await (locked ? build() : this.root.withLock('containers', build))
+  }
+
+  /**
+   * A directory without a record is a create or a remove that was interrupted
+   * (record.json is written last and removed first): once it is a minute old,
+   * so not a remove finishing now, it is cleared away.
+   */
+  private async sweep(): Promise<void> {
+    const ids = await readdir(this.root.path('containers')).catch(() => [] as string[])
+    for (const id of ids) {
+      const dir = this.dir(id)
+      if (existsSync(files(dir).record)) continue
+      const age = Date.now() - ((await stat(dir).catch(() => undefined))?.mtimeMs ?? Date.now())
+      if (age > 60_000) {
+        await unmountRootfs(files(dir).rootfs).catch(() => undefined)
+        await rm(dir, { recursive: true, force: true })
+      }
+    }
+  }
+}
