@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { EngineError } from '../../errors.js'
 import type { Root } from '../root.js'
 import { unmountRootfs } from './rootfs.js'
@@ -29,10 +29,16 @@ export class RecordStore {
     return this.root.path('names', encodeURIComponent(name))
   }
 
-  /** Every container with a record. */
-  async all(): Promise<ContainerRecord[]> {
+  /**
+   * Every container with a record. A directory without one is an interrupted
+   * create (or a remove finishing): when there is one, it is cleared here,
+   * under the lock, so `ps` and `down` never miss what a killed `up` left —
+   * the lock is taken only then, so a listing costs no lock otherwise.
+   */
+  async all(options: { locked?: boolean } = {}): Promise<ContainerRecord[]> {
     const ids = await readdir(this.root.path('containers')).catch(() => [] as string[])
     const records = await Promise.all(ids.map((id) => readJson<ContainerRecord>(files(this.dir(id)).record)))
+    if (records.some((r) => !r)) await (options.locked ? this.sweep() : this.root.withLock('containers', () => this.sweep()))
     return records.filter((r): r is ContainerRecord => !!r)
   }
 
@@ -121,27 +127,26 @@ export class RecordStore {
     const build = async () => {
       if (existsSync(done)) return
       await mkdir(this.root.path('names'), { recursive: true })
-      for (const record of await this.all()) await this.writeName(record.name, record.id)
+      for (const record of await this.all({ locked: true })) await this.writeName(record.name, record.id)
       await writeFile(done, '')
     }
     await (locked ? build() : this.root.withLock('containers', build))
   }
 
   /**
-   * A directory without a record is a create or a remove that was interrupted
-   * (record.json is written last and removed first): once it is a minute old,
-   * so not a remove finishing now, it is cleared away.
+   * Clears the directories without a record. Called holding the lock, so
+   * none of them is a create in progress (a create holds the lock from its
+   * mkdir to its record): each is an interrupted create, or a remove whose
+   * record is gone and whose `rm` may be running too (both remove with
+   * force, so either finishes it).
    */
   private async sweep(): Promise<void> {
     const ids = await readdir(this.root.path('containers')).catch(() => [] as string[])
     for (const id of ids) {
       const dir = this.dir(id)
       if (existsSync(files(dir).record)) continue
-      const age = Date.now() - ((await stat(dir).catch(() => undefined))?.mtimeMs ?? Date.now())
-      if (age > 60_000) {
-        await unmountRootfs(files(dir).rootfs).catch(() => undefined)
-        await rm(dir, { recursive: true, force: true })
-      }
+      await unmountRootfs(files(dir).rootfs).catch(() => undefined)
+      await rm(dir, { recursive: true, force: true })
     }
   }
 }
