@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs'
 import type { Cast } from './cast.js'
 import { parseDotenv } from './dotenv.js'
 import { normalizeMounts } from './mounts.js'
 import { isPlainDict, type Dict } from './data.js'
 import { isRemoteContext, resolvePath } from './paths.js'
 import { normalizePorts } from './ports.js'
+import { describeProblem, MAX_ENV_FILE, ReadError, readRegularFile } from './read.js'
 import type { Build, Dependency, Deploy, EnvFile, FileReference, Healthcheck, Hook, Service, ServiceNetwork, Ulimit, WatchRule } from './project.js'
 import { shellSplit } from './shellwords.js'
 import { childPath, displayName, type FieldPath } from './source.js'
@@ -139,42 +139,45 @@ function envFiles(value: unknown, path: FieldPath, ctx: ServiceContext): EnvFile
 /**
  * The container's environment: env_file contents (later files win), then
  * `environment` over them. A key without a value takes the project's variable
- * of that name, and is left out when there is none.
+ * of that name, and is left out when there is none. Inside an env_file,
+ * `${VAR}` and a bare `VAR` look in the project's variables first, then in
+ * the service's `environment`, then in what the files defined before (as
+ * compose-go's WithServicesEnvironmentResolved does).
  */
 function environment(raw: Dict, base: FieldPath, ctx: ServiceContext): Record<string, string> {
-  const fromProject = (key: string) => ctx.environment[key]
+  const own = ctx.cast.dict(raw.environment, (key) => ctx.environment[key])
+  if (raw.env_file === undefined) return own
   const out: Record<string, string> = {}
-  if (raw.env_file !== undefined) {
-    const files = envFiles(raw.env_file, childPath(base, 'env_file'), ctx)
-    for (const [i, file] of files.entries()) {
-      let text: string
-      try {
-        text = readFileSync(file.path, 'utf8')
-      } catch {
-        if (!file.required) continue
-        ctx.cast.fail(childPath(childPath(base, 'env_file'), Array.isArray(raw.env_file) ? i : 0) as FieldPath,
-          `env file ${displayName(file.path)} not found: create it, or mark it optional with "required: false"`)
-        continue
-      }
-      Object.assign(out, parseDotenv(text, file.path, fromProject))
-    }
+  const vars = new Map(Object.entries(own))
+  const lookup = (key: string) => ctx.environment[key] ?? own[key]
+  const at = childPath(base, 'env_file')
+  for (const [i, file] of envFiles(raw.env_file, at, ctx).entries()) {
+    const text = readListedFile(file.path, childPath(at, i), 'env file', ctx, file.required)
+    if (text !== undefined) Object.assign(out, parseDotenv(text, file.path, lookup, vars))
   }
-  return Object.assign(out, ctx.cast.dict(raw.environment, fromProject))
+  return Object.assign(out, own)
 }
 
 function labels(raw: Dict, base: FieldPath, ctx: ServiceContext): Record<string, string> {
   const out: Record<string, string> = {}
   for (const [i, file] of (ctx.cast.list(raw.label_file) ?? []).entries()) {
     const path = resolvePath(ctx.workingDir, file)
-    let text: string
-    try {
-      text = readFileSync(path, 'utf8')
-    } catch {
-      return ctx.cast.fail(childPath(childPath(base, 'label_file'), i), `label file ${displayName(path)} not found`)
-    }
+    const text = readListedFile(path, childPath(childPath(base, 'label_file'), i), 'label file', ctx, true)!
     Object.assign(out, parseDotenv(text, path, () => undefined))
   }
   return Object.assign(out, ctx.cast.dict(raw.labels))
+}
+
+/** An env or label file's text; undefined when it is optional and missing. */
+function readListedFile(path: string, at: FieldPath, what: string, ctx: ServiceContext, required: boolean): string | undefined {
+  try {
+    return readRegularFile(path, MAX_ENV_FILE)
+  } catch (err) {
+    if (!(err instanceof ReadError)) throw err
+    if (err.problem === 'missing' && !required) return undefined
+    const hint = err.problem === 'missing' && what === 'env file' ? ': create it, or mark it optional with "required: false"' : ''
+    return ctx.cast.fail(at, `${what} ${displayName(path)} ${describeProblem(err.problem, MAX_ENV_FILE)}${hint}`)
+  }
 }
 
 function build(value: unknown, path: FieldPath, ctx: ServiceContext): Build {

@@ -26,11 +26,13 @@ describe('include', () => {
     assert.match(project.services.one.build!.context, /\/inc\/root$/)
   })
 
-  it('refuses a resource defined both here and in the include', async () => {
-    await loadFails(
-      { 'compose.yaml': 'include: [sub.yaml]\nservices:\n  web:\n    image: a\n', 'sub.yaml': 'services:\n  web:\n    image: b\n' },
-      [/services\.web is defined both by include\[0\]/],
-    )
+  it('merges a service the including file redefines, the local definition over the included one', async () => {
+    const { project } = await load({
+      'compose.yaml': 'include: [sub.yaml]\nservices:\n  web:\n    image: a\n    environment: [B=local]\n',
+      'sub.yaml': 'services:\n  web:\n    image: b\n    environment: [A=1, B=included]\n',
+    })
+    assert.equal(project.services.web.image, 'a')
+    assert.deepEqual(project.services.web.environment, { A: '1', B: 'local' })
   })
 
   it('refuses an include cycle', async () => {
