@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import { delimiter, dirname, join, resolve } from 'node:path'
 import { Cast } from './cast.js'
+import { checkValues } from './checks.js'
 import { checkProjectName, discoverFiles, nameFromDirectory } from './discover.js'
 import { parseDotenv } from './dotenv.js'
 import { SpecError } from './errors.js'
@@ -8,7 +9,7 @@ import { applyExtends } from './extends.js'
 import { parseComposeFile, STDIN, type FileContext } from './files.js'
 import { readWithIncludes } from './include.js'
 import { mergeDocuments, stripMarkers } from './merge.js'
-import { normalizeProject } from './normalize.js'
+import { addImplicitDependencies, normalizeProject } from './normalize.js'
 import { isPlainDict, type Dict } from './data.js'
 import { declaredProfiles, selectProfiles } from './profiles.js'
 import type { Project } from './project.js'
@@ -61,6 +62,9 @@ export async function loadProject(options: LoadOptions = {}): Promise<Project> {
   const cast = new Cast(fail)
   const project = normalizeProject(full, { ...model, active, profiles: model.profiles }, cast)
   checkReferences(project, fail)
+  // Before the implicit dependencies: a cycle through links or volumes_from is the planner's to report (with its chain).
+  checkValues(project, full, fail)
+  addImplicitDependencies(project)
   return project
 }
 

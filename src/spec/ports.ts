@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import type { Cast } from './cast.js'
 import { isPlainDict } from './data.js'
 import type { Port } from './project.js'
@@ -28,7 +29,7 @@ function longPort(item: Record<string, unknown>, path: FieldPath, cast: Cast): P
   checkPort(target, childPath(path, 'target'), cast)
   const port: Port = { mode: item.mode === undefined ? 'ingress' : String(item.mode), target, protocol: protocol(item.protocol ?? 'tcp', childPath(path, 'protocol'), cast) }
   if (item.name !== undefined) port.name = String(item.name)
-  if (item.host_ip !== undefined && item.host_ip !== '') port.host_ip = String(item.host_ip)
+  if (item.host_ip !== undefined && item.host_ip !== '') port.host_ip = checkHostIp(String(item.host_ip), childPath(path, 'host_ip'), cast)
   if (item.published !== undefined && item.published !== null && item.published !== '') {
     const published = String(item.published)
     parseRange(published, childPath(path, 'published'), cast)
@@ -70,11 +71,17 @@ function shortPort(text: string, path: FieldPath, cast: Cast): Port[] {
   const out: Port[] = []
   for (let i = 0; i < count; i++) {
     const port: Port = { mode: 'ingress', target: container[0] + i, protocol: proto }
-    if (hostIp) port.host_ip = hostIp
+    if (hostIp) port.host_ip = checkHostIp(hostIp, path, cast, text)
     if (host) port.published = count > 1 ? String(host[0] + i) : host[0] === host[1] ? String(host[0]) : `${host[0]}-${host[1]}`
     out.push(reorder(port))
   }
   return out
+}
+
+/** A host IP is an address literal; a name is never looked up (compose-go's checkIPAddress). */
+function checkHostIp(ip: string, path: FieldPath, cast: Cast, whole?: string): string {
+  if (isIP(ip) === 0) return cast.fail(path, `invalid host IP ${JSON.stringify(ip)}${whole ? ` in port "${whole}"` : ''}: use an IPv4 or IPv6 address`)
+  return ip
 }
 
 function parseRange(text: string, path: FieldPath, cast: Cast, whole = text): [number, number] {

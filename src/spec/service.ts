@@ -241,8 +241,10 @@ function serviceNetworks(value: unknown, cast: Cast): Record<string, ServiceNetw
 /** `host:ip`, `host=ip` or a mapping → host → addresses (a host may have several). */
 function extraHosts(value: unknown, path: FieldPath, cast: Cast): Record<string, string[]> {
   const out: Record<string, string[]> = {}
+  // `host=1.2.3.4,5.6.7.8` is two addresses of one host (compose-go's HostsList).
+  const addresses = (ip: unknown) => String(ip).split(',').map((a) => a.trim().replace(/^\[(.*)\]$/, '$1'))
   if (isPlainDict(value)) {
-    for (const [host, ips] of Object.entries(value)) out[host] = Array.isArray(ips) ? ips.map(String) : [String(ips)]
+    for (const [host, ips] of Object.entries(value)) out[host] = (Array.isArray(ips) ? ips : [ips]).flatMap(addresses)
     return out
   }
   for (const [i, item] of (value as unknown[]).entries()) {
@@ -251,8 +253,7 @@ function extraHosts(value: unknown, path: FieldPath, cast: Cast): Record<string,
     const cut = eq >= 0 ? eq : text.indexOf(':')
     if (cut <= 0) cast.fail(childPath(path, i), `invalid extra host "${text}": expected HOST=IP or HOST:IP`)
     const host = text.slice(0, cut)
-    const ip = text.slice(cut + 1).replace(/^\[(.*)\]$/, '$1')
-    ;(out[host] ??= []).push(ip)
+    ;(out[host] ??= []).push(...addresses(text.slice(cut + 1)))
   }
   return out
 }
@@ -268,10 +269,11 @@ function healthcheck(value: unknown, path: FieldPath, cast: Cast): Healthcheck {
       }
       return test
     },
-    interval: (v, p) => cast.duration(v, p),
-    timeout: (v, p) => cast.duration(v, p),
-    start_period: (v, p) => cast.duration(v, p),
-    start_interval: (v, p) => cast.duration(v, p),
+    // Zero means "the default" to Docker, so it is the same as not setting it.
+    interval: (v, p) => cast.duration(v, p) || undefined,
+    timeout: (v, p) => cast.duration(v, p) || undefined,
+    start_period: (v, p) => cast.duration(v, p) || undefined,
+    start_interval: (v, p) => cast.duration(v, p) || undefined,
     retries: (v, p) => cast.int(v, p),
     disable: (v, p) => cast.bool(v, p),
   })
@@ -310,7 +312,9 @@ function ulimits(value: unknown, path: FieldPath, cast: Cast): Record<string, Ul
       out[name] = { soft, hard }
     } else {
       const n = cast.int(raw, at)!
-      out[name] = { soft: n, hard: n }
+      // Written as one number, printed as one number (as Compose does); the flag is not enumerable so
+      // the engine contract and the config hash still see only {soft, hard}.
+      out[name] = Object.defineProperty({ soft: n, hard: n }, 'single', { value: true, enumerable: false })
     }
   }
   return out
