@@ -1,7 +1,7 @@
 import { dirname } from 'node:path'
 import { SpecError } from './errors.js'
 import { readComposeFile, type FileContext } from './files.js'
-import { mergeService } from './merge.js'
+import { mergeService, stripMarkers } from './merge.js'
 import { isPlainDict, type Dict } from './data.js'
 import { rebaseDocument } from './paths.js'
 import { displayName } from './source.js'
@@ -60,7 +60,9 @@ export async function applyExtends(doc: Dict, lookup: Lookup, ctx: FileContext):
       const base = await resolve(baseName, basePool, baseFile, [...chain, id])
       const { extends: _drop, ...own } = service
       const { extends: _dropBase, ...baseOwn } = base as Dict
-      return mergeService(baseOwn, own)
+      // Markers are spent at the level they were written on: a `!override` in the middle of a chain
+      // replaces what is below it, and the services extending it merge with the result as usual.
+      return stripMarkers(mergeService(baseOwn, own))
     })()
     resolved.set(id, memo)
     return memo

@@ -32,7 +32,9 @@ export const STDIN = '-'
  */
 export async function readComposeFile(path: string, lookup: Lookup, ctx: FileContext, extendsBase?: string): Promise<Dict> {
   const name = path === STDIN ? '(stdin)' : path
-  let data = (await parseComposeFile(path, ctx)).data
+  const parsed = await parseComposeFile(path, ctx)
+  if (parsed.empty) throw new SpecError('yaml', 'empty compose file: add a `services:` section', { loc: { file: displayName(name), line: 1, col: 1 } })
+  let data = parsed.data
   if (ctx.interpolate) {
     const onUnset = (variable: string) => {
       if (ctx.warnedUnset.has(variable)) return

@@ -9,6 +9,7 @@ import { applyExtends } from './extends.js'
 import { parseComposeFile, STDIN, type FileContext } from './files.js'
 import { readWithIncludes } from './include.js'
 import { mergeDocuments, stripMarkers } from './merge.js'
+import { enforceUnicity } from './unicity.js'
 import { addImplicitDependencies, normalizeProject } from './normalize.js'
 import { isPlainDict, type Dict } from './data.js'
 import { declaredProfiles, selectProfiles } from './profiles.js'
@@ -115,9 +116,14 @@ async function loadStages(options: LoadOptions) {
   const name = projectName(options, env, await nameInFiles(files, env, ctx), workingDir)
   const lookup = (variable: string) => (variable === 'COMPOSE_PROJECT_NAME' ? name : env[variable])
   let merged: Dict = {}
-  for (const file of files) merged = mergeDocuments(merged, await readWithIncludes(file, lookup, ctx, processEnv))
+  for (const [i, file] of files.entries()) {
+    // An empty override file changes nothing (compose-go reads no document from it); an empty first file is a mistake.
+    if (i > 0 && (await parseComposeFile(file, ctx)).empty) continue
+    merged = mergeDocuments(merged, await readWithIncludes(file, lookup, ctx, processEnv))
+  }
   if (merged.version !== undefined) warn(`${displayName(files[files.length - 1])}: the "version" attribute is obsolete and ignored; you can remove it`)
   merged = stripMarkers(await applyExtends(merged, lookup, ctx)) as Dict
+  merged = enforceUnicity(merged)
   await validateSchema(merged, sources)
 
   const services = isPlainDict(merged.services) ? merged.services : {}

@@ -11,6 +11,8 @@ export interface ParsedFile {
   data: Dict
   /** Where each field was written; built on demand when it comes from the cache. */
   positions: Map<FieldPath, Loc> | (() => Map<FieldPath, Loc>)
+  /** No document, or only empty ones (comments, `---`). */
+  empty?: boolean
 }
 
 /**
@@ -56,9 +58,8 @@ export function parseYaml(text: string, file: string): ParsedFile {
     }
     data = data === undefined ? converted : mergeDocuments(data, converted)
   }
-  if (data === undefined) {
-    throw new SpecError('yaml', 'empty compose file: add a `services:` section', { loc: { file: name, line: 1, col: 1 } })
-  }
+  // An empty file is an empty document; whether that is an error depends on the file's role (see load.ts).
+  if (data === undefined) return { file, data: {}, positions, empty: true }
   return { file, data, positions }
 }
 

@@ -2,7 +2,7 @@ import type { Cast } from './cast.js'
 import { parseDotenv } from './dotenv.js'
 import { normalizeMounts } from './mounts.js'
 import { isPlainDict, type Dict } from './data.js'
-import { isRemoteContext, resolvePath } from './paths.js'
+import { absoluteContexts, isRemoteContext, resolvePath } from './paths.js'
 import { normalizePorts } from './ports.js'
 import { describeProblem, MAX_ENV_FILE, ReadError, readRegularFile } from './read.js'
 import type { Build, Dependency, Deploy, EnvFile, FileReference, Healthcheck, Hook, Service, ServiceNetwork, Ulimit, WatchRule } from './project.js'
@@ -188,7 +188,7 @@ function build(value: unknown, path: FieldPath, ctx: ServiceContext): Build {
     args: (v) => cast.dict(v, (k) => ctx.environment[k] ?? (null as unknown as string)),
     labels: (v) => cast.dict(v),
     ssh: (v) => (isPlainDict(v) ? Object.entries(v).map(([k, x]) => (x === null ? k : `${k}=${x}`)) : cast.list(v)),
-    additional_contexts: (v) => cast.dict(v),
+    additional_contexts: (v) => cast.dict(absoluteContexts(v, ctx.workingDir)),
     shm_size: (v, p) => cast.bytes(v, p),
     extra_hosts: (v, p) => extraHosts(v, p, cast),
     secrets: (v, p) => fileReferences(v, p, cast),
