@@ -255,6 +255,8 @@ function extraHosts(value: unknown, path: FieldPath, cast: Cast): Record<string,
     const host = text.slice(0, cut)
     ;(out[host] ??= []).push(...addresses(text.slice(cut + 1)))
   }
+  // `h:1.2.3.4` in one file and `h=1.2.3.4` in another are one entry.
+  for (const host of Object.keys(out)) out[host] = [...new Set(out[host])]
   return out
 }
 
