@@ -68,9 +68,13 @@ function checkService(name: string, s: Service, fail: Fail): void {
       if (!isCapability(cap)) fail(`${at(attr)}[${i}]`, `unknown capability ${JSON.stringify(cap)}: use a Linux capability name (NET_ADMIN, SYS_TIME, …) or ALL`)
     }
   }
-  const cpus = [['cpus', s.cpus], ['deploy.resources.limits.cpus', s.deploy?.resources?.limits?.cpus], ['deploy.resources.reservations.cpus', s.deploy?.resources?.reservations?.cpus]] as const
-  for (const [attr, value] of cpus) {
+  const negativeCpus = (attr: string, value: number | undefined) => {
     if (value !== undefined && value < 0) fail(at(attr), `invalid cpus ${value}: use a number of CPUs, 0 or more`)
+  }
+  negativeCpus('cpus', s.cpus)
+  if (s.deploy?.resources) {
+    negativeCpus('deploy.resources.limits.cpus', s.deploy.resources.limits?.cpus)
+    negativeCpus('deploy.resources.reservations.cpus', s.deploy.resources.reservations?.cpus)
   }
   checkMountTargets(name, s, fail)
   for (const [i, rule] of (s.develop?.watch ?? []).entries()) {
@@ -82,6 +86,7 @@ function checkService(name: string, s: Service, fail: Fail): void {
 
 /** Two mounts on one target: Docker refuses the container; say so now (compose-go's check). */
 function checkMountTargets(name: string, s: Service, fail: Fail): void {
+  if ((s.tmpfs?.length ?? 0) + s.volumes.length < 2) return
   const seen = new Map<string, string>()
   const claim = (target: string, where: string) => {
     const other = seen.get(target)
@@ -95,17 +100,21 @@ function checkMountTargets(name: string, s: Service, fail: Fail): void {
 /** depends_on must not loop (a service on itself included): the planner could never order it. */
 function checkDependencyCycles(project: Project, fail: Fail): void {
   const state = new Map<string, 'visiting' | 'done'>()
-  const visit = (name: string, chain: string[]): void => {
+  // One shared stack, not a copied chain per call: a chain of a thousand services stays linear.
+  const stack: string[] = []
+  const visit = (name: string): void => {
     if (state.get(name) === 'done') return
     if (state.get(name) === 'visiting') {
-      const cycle = [...chain.slice(chain.indexOf(name)), name]
+      const cycle = [...stack.slice(stack.indexOf(name)), name]
       fail(`services.${cycle[cycle.length - 2]}.depends_on`, `dependency cycle: ${cycle.join(' -> ')}: remove one of these depends_on`)
     }
     state.set(name, 'visiting')
-    for (const dep of Object.keys(project.services[name]?.depends_on ?? {})) if (dep in project.services) visit(dep, [...chain, name])
+    stack.push(name)
+    for (const dep of Object.keys(project.services[name]?.depends_on ?? {})) if (dep in project.services) visit(dep)
+    stack.pop()
     state.set(name, 'done')
   }
-  for (const name of Object.keys(project.services)) visit(name, [])
+  for (const name of Object.keys(project.services)) visit(name)
 }
 
 /** An external volume is only looked up by name: settings for creating it would be silently ignored. */

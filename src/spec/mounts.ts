@@ -1,9 +1,10 @@
-import { posix } from 'node:path'
 import type { Cast } from './cast.js'
 import { isPlainDict, type Dict } from './data.js'
 import { isPathSource, resolvePath } from './paths.js'
 import type { Mount } from './project.js'
 import { childPath, type FieldPath } from './source.js'
+// `/data/` and `/data/./x/..` are `/data`, as compose-go cleans targets, so mounts compare by place.
+import { cleanPath } from './unicity.js'
 
 const PROPAGATION = ['shared', 'rshared', 'slave', 'rslave', 'private', 'rprivate']
 const CONSISTENCY = ['consistent', 'cached', 'delegated']
@@ -27,14 +28,14 @@ function shortMount(text: string, path: FieldPath, cast: Cast, workingDir: strin
   const parts = text.split(':')
   if (parts.length === 1) {
     checkTarget(parts[0], path, cast, text)
-    return { type: 'volume', target: cleanTarget(parts[0]), volume: {} }
+    return { type: 'volume', target: cleanPath(parts[0]), volume: {} }
   }
   if (parts.length > 3 || parts[0] === '' || parts[1] === '') {
     return cast.fail(path, `invalid volume "${text}": expected SOURCE:TARGET[:MODE] or TARGET`)
   }
   const [source, rawTarget, modeText] = parts
   checkTarget(rawTarget, path, cast, text)
-  const target = cleanTarget(rawTarget)
+  const target = cleanPath(rawTarget)
   const modes = modeText ? modeText.split(',') : []
   let readOnly = false
   let selinux: 'z' | 'Z' | undefined
@@ -70,7 +71,7 @@ function longMount(item: Dict, path: FieldPath, cast: Cast, workingDir: string):
   const rawTarget = item.target === undefined ? undefined : String(item.target)
   if (rawTarget === undefined || rawTarget === '') return cast.fail(childPath(path, 'target'), `a ${type} mount needs a target (the path inside the container)`)
   checkTarget(rawTarget, childPath(path, 'target'), cast)
-  const target = cleanTarget(rawTarget)
+  const target = cleanPath(rawTarget)
   const readOnly = cast.bool(item.read_only, childPath(path, 'read_only'))
   const source = item.source === undefined || item.source === '' ? undefined : String(item.source)
   const common = { ...(readOnly ? { read_only: true } : {}), ...(item.consistency !== undefined ? { consistency: String(item.consistency) } : {}) }
@@ -121,8 +122,3 @@ function checkTarget(target: string, path: FieldPath, cast: Cast, whole?: string
   }
 }
 
-/** `/data/` and `/data/./x/..` are `/data`, as compose-go cleans targets, so mounts compare by place. */
-function cleanTarget(target: string): string {
-  const clean = posix.normalize(target)
-  return clean.length > 1 ? clean.replace(/\/$/, '') : clean
-}

@@ -36,10 +36,28 @@ export function enforceUnicity(doc: Dict): Dict {
   return out
 }
 
-type Indexer = (item: unknown) => string
+/**
+ * The key of a list entry. `coarse`, when given, is a cheaper key that two
+ * entries share whenever their keys are equal: a list whose coarse keys are
+ * all different has no duplicate, and the full keys are never computed.
+ */
+type Indexer = ((item: unknown) => string) & { coarse?: (item: unknown) => string }
+
+/** A port's container side as written (`80` of `127.0.0.1:8080:80/tcp`). */
+function containerPort(item: unknown): string {
+  if (isPlainDict(item)) return String(item.target)
+  const text = String(item)
+  const slash = text.indexOf('/')
+  const end = slash < 0 ? text.length : slash
+  return text.slice(text.lastIndexOf(':', end) + 1, end)
+}
 
 /** `KEY=VALUE` and plain strings: the part before the first `=`. */
-const byVariable: Indexer = (item) => String(item).split('=')[0]
+const byVariable: Indexer = (item) => {
+  const text = String(item)
+  const eq = text.indexOf('=')
+  return eq < 0 ? text : text.slice(0, eq)
+}
 const byValue: Indexer = (item) => String(item)
 
 const SERVICE_KEYS: Record<string, Indexer> = {
@@ -56,13 +74,13 @@ const SERVICE_KEYS: Record<string, Indexer> = {
   expose: byValue,
   labels: byVariable,
   links: byVariable,
-  ports: (item) => portKey(item).replace(/^0\.0\.0\.0\|/, '|'),
+  ports: Object.assign((item: unknown) => portKey(item).replace(/^0\.0\.0\.0\|/, '|'), { coarse: containerPort }),
   profiles: byVariable,
   secrets: mountTargetKey('/run/secrets'),
   sysctls: byVariable,
   tmpfs: byVariable,
   // By the target as Compose cleans it: `/data/` and `/data` are one mount point.
-  volumes: (item) => posix.normalize((isPlainDict(item) ? String(item.target ?? '') : volumeTarget(String(item))) || '.').replace(/(.)\/$/, '$1'),
+  volumes: (item) => cleanPath(isPlainDict(item) ? String(item.target ?? '') : volumeTarget(String(item))),
 }
 
 const BUILD_KEYS: Record<string, Indexer> = { args: byVariable, additional_contexts: byVariable, tags: byVariable, labels: byVariable }
@@ -92,9 +110,11 @@ function uniqueService(service: unknown): unknown {
 
 function applyKeys(value: Dict, keys: Record<string, Indexer>): Dict {
   let out: Dict | undefined
-  for (const [key, indexer] of Object.entries(keys)) {
+  // Walks the value's own keys (a handful), not the table's (twenty).
+  for (const key in value) {
+    const indexer = keys[key]
     const list = value[key]
-    if (!Array.isArray(list) || list.length < 2) continue
+    if (indexer === undefined || !Array.isArray(list) || list.length < 2) continue
     const unique = dedupe(list, indexer)
     if (unique !== list) (out ??= { ...value })[key] = unique
   }
@@ -103,18 +123,33 @@ function applyKeys(value: Dict, keys: Record<string, Indexer>): Dict {
 
 /** A later entry replaces an earlier one with the same key, in the earlier one's place. */
 function dedupe(list: unknown[], indexer: Indexer): unknown[] {
+  if (indexer.coarse && !hasDuplicate(list.map(indexer.coarse))) return list
+  const keys = list.map(indexer)
+  if (!hasDuplicate(keys)) return list
   const index = new Map<string, number>()
-  let out: unknown[] | undefined
-  for (const [i, item] of list.entries()) {
-    const key = indexer(item)
+  const out: unknown[] = []
+  for (const [i, key] of keys.entries()) {
     const at = index.get(key)
     if (at === undefined) {
-      index.set(key, out ? out.length : i)
-      out?.push(item)
+      index.set(key, out.length)
+      out.push(list[i])
     } else {
-      out ??= list.slice(0, i)
-      out[at] = item
+      out[at] = list[i]
     }
   }
-  return out ?? list
+  return out
+}
+
+/** Most lists are short and have no duplicate: compare pairwise, without allocating a Set. */
+function hasDuplicate(keys: string[]): boolean {
+  if (keys.length > 16) return new Set(keys).size !== keys.length
+  for (let i = 1; i < keys.length; i++) for (let j = 0; j < i; j++) if (keys[i] === keys[j]) return true
+  return false
+}
+
+/** A container path as compose-go cleans it; most are clean already, and are returned as they are. */
+export function cleanPath(path: string): string {
+  if (!/\/\.|\/\/|.\/$/.test(path)) return path || '.'
+  const clean = posix.normalize(path)
+  return clean.length > 1 ? clean.replace(/\/$/, '') : clean
 }
