@@ -25,76 +25,93 @@ export function isDnsName(name: string): boolean {
   return name.replace(/\.$/, '').split('.').every((label) => DNS_LABEL.test(label))
 }
 
+// Every block is guarded by the attribute's presence: this runs for each service of a large project.
 function checkService(name: string, s: Service, fail: Fail): void {
-  const at = (attr: string) => `services.${name}.${attr}`
+  const at = `services.${name}`
   if (s.container_name !== undefined && !CONTAINER_NAME.test(s.container_name)) {
-    fail(at('container_name'), `invalid container name ${JSON.stringify(s.container_name)}: use letters, digits, "_", "." and "-", starting with a letter or digit`)
+    fail(`${at}.container_name`, `invalid container name ${JSON.stringify(s.container_name)}: use letters, digits, "_", "." and "-", starting with a letter or digit`)
   }
-  for (const attr of ['hostname', 'domainname'] as const) {
-    const value = s[attr]
-    if (value !== undefined && value !== '' && !isDnsName(value)) fail(at(attr), `invalid ${attr} ${JSON.stringify(value)}: use a DNS name (letters, digits, "-", dots)`)
-  }
-  for (const [network, config] of Object.entries(s.networks ?? {})) {
-    for (const [i, alias] of (config?.aliases ?? []).entries()) {
-      if (!isDnsName(alias)) fail(`${at('networks')}.${network}.aliases[${i}]`, `invalid alias ${JSON.stringify(alias)}: use a DNS name (letters, digits, "-", dots)`)
-    }
-    for (const [i, ip] of (config?.link_local_ips ?? []).entries()) {
-      if (!isIP(ip)) fail(`${at('networks')}.${network}.link_local_ips[${i}]`, `invalid IP address ${JSON.stringify(ip)}`)
-    }
-  }
-  for (const [i, server] of (s.dns ?? []).entries()) {
-    if (!isIP(server)) fail(`${at('dns')}[${i}]`, `invalid DNS server ${JSON.stringify(server)}: use an IPv4 or IPv6 address`)
-  }
-  for (const [i, domain] of (s.dns_search ?? []).entries()) {
-    if (domain !== '.' && !isDnsName(domain)) fail(`${at('dns_search')}[${i}]`, `invalid search domain ${JSON.stringify(domain)}: use a domain name`)
-  }
-  for (const [i, option] of (s.dns_opt ?? []).entries()) {
-    if (/\s/.test(option)) fail(`${at('dns_opt')}[${i}]`, `invalid DNS option ${JSON.stringify(option)}: options have no spaces`)
-  }
-  for (const [host, ips] of Object.entries(s.extra_hosts ?? {})) {
-    if (host === '' || /\s/.test(host)) fail(at('extra_hosts'), `invalid extra host name ${JSON.stringify(host)}: a host name has no spaces`)
-    for (const ip of ips) {
-      if (ip !== 'host-gateway' && !isIP(ip)) fail(at('extra_hosts'), `invalid address ${JSON.stringify(ip)} for extra host "${host}": use an IP address or host-gateway`)
+  if (s.hostname) checkDnsName(s.hostname, `${at}.hostname`, 'hostname', fail)
+  if (s.domainname) checkDnsName(s.domainname, `${at}.domainname`, 'domainname', fail)
+  if (s.networks) {
+    for (const network in s.networks) {
+      const config = s.networks[network]
+      if (!config) continue
+      const aliases = config.aliases ?? []
+      for (let i = 0; i < aliases.length; i++) checkDnsName(aliases[i], `${at}.networks.${network}.aliases[${i}]`, 'alias', fail)
+      const ips = config.link_local_ips ?? []
+      for (let i = 0; i < ips.length; i++) {
+        if (!isIP(ips[i])) fail(`${at}.networks.${network}.link_local_ips[${i}]`, `invalid IP address ${JSON.stringify(ips[i])}`)
+      }
     }
   }
-  for (const key of Object.keys(s.environment)) {
-    if (key === '' || /[\s=]/.test(key)) fail(`${at('environment')}.${key}`, `invalid environment variable name ${JSON.stringify(key)}: a name has no spaces or "="`)
+  const dns = s.dns ?? []
+  for (let i = 0; i < dns.length; i++) {
+    if (!isIP(dns[i])) fail(`${at}.dns[${i}]`, `invalid DNS server ${JSON.stringify(dns[i])}: use an IPv4 or IPv6 address`)
+  }
+  const search = s.dns_search ?? []
+  for (let i = 0; i < search.length; i++) {
+    if (search[i] !== '.' && !isDnsName(search[i])) fail(`${at}.dns_search[${i}]`, `invalid search domain ${JSON.stringify(search[i])}: use a domain name`)
+  }
+  const options = s.dns_opt ?? []
+  for (let i = 0; i < options.length; i++) {
+    if (/\s/.test(options[i])) fail(`${at}.dns_opt[${i}]`, `invalid DNS option ${JSON.stringify(options[i])}: options have no spaces`)
+  }
+  if (s.extra_hosts) {
+    for (const host in s.extra_hosts) {
+      if (host === '' || /\s/.test(host)) fail(`${at}.extra_hosts`, `invalid extra host name ${JSON.stringify(host)}: a host name has no spaces`)
+      for (const ip of s.extra_hosts[host]) {
+        if (ip !== 'host-gateway' && !isIP(ip)) fail(`${at}.extra_hosts`, `invalid address ${JSON.stringify(ip)} for extra host "${host}": use an IP address or host-gateway`)
+      }
+    }
+  }
+  for (const key in s.environment) {
+    if (key === '' || /[\s=]/.test(key)) fail(`${at}.environment.${key}`, `invalid environment variable name ${JSON.stringify(key)}: a name has no spaces or "="`)
   }
   if (s.stop_signal !== undefined && !isSignal(s.stop_signal)) {
-    fail(at('stop_signal'), `unknown signal ${JSON.stringify(s.stop_signal)}: use a Linux signal name (SIGTERM, SIGINT, …) or number`)
+    fail(`${at}.stop_signal`, `unknown signal ${JSON.stringify(s.stop_signal)}: use a Linux signal name (SIGTERM, SIGINT, …) or number`)
   }
-  for (const attr of ['cap_add', 'cap_drop'] as const) {
-    for (const [i, cap] of (s[attr] ?? []).entries()) {
-      if (!isCapability(cap)) fail(`${at(attr)}[${i}]`, `unknown capability ${JSON.stringify(cap)}: use a Linux capability name (NET_ADMIN, SYS_TIME, …) or ALL`)
-    }
-  }
-  const negativeCpus = (attr: string, value: number | undefined) => {
-    if (value !== undefined && value < 0) fail(at(attr), `invalid cpus ${value}: use a number of CPUs, 0 or more`)
-  }
-  negativeCpus('cpus', s.cpus)
+  if (s.cap_add) checkCapabilities(s.cap_add, `${at}.cap_add`, fail)
+  if (s.cap_drop) checkCapabilities(s.cap_drop, `${at}.cap_drop`, fail)
+  if (s.cpus !== undefined) checkCpus(s.cpus, `${at}.cpus`, fail)
   if (s.deploy?.resources) {
-    negativeCpus('deploy.resources.limits.cpus', s.deploy.resources.limits?.cpus)
-    negativeCpus('deploy.resources.reservations.cpus', s.deploy.resources.reservations?.cpus)
+    checkCpus(s.deploy.resources.limits?.cpus, `${at}.deploy.resources.limits.cpus`, fail)
+    checkCpus(s.deploy.resources.reservations?.cpus, `${at}.deploy.resources.reservations.cpus`, fail)
   }
-  checkMountTargets(name, s, fail)
-  for (const [i, rule] of (s.develop?.watch ?? []).entries()) {
-    if (rule.target === undefined || rule.target === '') {
-      if (rule.action !== 'rebuild' && rule.action !== 'restart') fail(`${at('develop.watch')}[${i}]`, `a "${rule.action}" watch rule needs a target (the path in the container)`)
+  if ((s.tmpfs?.length ?? 0) + s.volumes.length > 1) checkMountTargets(at, s, fail)
+  const watch = s.develop?.watch ?? []
+  for (let i = 0; i < watch.length; i++) {
+    const rule = watch[i]
+    if ((rule.target === undefined || rule.target === '') && rule.action !== 'rebuild' && rule.action !== 'restart') {
+      fail(`${at}.develop.watch[${i}]`, `a "${rule.action}" watch rule needs a target (the path in the container)`)
     }
   }
 }
 
+function checkDnsName(value: string, path: string, what: string, fail: Fail): void {
+  if (!isDnsName(value)) fail(path, `invalid ${what} ${JSON.stringify(value)}: use a DNS name (letters, digits, "-", dots)`)
+}
+
+function checkCapabilities(caps: string[], path: string, fail: Fail): void {
+  for (let i = 0; i < caps.length; i++) {
+    if (!isCapability(caps[i])) fail(`${path}[${i}]`, `unknown capability ${JSON.stringify(caps[i])}: use a Linux capability name (NET_ADMIN, SYS_TIME, …) or ALL`)
+  }
+}
+
+function checkCpus(value: number | undefined, path: string, fail: Fail): void {
+  if (value !== undefined && value < 0) fail(path, `invalid cpus ${value}: use a number of CPUs, 0 or more`)
+}
+
 /** Two mounts on one target: Docker refuses the container; say so now (compose-go's check). */
-function checkMountTargets(name: string, s: Service, fail: Fail): void {
-  if ((s.tmpfs?.length ?? 0) + s.volumes.length < 2) return
+function checkMountTargets(at: string, s: Service, fail: Fail): void {
   const seen = new Map<string, string>()
   const claim = (target: string, where: string) => {
     const other = seen.get(target)
     if (other) fail(where, `target ${target} is already mounted by ${other}: mount one thing per target`)
     seen.set(target, where)
   }
-  for (const [i, entry] of (s.tmpfs ?? []).entries()) claim(entry.split(':')[0], `services.${name}.tmpfs[${i}]`)
-  for (const [i, mount] of s.volumes.entries()) claim(mount.target, `services.${name}.volumes[${i}]`)
+  for (const [i, entry] of (s.tmpfs ?? []).entries()) claim(entry.split(':')[0], `${at}.tmpfs[${i}]`)
+  for (const [i, mount] of s.volumes.entries()) claim(mount.target, `${at}.volumes[${i}]`)
 }
 
 /** depends_on must not loop (a service on itself included): the planner could never order it. */
