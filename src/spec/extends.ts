@@ -62,6 +62,7 @@ export async function applyExtends(doc: Dict, lookup: Lookup, ctx: FileContext):
       const { extends: _dropBase, ...baseOwn } = base as Dict
       // Markers are spent at the level they were written on: a `!override` in the middle of a chain
       // replaces what is below it, and the services extending it merge with the result as usual.
+      if (!ctx.markers) return mergeService(baseOwn, own)
       const merged = mergeService(hasMarkers(baseOwn) ? stripMarkers(baseOwn) : baseOwn, own)
       return hasMarkers(own) ? stripMarkers(merged) : merged
     })()

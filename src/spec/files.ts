@@ -20,6 +20,8 @@ export interface FileContext {
   warnedUnset: Set<string>
   /** Files parsed so far, by path: the project name is read from them before they are interpolated. */
   parsed?: Map<string, Promise<ParsedFile>>
+  /** Set when a file read so far holds `!reset` or `!override`: until then there are none to strip. */
+  markers?: boolean
 }
 
 export const STDIN = '-'
@@ -58,6 +60,7 @@ export function parseComposeFile(path: string, ctx: FileContext): Promise<Parsed
     parsed = readText(path, ctx).then(async (text) => {
       const result = await parseCached(text, name)
       ctx.sources.add(name, result.positions)
+      if (result.markers) ctx.markers = true
       return result
     })
     ctx.parsed.set(path, parsed)

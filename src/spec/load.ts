@@ -122,7 +122,8 @@ async function loadStages(options: LoadOptions) {
     merged = mergeDocuments(merged, await readWithIncludes(file, lookup, ctx, processEnv))
   }
   if (merged.version !== undefined) warn(`${displayName(files[files.length - 1])}: the "version" attribute is obsolete and ignored; you can remove it`)
-  merged = stripMarkers(await applyExtends(merged, lookup, ctx)) as Dict
+  merged = await applyExtends(merged, lookup, ctx)
+  if (ctx.markers) merged = stripMarkers(merged) as Dict
   merged = enforceUnicity(merged)
   await validateSchema(merged, sources)
 

@@ -77,7 +77,7 @@ function decode(text: string, file: string, key: string): ParsedFile {
     const list = stored === undefined ? [] : (JSON.parse(stored) as [FieldPath, number, number][])
     return new Map<FieldPath, Loc>(list.map(([path, line, col]) => [path, { file: name, line, col }]))
   }
-  return { file, data: data as ParsedFile['data'], positions, ...(entry.empty ? { empty: true } : {}) }
+  return { file, data: data as ParsedFile['data'], positions, markers: entry.markers, ...(entry.empty ? { empty: true } : {}) }
 }
 
 function revive(value: unknown): unknown {

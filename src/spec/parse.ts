@@ -13,6 +13,8 @@ export interface ParsedFile {
   positions: Map<FieldPath, Loc> | (() => Map<FieldPath, Loc>)
   /** No document, or only empty ones (comments, `---`). */
   empty?: boolean
+  /** Holds a `!reset` or `!override` somewhere. */
+  markers?: boolean
 }
 
 /**
@@ -60,7 +62,7 @@ export function parseYaml(text: string, file: string): ParsedFile {
   }
   // An empty file is an empty document; whether that is an error depends on the file's role (see load.ts).
   if (data === undefined) return { file, data: {}, positions, empty: true }
-  return { file, data, positions }
+  return { file, data, positions, markers: walker.markers }
 }
 
 class Walker {
@@ -68,6 +70,8 @@ class Walker {
   private expanded = 0
   private aliasNodes = 0
   private depth = 0
+  /** Whether a `!reset` or `!override` was read: without one, later stages skip looking for them. */
+  markers = false
   private readonly aliasCache = new Map<Node, { value: unknown; size: number }>()
   /**
    * Anchors seen so far, in document order, so an alias finds the latest
@@ -99,6 +103,7 @@ class Walker {
     }
     const value = this.plain(node, path)
     this.depth--
+    if (node.tag === '!reset' || node.tag === '!override') this.markers = true
     if (node.tag === '!reset') return new Reset()
     if (node.tag === '!override') return new Override(value)
     return value
