@@ -1,4 +1,3 @@
-import { isIP } from 'node:net'
 import type { Fail } from './cast.js'
 import { isPlainDict, type Dict } from './data.js'
 import type { Project, Service } from './project.js'
@@ -13,6 +12,24 @@ export function checkValues(project: Project, doc: Dict, fail: Fail): void {
   for (const [name, service] of Object.entries(project.services)) checkService(name, service, fail)
   checkDependencyCycles(project, fail)
   checkExternalVolumes(doc, fail)
+}
+
+const IPV4 = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/
+
+/**
+ * An IPv4 or IPv6 address literal, as Go's net.ParseIP reads one (no zone,
+ * no brackets); never a name, so nothing is looked up. Written here rather
+ * than taken from node:net, whose loading costs more than the check.
+ */
+export function isIP(text: string): boolean {
+  if (IPV4.test(text)) return true
+  if (!text.includes(':') || !/^[0-9A-Fa-f:.]+$/.test(text)) return false
+  try {
+    new URL(`http://[${text}]/`)
+    return true
+  } catch {
+    return false
+  }
 }
 
 /** Docker's rule for container names (daemon/names: RestrictedNamePattern). */

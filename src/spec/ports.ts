@@ -1,5 +1,5 @@
-import { isIP } from 'node:net'
 import type { Cast } from './cast.js'
+import { isIP } from './checks.js'
 import { isPlainDict } from './data.js'
 import type { Port } from './project.js'
 import { childPath, type FieldPath } from './source.js'
@@ -80,7 +80,7 @@ function shortPort(text: string, path: FieldPath, cast: Cast): Port[] {
 
 /** A host IP is an address literal; a name is never looked up (compose-go's checkIPAddress). */
 function checkHostIp(ip: string, path: FieldPath, cast: Cast, whole?: string): string {
-  if (isIP(ip) === 0) return cast.fail(path, `invalid host IP ${JSON.stringify(ip)}${whole ? ` in port "${whole}"` : ''}: use an IPv4 or IPv6 address`)
+  if (!isIP(ip)) return cast.fail(path, `invalid host IP ${JSON.stringify(ip)}${whole ? ` in port "${whole}"` : ''}: use an IPv4 or IPv6 address`)
   return ip
 }
 
