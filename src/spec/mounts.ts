@@ -1,10 +1,9 @@
 import type { Cast } from './cast.js'
 import { isPlainDict, type Dict } from './data.js'
-import { isPathSource, resolvePath } from './paths.js'
+// `/data/` and `/data/./x/..` are `/data`, as compose-go cleans targets, so mounts compare by place.
+import { cleanPath, isPathSource, resolvePath } from './paths.js'
 import type { Mount } from './project.js'
 import { childPath, type FieldPath } from './source.js'
-// `/data/` and `/data/./x/..` are `/data`, as compose-go cleans targets, so mounts compare by place.
-import { cleanPath } from './unicity.js'
 
 const PROPAGATION = ['shared', 'rshared', 'slave', 'rslave', 'private', 'rprivate']
 const CONSISTENCY = ['consistent', 'cached', 'delegated']

@@ -1,5 +1,5 @@
 import { homedir } from 'node:os'
-import { isAbsolute, join, resolve } from 'node:path'
+import { isAbsolute, join, posix, resolve } from 'node:path'
 import { isPlainDict, type Dict } from './data.js'
 
 /**
@@ -96,4 +96,11 @@ export function rebaseDocument(doc: Dict, base: string): Dict {
     )
   }
   return out
+}
+
+/** A container path as compose-go cleans it; most are clean already, and are returned as they are. */
+export function cleanPath(path: string): string {
+  if (!/\/\.|\/\/|.\/$/.test(path)) return path || '.'
+  const clean = posix.normalize(path)
+  return clean.length > 1 ? clean.replace(/\/$/, '') : clean
 }

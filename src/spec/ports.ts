@@ -1,5 +1,5 @@
 import type { Cast } from './cast.js'
-import { isIP } from './checks.js'
+import { isIP } from './addresses.js'
 import { isPlainDict } from './data.js'
 import type { Port } from './project.js'
 import { childPath, type FieldPath } from './source.js'

@@ -1,6 +1,6 @@
-import { posix } from 'node:path'
 import { isPlainDict, type Dict } from './data.js'
 import { mountTargetKey, portKey, volumeTarget } from './merge.js'
+import { cleanPath } from './paths.js'
 
 /**
  * Compose keeps one entry per key in the lists below: a later entry with the
@@ -145,11 +145,4 @@ function hasDuplicate(keys: string[]): boolean {
   if (keys.length > 16) return new Set(keys).size !== keys.length
   for (let i = 1; i < keys.length; i++) for (let j = 0; j < i; j++) if (keys[i] === keys[j]) return true
   return false
-}
-
-/** A container path as compose-go cleans it; most are clean already, and are returned as they are. */
-export function cleanPath(path: string): string {
-  if (!/\/\.|\/\/|.\/$/.test(path)) return path || '.'
-  const clean = posix.normalize(path)
-  return clean.length > 1 ? clean.replace(/\/$/, '') : clean
 }
