@@ -16,11 +16,37 @@ const PROTOCOLS = ['tcp', 'udp', 'sctp'] as const
  */
 export function normalizePorts(value: unknown, path: FieldPath, cast: Cast): Port[] {
   if (!Array.isArray(value)) return []
-  return value.flatMap((item, i) => {
+  const ports = value.flatMap((item, i) => {
     const at = childPath(path, i)
     if (isPlainDict(item)) return [longPort(item, at, cast)]
     return shortPort(String(item), at, cast)
   })
+  return ports.length > 1 ? uniquePorts(ports) : ports
+}
+
+/**
+ * Expanding ranges can reveal duplicates (`8000-8001:80-81` and `8000:80`):
+ * one entry per address, the later in the earlier one's place, as compose-go
+ * enforces unicity again after its canonical transform.
+ */
+function uniquePorts(ports: Port[]): Port[] {
+  // Most lists have no duplicate: a pairwise check on the target first, without building keys.
+  let clash = false
+  for (let i = 1; i < ports.length && !clash; i++) for (let j = 0; j < i; j++) if (ports[i].target === ports[j].target) clash = true
+  if (!clash) return ports
+  const index = new Map<string, number>()
+  const out: Port[] = []
+  for (const port of ports) {
+    const key = `${port.host_ip ?? '0.0.0.0'}|${port.published ?? ''}|${port.target}|${port.protocol}`
+    const at = index.get(key)
+    if (at === undefined) {
+      index.set(key, out.length)
+      out.push(port)
+    } else {
+      out[at] = port
+    }
+  }
+  return out
 }
 
 function longPort(item: Record<string, unknown>, path: FieldPath, cast: Cast): Port {

@@ -10,6 +10,11 @@ describe('duplicates merged as Compose merges them', () => {
     assert.deepEqual(project.services.web.ports.map((p) => `${p.host_ip ?? ''}:${p.published}:${p.target}`), ['0.0.0.0:80:80', ':81:81'])
   })
 
+  it('keeps one port where a range overlaps a single port', async () => {
+    const { project } = await load({ 'compose.yaml': web('    ports: ["8000-8001:80-81", "8000:80"]\n') })
+    assert.deepEqual(project.services.web.ports.map((p) => `${p.published}:${p.target}`), ['8000:80', '8001:81'])
+  })
+
   it('keeps one of overlapping network aliases and link-local IPs, across files', async () => {
     const { project } = await load({
       'compose.yaml': web('    networks:\n      default:\n        aliases: [a, b, a]\n        link_local_ips: [169.254.1.1, 169.254.1.1]\n'),
