@@ -30,10 +30,12 @@ export function normalizePorts(value: unknown, path: FieldPath, cast: Cast): Por
  * enforces unicity again after its canonical transform.
  */
 function uniquePorts(ports: Port[]): Port[] {
-  // Most lists have no duplicate: a pairwise check on the target first, without building keys.
-  let clash = false
-  for (let i = 1; i < ports.length && !clash; i++) for (let j = 0; j < i; j++) if (ports[i].target === ports[j].target) clash = true
-  if (!clash) return ports
+  // Most lists are short and have no duplicate: a pairwise check on the target first, without building keys.
+  if (ports.length <= 16) {
+    let clash = false
+    for (let i = 1; i < ports.length && !clash; i++) for (let j = 0; j < i; j++) if (ports[i].target === ports[j].target) clash = true
+    if (!clash) return ports
+  }
   const index = new Map<string, number>()
   const out: Port[] = []
   for (const port of ports) {
