@@ -150,21 +150,27 @@ const unique: Rule = (base, over) => {
 
 /** Merges list items by a key: a later item with the same key takes the earlier one's place. */
 function byKey(keyOf: (item: unknown) => string): Rule {
-  return (base, over) => {
-    const out: unknown[] = []
-    const index = new Map<string, number>()
-    for (const item of [...toList(base), ...toList(over)]) {
-      const key = keyOf(item)
-      const at = index.get(key)
-      if (at === undefined) {
-        index.set(key, out.length)
-        out.push(item)
-      } else {
-        out[at] = item
-      }
+  return (base, over) => lastByKey([...toList(base), ...toList(over)], keyOf)
+}
+
+/**
+ * One item per key, in first-seen order, each holding the last item with that
+ * key: how Compose merges keyed lists, across files and inside one.
+ */
+export function lastByKey<T>(items: T[], keyOf: (item: T, index: number) => string): T[] {
+  const out: T[] = []
+  const index = new Map<string, number>()
+  for (const [i, item] of items.entries()) {
+    const key = keyOf(item, i)
+    const at = index.get(key)
+    if (at === undefined) {
+      index.set(key, out.length)
+      out.push(item)
+    } else {
+      out[at] = item
     }
-    return out
   }
+  return out
 }
 
 /** Merges `KEY=VAL` lists and maps by key, whichever syntax each side uses; the result is a map. */

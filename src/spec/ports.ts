@@ -1,6 +1,8 @@
 import type { Cast } from './cast.js'
 import { isIP } from './addresses.js'
 import { isPlainDict } from './data.js'
+import { lastByKey } from './merge.js'
+import { hasDuplicate } from './unicity.js'
 import type { Port } from './project.js'
 import { childPath, type FieldPath } from './source.js'
 
@@ -30,25 +32,9 @@ export function normalizePorts(value: unknown, path: FieldPath, cast: Cast): Por
  * enforces unicity again after its canonical transform.
  */
 function uniquePorts(ports: Port[]): Port[] {
-  // Most lists are short and have no duplicate: a pairwise check on the target first, without building keys.
-  if (ports.length <= 16) {
-    let clash = false
-    for (let i = 1; i < ports.length && !clash; i++) for (let j = 0; j < i; j++) if (ports[i].target === ports[j].target) clash = true
-    if (!clash) return ports
-  }
-  const index = new Map<string, number>()
-  const out: Port[] = []
-  for (const port of ports) {
-    const key = `${port.host_ip ?? '0.0.0.0'}|${port.published ?? ''}|${port.target}|${port.protocol}`
-    const at = index.get(key)
-    if (at === undefined) {
-      index.set(key, out.length)
-      out.push(port)
-    } else {
-      out[at] = port
-    }
-  }
-  return out
+  // Most lists have no duplicate: compare targets first, without building keys.
+  if (!hasDuplicate(ports.map((port) => String(port.target)))) return ports
+  return lastByKey(ports, (port) => `${port.host_ip ?? '0.0.0.0'}|${port.published ?? ''}|${port.target}|${port.protocol}`)
 }
 
 function longPort(item: Record<string, unknown>, path: FieldPath, cast: Cast): Port {

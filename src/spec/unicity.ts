@@ -1,5 +1,5 @@
 import { isPlainDict, type Dict } from './data.js'
-import { mountTargetKey, portKey, volumeTarget } from './merge.js'
+import { lastByKey, mountTargetKey, portKey, volumeTarget } from './merge.js'
 import { cleanPath } from './paths.js'
 
 /**
@@ -126,22 +126,11 @@ function dedupe(list: unknown[], indexer: Indexer): unknown[] {
   if (indexer.coarse && !hasDuplicate(list.map(indexer.coarse))) return list
   const keys = list.map(indexer)
   if (!hasDuplicate(keys)) return list
-  const index = new Map<string, number>()
-  const out: unknown[] = []
-  for (const [i, key] of keys.entries()) {
-    const at = index.get(key)
-    if (at === undefined) {
-      index.set(key, out.length)
-      out.push(list[i])
-    } else {
-      out[at] = list[i]
-    }
-  }
-  return out
+  return lastByKey(list, (_item, i) => keys[i])
 }
 
 /** Most lists are short and have no duplicate: compare pairwise, without allocating a Set. */
-function hasDuplicate(keys: string[]): boolean {
+export function hasDuplicate(keys: string[]): boolean {
   if (keys.length > 16) return new Set(keys).size !== keys.length
   for (let i = 1; i < keys.length; i++) for (let j = 0; j < i; j++) if (keys[i] === keys[j]) return true
   return false
