@@ -1,8 +1,8 @@
 import { dirname } from 'node:path'
 import { SpecError } from './errors.js'
 import { readComposeFile, type FileContext } from './files.js'
-import { mergeService } from './merge.js'
-import { isPlainDict, type Dict } from './data.js'
+import { mergeService, stripMarkers } from './merge.js'
+import { isPlainDict, Override, Reset, type Dict } from './data.js'
 import { rebaseDocument } from './paths.js'
 import { displayName } from './source.js'
 import type { Lookup } from './template.js'
@@ -60,7 +60,11 @@ export async function applyExtends(doc: Dict, lookup: Lookup, ctx: FileContext):
       const base = await resolve(baseName, basePool, baseFile, [...chain, id])
       const { extends: _drop, ...own } = service
       const { extends: _dropBase, ...baseOwn } = base as Dict
-      return mergeService(baseOwn, own)
+      // Markers are spent at the level they were written on: a `!override` in the middle of a chain
+      // replaces what is below it, and the services extending it merge with the result as usual.
+      if (!ctx.markers) return mergeService(baseOwn, own)
+      const merged = mergeService(hasMarkers(baseOwn) ? stripMarkers(baseOwn) : baseOwn, own)
+      return hasMarkers(own) ? stripMarkers(merged) : merged
     })()
     resolved.set(id, memo)
     return memo
@@ -74,4 +78,14 @@ export async function applyExtends(doc: Dict, lookup: Lookup, ctx: FileContext):
   const out: Dict = {}
   for (const name of Object.keys(services)) out[name] = await resolve(name, services, MAIN, [])
   return { ...doc, services: out }
+}
+
+/** Whether a service definition holds a `!reset` or `!override` anywhere (most hold none). */
+function hasMarkers(value: unknown): boolean {
+  if (value instanceof Reset || value instanceof Override) return true
+  if (Array.isArray(value)) return value.some(hasMarkers)
+  if (isPlainDict(value)) {
+    for (const key in value) if (hasMarkers(value[key])) return true
+  }
+  return false
 }

@@ -1,11 +1,10 @@
 import { existsSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { isDeepStrictEqual } from 'node:util'
 import { parseDotenv } from './dotenv.js'
 import { SpecError } from './errors.js'
 import { readComposeFile, type FileContext } from './files.js'
-import { mergeDocuments } from './merge.js'
+import { mergeDocuments, mergeService, mergeValue } from './merge.js'
+import { describeProblem, MAX_ENV_FILE, ReadError, readRegularFile } from './read.js'
 import { isPlainDict, type Dict } from './data.js'
 import { rebaseDocument, resolvePath } from './paths.js'
 import { displayName } from './source.js'
@@ -16,9 +15,8 @@ const SECTIONS = ['services', 'networks', 'volumes', 'secrets', 'configs', 'mode
 /**
  * Reads a Compose file and the projects it includes. Each included project is
  * loaded on its own terms — its own .env (or `env_file`), its relative paths
- * against its own project directory — and its resources are added to the
- * including file's. Defining the same resource differently in both is an
- * error, and so is an include cycle.
+ * (extends files included) against its own project directory — and its
+ * resources are added to the including file's. An include cycle is an error.
  */
 export async function readWithIncludes(
   path: string,
@@ -26,8 +24,9 @@ export async function readWithIncludes(
   ctx: FileContext,
   processEnv: Record<string, string | undefined>,
   chain: string[] = [],
+  projectDir?: string,
 ): Promise<Dict> {
-  const doc = await readComposeFile(path, lookup, ctx)
+  const doc = await readComposeFile(path, lookup, ctx, projectDir)
   if (doc.include === undefined) return doc
   const { include, ...own } = doc
   if (!Array.isArray(include)) return doc // the schema check reports the wrong shape
@@ -54,41 +53,68 @@ export async function readWithIncludes(
       spec.env_file === undefined
         ? [join(projectDir, '.env')].filter((f) => existsSync(f))
         : (Array.isArray(spec.env_file) ? spec.env_file : [spec.env_file]).map((f) => resolvePath(baseDir, String(f)))
-    const dotenv: Record<string, string> = {}
+    // The including project's variables win over the include's env_file (compose-go's Mapping.Merge).
+    const dotenv = new Map<string, string>()
     for (const file of envFiles) {
-      const text = await readFile(file, 'utf8').catch(() => {
-        throw new SpecError('env-file', `env file ${displayName(file)} of include[${i}] not found`, { loc: ctx.sources.locate(`include[${i}]`, path) })
-      })
-      Object.assign(dotenv, parseDotenv(text, file, (k) => processEnv[k] ?? dotenv[k]))
+      let text: string
+      try {
+        text = readRegularFile(file, MAX_ENV_FILE)
+      } catch (err) {
+        if (!(err instanceof ReadError)) throw err
+        throw new SpecError('env-file', `env file ${displayName(file)} of include[${i}] ${describeProblem(err.problem, MAX_ENV_FILE)}`, { loc: ctx.sources.locate(`include[${i}]`, path) })
+      }
+      parseDotenv(text, file, lookup, dotenv)
     }
-    const includedLookup: Lookup = (name) => processEnv[name] ?? dotenv[name]
+    const includedLookup: Lookup = (name) => lookup(name) ?? dotenv.get(name)
 
     let project: Dict = {}
-    for (const p of paths) project = mergeDocuments(project, await readWithIncludes(p, includedLookup, ctx, processEnv, [...chain, path]))
-    result = addResources(result, rebaseDocument(project, projectDir), path, ctx, `include[${i}]`)
+    for (const p of paths) project = mergeDocuments(project, await readWithIncludes(p, includedLookup, ctx, processEnv, [...chain, path], projectDir))
+    project = resolveBareEnvironment(rebaseDocument(project, projectDir), includedLookup)
+    result = addResources(result, project)
   }
   return result
 }
 
 /**
  * Adds an included project's resources to the including file's; only the
- * resource sections cross over (an included `name:` does not). The same name
- * defined two different ways is an error.
+ * resource sections cross over (an included `name:` does not). A resource
+ * the including file defines too is merged, the including file's definition
+ * over the included one (compose-go's importResource).
  */
-function addResources(into: Dict, extra: Dict, path: string, ctx: FileContext, where: string): Dict {
+function addResources(into: Dict, extra: Dict): Dict {
   const out: Dict = { ...into }
   for (const section of SECTIONS) {
     const add = extra[section]
     if (!isPlainDict(add)) continue
-    const existing = isPlainDict(into[section]) ? (into[section] as Dict) : {}
+    const merged: Dict = { ...(isPlainDict(into[section]) ? (into[section] as Dict) : {}) }
     for (const [name, value] of Object.entries(add)) {
-      if (name in existing && !isDeepStrictEqual(existing[name], value)) {
-        throw new SpecError('include', `${section}.${name} is defined both by ${where} and by ${displayName(path)} or another include: rename one of them`, {
-          loc: ctx.sources.locate(`${section}.${name}`, path) ?? ctx.sources.locate(where, path),
-        })
-      }
+      if (!(name in merged)) merged[name] = value
+      else merged[name] = section === 'services' ? mergeService(value, merged[name]) : mergeValue(value, merged[name])
     }
-    out[section] = { ...existing, ...add }
+    out[section] = merged
   }
   return out
+}
+
+/**
+ * `environment: [VAR]` in an included project takes VAR from the include's
+ * own variables (its env_file) when they have it; otherwise it is left for the
+ * project's variables, as compose-go's ResolveEnvironment does.
+ */
+function resolveBareEnvironment(doc: Dict, lookup: Lookup): Dict {
+  if (!isPlainDict(doc.services)) return doc
+  const services: Dict = {}
+  for (const [name, service] of Object.entries(doc.services)) {
+    if (!isPlainDict(service) || !Array.isArray(service.environment)) {
+      services[name] = service
+      continue
+    }
+    const environment = service.environment.map((entry) => {
+      if (typeof entry !== 'string' || entry.includes('=')) return entry
+      const value = lookup(entry)
+      return value === undefined ? entry : `${entry}=${value}`
+    })
+    services[name] = { ...service, environment }
+  }
+  return { ...doc, services }
 }

@@ -1,19 +1,23 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { delimiter, dirname, join, resolve } from 'node:path'
 import { Cast } from './cast.js'
+import { checkValues } from './checks.js'
 import { checkProjectName, discoverFiles, nameFromDirectory } from './discover.js'
 import { parseDotenv } from './dotenv.js'
 import { SpecError } from './errors.js'
 import { applyExtends } from './extends.js'
-import { STDIN, type FileContext } from './files.js'
+import { parseComposeFile, STDIN, type FileContext } from './files.js'
 import { readWithIncludes } from './include.js'
 import { mergeDocuments, stripMarkers } from './merge.js'
-import { normalizeProject } from './normalize.js'
+import { enforceUnicity } from './unicity.js'
+import { addImplicitDependencies, normalizeProject } from './normalize.js'
 import { isPlainDict, type Dict } from './data.js'
 import { declaredProfiles, selectProfiles } from './profiles.js'
 import type { Project } from './project.js'
+import { describeProblem, MAX_COMPOSE_FILE, MAX_ENV_FILE, ReadError, readRegularFile } from './read.js'
 import { checkReferences } from './references.js'
 import { displayName, Sources, type FieldPath } from './source.js'
+import { substitute, TemplateError } from './template.js'
 import { validateSchema } from './validate.js'
 
 export interface LoadOptions {
@@ -59,6 +63,9 @@ export async function loadProject(options: LoadOptions = {}): Promise<Project> {
   const cast = new Cast(fail)
   const project = normalizeProject(full, { ...model, active, profiles: model.profiles }, cast)
   checkReferences(project, fail)
+  // Before the implicit dependencies: a cycle through links or volumes_from is the planner's to report (with its chain).
+  checkValues(project, full, fail)
+  addImplicitDependencies(project)
   return project
 }
 
@@ -105,14 +112,21 @@ async function loadStages(options: LoadOptions) {
     warnedUnset: new Set(),
     stdin: options.stdin ?? readStdin,
   }
-  const lookup = (name: string) => env[name]
+  // The project name is known before interpolation, so `${COMPOSE_PROJECT_NAME}` has it (as in Compose).
+  const name = projectName(options, env, await nameInFiles(files, env, ctx), workingDir)
+  const lookup = (variable: string) => (variable === 'COMPOSE_PROJECT_NAME' ? name : env[variable])
   let merged: Dict = {}
-  for (const file of files) merged = mergeDocuments(merged, await readWithIncludes(file, lookup, ctx, processEnv))
+  for (const [i, file] of files.entries()) {
+    // An empty override file changes nothing (compose-go reads no document from it); an empty first file is a mistake.
+    if (i > 0 && (await parseComposeFile(file, ctx)).empty) continue
+    merged = mergeDocuments(merged, await readWithIncludes(file, lookup, ctx, processEnv))
+  }
   if (merged.version !== undefined) warn(`${displayName(files[files.length - 1])}: the "version" attribute is obsolete and ignored; you can remove it`)
-  merged = stripMarkers(await applyExtends(merged, lookup, ctx)) as Dict
+  merged = await applyExtends(merged, lookup, ctx)
+  if (ctx.markers) merged = stripMarkers(merged) as Dict
+  merged = enforceUnicity(merged)
   await validateSchema(merged, sources)
 
-  const name = projectName(options, env, merged, workingDir)
   const services = isPlainDict(merged.services) ? merged.services : {}
   const enabled = options.profiles ?? (env.COMPOSE_PROFILES ? env.COMPOSE_PROFILES.split(',').map((p) => p.trim()) : [])
   const selection = selectProfiles(services, enabled, options.services ?? [])
@@ -134,26 +148,44 @@ async function loadStages(options: LoadOptions) {
   return { model, full: merged, active: selection.active, sources }
 }
 
-function projectName(options: LoadOptions, env: Record<string, string>, doc: Dict, workingDir: string): string {
+function projectName(options: LoadOptions, env: Record<string, string>, fromFiles: string | undefined, workingDir: string): string {
   if (options.projectName) return checkProjectName(options.projectName, '-p')
   if (env.COMPOSE_PROJECT_NAME) return checkProjectName(env.COMPOSE_PROJECT_NAME, 'COMPOSE_PROJECT_NAME')
-  if (typeof doc.name === 'string' && doc.name !== '') return checkProjectName(doc.name, 'the top-level name:')
+  if (fromFiles) return checkProjectName(fromFiles, 'the top-level name:')
   return nameFromDirectory(workingDir)
+}
+
+/** The `name:` of the last -f file that sets one, interpolated on its own (compose-go's projectName). */
+async function nameInFiles(files: string[], env: Record<string, string>, ctx: FileContext): Promise<string | undefined> {
+  let raw: unknown
+  for (const file of files) {
+    const { data } = await parseComposeFile(file, ctx)
+    if (typeof data.name === 'string' && data.name !== '') raw = data.name
+  }
+  if (typeof raw !== 'string' || !ctx.interpolate) return raw as string | undefined
+  try {
+    return substitute(raw, (variable) => env[variable])
+  } catch (err) {
+    if (err instanceof TemplateError) throw new SpecError('interpolation', err.message, { loc: ctx.sources.locate('name'), path: 'name' })
+    throw err
+  }
 }
 
 function readEnvFiles(given: string[] | undefined, cwd: string, workingDir: string, processEnv: Record<string, string | undefined>) {
   const files = given?.map((f) => resolve(cwd, f)) ?? [join(workingDir, '.env')].filter((f) => existsSync(f))
-  const values: Record<string, string> = {}
+  // One map for all the files: a key defined earlier in the same file wins over an earlier file's value (compose-go's GetEnvFromFile).
+  const values = new Map<string, string>()
   for (const file of files) {
     let text: string
     try {
-      text = readFileSync(file, 'utf8')
-    } catch {
-      throw new SpecError('env-file', `env file ${displayName(file)} not found: check the path given with --env-file`)
+      text = readRegularFile(file, MAX_ENV_FILE)
+    } catch (err) {
+      if (!(err instanceof ReadError)) throw err
+      throw new SpecError('env-file', `env file ${displayName(file)} ${describeProblem(err.problem, MAX_ENV_FILE)}: check the path given with --env-file`)
     }
-    Object.assign(values, parseDotenv(text, file, (k) => processEnv[k] ?? values[k]))
+    parseDotenv(text, file, (k) => processEnv[k], values)
   }
-  return { files, values }
+  return { files, values: Object.fromEntries(values) }
 }
 
 function mergeEnv(dotenv: Record<string, string>, processEnv: Record<string, string | undefined>): Record<string, string> {
@@ -170,6 +202,11 @@ function failAt(sources: Sources) {
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = []
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+  let size = 0
+  for await (const chunk of process.stdin) {
+    size += (chunk as Buffer).length
+    if (size > MAX_COMPOSE_FILE) throw new SpecError('file-not-found', `standard input ${describeProblem('too-large', MAX_COMPOSE_FILE)}: give a compose file`)
+    chunks.push(chunk as Buffer)
+  }
   return Buffer.concat(chunks).toString('utf8')
 }

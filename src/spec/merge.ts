@@ -18,6 +18,12 @@ export function mergeDocuments(base: Dict, over: Dict): Dict {
         services[name] = name in services ? mergeService(services[name], service) : service
       }
       out.services = services
+    } else if ((key === 'networks' || key === 'volumes') && isPlainDict(out[key]) && isPlainDict(value)) {
+      const resources: Dict = { ...(out[key] as Dict) }
+      for (const [name, resource] of Object.entries(value)) {
+        resources[name] = name in resources ? mergeResource(resources[name], resource) : resource
+      }
+      out[key] = resources
     } else {
       out[key] = key in out ? mergeValue(out[key], value) : value
     }
@@ -95,6 +101,35 @@ export function stripMarkers(value: unknown): unknown {
   return out ?? value
 }
 
+/**
+ * A top-level network or volume: labels merge by key whichever syntax each
+ * side uses, and `ipam.config` entries merge by subnet (compose-go's
+ * mergeIPAMConfig): an entry for a subnet already there is merged into it.
+ */
+function mergeResource(base: unknown, over: unknown): unknown {
+  const merged = mergeValue(base, over)
+  if (!isPlainDict(base) || !isPlainDict(over) || !isPlainDict(merged)) return merged
+  const out: Dict = { ...merged }
+  if ('labels' in base && 'labels' in over && !(over.labels instanceof Reset) && !(over.labels instanceof Override)) out.labels = byName('=')(base.labels, over.labels)
+  const baseIpam = isPlainDict(base.ipam) ? base.ipam : undefined
+  const overIpam = isPlainDict(over.ipam) ? over.ipam : undefined
+  if (baseIpam && overIpam && Array.isArray(baseIpam.config) && Array.isArray(overIpam.config)) {
+    out.ipam = { ...(out.ipam as Dict), config: bySubnet(baseIpam.config, overIpam.config) }
+  }
+  return out
+}
+
+function bySubnet(base: unknown[], over: unknown[]): unknown[] {
+  const out = [...base]
+  for (const entry of over) {
+    const subnet = isPlainDict(entry) ? entry.subnet : undefined
+    const at = subnet === undefined ? -1 : out.findIndex((e) => isPlainDict(e) && e.subnet === subnet)
+    if (at < 0) out.push(entry)
+    else out[at] = mergeValue(out[at], entry)
+  }
+  return out
+}
+
 type Rule = (base: unknown, over: unknown) => unknown
 
 const replace: Rule = (_base, over) => over
@@ -115,21 +150,27 @@ const unique: Rule = (base, over) => {
 
 /** Merges list items by a key: a later item with the same key takes the earlier one's place. */
 function byKey(keyOf: (item: unknown) => string): Rule {
-  return (base, over) => {
-    const out: unknown[] = []
-    const index = new Map<string, number>()
-    for (const item of [...toList(base), ...toList(over)]) {
-      const key = keyOf(item)
-      const at = index.get(key)
-      if (at === undefined) {
-        index.set(key, out.length)
-        out.push(item)
-      } else {
-        out[at] = item
-      }
+  return (base, over) => lastByKey([...toList(base), ...toList(over)], keyOf)
+}
+
+/**
+ * One item per key, in first-seen order, each holding the last item with that
+ * key: how Compose merges keyed lists, across files and inside one.
+ */
+export function lastByKey<T>(items: T[], keyOf: (item: T, index: number) => string): T[] {
+  const out: T[] = []
+  const index = new Map<string, number>()
+  for (const [i, item] of items.entries()) {
+    const key = keyOf(item, i)
+    const at = index.get(key)
+    if (at === undefined) {
+      index.set(key, out.length)
+      out.push(item)
+    } else {
+      out[at] = item
     }
-    return out
   }
+  return out
 }
 
 /** Merges `KEY=VAL` lists and maps by key, whichever syntax each side uses; the result is a map. */
@@ -159,15 +200,15 @@ const SERVICE_RULES: Record<string, Rule> = {
   build: (base, over) => mergeBuild(base, over),
   ports: byKey(portKey),
   volumes: byKey(volumeKey),
-  secrets: byKey(fileReferenceKey),
-  configs: byKey(fileReferenceKey),
+  secrets: byKey(mountTargetKey('/run/secrets')),
+  configs: byKey(mountTargetKey('')),
   devices: byKey(deviceKey),
   env_file: byKey((item) => (isPlainDict(item) ? String(item.path) : String(item))),
   environment: byName('='),
   labels: byName('='),
   annotations: byName('='),
   sysctls: byName('='),
-  extra_hosts: byName('=:'),
+  extra_hosts: (base, over) => hostsSequence(base, over),
   ulimits: (base, over) => ({ ...(isPlainDict(base) ? base : {}), ...(isPlainDict(over) ? over : {}) }),
   networks: entries(() => null),
   depends_on: entries(() => ({ condition: 'service_started' })),
@@ -210,7 +251,7 @@ function mergeBuild(base: unknown, over: unknown): unknown {
   for (const key of ['args', 'labels', 'ssh', 'additional_contexts'] as const) {
     if (key in b && key in o && !(o[key] instanceof Reset) && !(o[key] instanceof Override)) out[key] = byName('=')(b[key], o[key])
   }
-  if ('extra_hosts' in b && 'extra_hosts' in o) out.extra_hosts = byName('=:')(b.extra_hosts, o.extra_hosts)
+  if ('extra_hosts' in b && 'extra_hosts' in o) out.extra_hosts = hostsSequence(b.extra_hosts, o.extra_hosts)
   for (const key of ['cache_from', 'cache_to', 'tags', 'platforms', 'entitlements'] as const) {
     if (key in b && key in o) out[key] = unique(b[key], o[key])
   }
@@ -240,7 +281,24 @@ function toMap(value: unknown, separators = '='): Dict {
   return out
 }
 
-function portKey(item: unknown): string {
+/**
+ * extra_hosts as a list of `host=ip` (a mapping's addresses one by one), the
+ * later file's entries appended unless already there (compose-go's
+ * mergeExtraHosts): a host keeps every address it is given.
+ */
+function hostsSequence(base: unknown, over: unknown): string[] {
+  const asList = (value: unknown): string[] => {
+    if (!isPlainDict(value)) return toList(value).map(String)
+    return Object.entries(value).flatMap(([host, ips]) => (Array.isArray(ips) ? ips : [ips]).map((ip) => `${host}=${ip}`)).sort()
+  }
+  const out = asList(base)
+  const seen = new Set(out)
+  for (const entry of asList(over)) if (!seen.has(entry)) out.push(entry)
+  return out
+}
+
+/** A port's identity: host IP, published port, target and protocol, whichever syntax it is written in. */
+export function portKey(item: unknown): string {
   if (isPlainDict(item)) {
     return [item.host_ip ?? '', item.published ?? '', item.target ?? '', item.protocol ?? 'tcp'].join('|')
   }
@@ -260,20 +318,24 @@ function portKey(item: unknown): string {
   return [hostIp, published, target, protocol].join('|')
 }
 
-function volumeKey(item: unknown): string {
-  if (isPlainDict(item)) return String(item.target ?? '')
-  const parts = String(item).split(':')
-  // Windows drive letters aside, the target is the second field, or the only one for an anonymous volume.
+/** The container path of a short volume or device entry: the second field, or the only one. */
+export function volumeTarget(text: string): string {
+  const parts = text.split(':')
   return parts.length === 1 ? parts[0] : parts[1]
 }
 
-function fileReferenceKey(item: unknown): string {
-  if (isPlainDict(item)) return String(item.target ?? item.source ?? '')
-  return String(item)
+function volumeKey(item: unknown): string {
+  return isPlainDict(item) ? String(item.target ?? '') : volumeTarget(String(item))
+}
+
+/** Secrets land in /run/secrets/<source> unless a target is given, configs in /<source> (compose-go's mountIndexer). */
+export function mountTargetKey(defaultDir: string): (item: unknown) => string {
+  return (item) => {
+    if (!isPlainDict(item)) return `${defaultDir}/${String(item)}`
+    return item.target !== undefined ? String(item.target) : `${defaultDir}/${String(item.source)}`
+  }
 }
 
 function deviceKey(item: unknown): string {
-  if (isPlainDict(item)) return String(item.target ?? item.source ?? '')
-  const parts = String(item).split(':')
-  return parts.length === 1 ? parts[0] : parts[1]
+  return isPlainDict(item) ? String(item.target ?? item.source ?? '') : volumeTarget(String(item))
 }

@@ -1,6 +1,7 @@
 import type { Cast } from './cast.js'
 import { isPlainDict, type Dict } from './data.js'
-import { isPathSource, resolvePath } from './paths.js'
+// `/data/` and `/data/./x/..` are `/data`, as compose-go cleans targets, so mounts compare by place.
+import { cleanPath, isPathSource, resolvePath } from './paths.js'
 import type { Mount } from './project.js'
 import { childPath, type FieldPath } from './source.js'
 
@@ -26,13 +27,14 @@ function shortMount(text: string, path: FieldPath, cast: Cast, workingDir: strin
   const parts = text.split(':')
   if (parts.length === 1) {
     checkTarget(parts[0], path, cast, text)
-    return { type: 'volume', target: parts[0], volume: {} }
+    return { type: 'volume', target: cleanPath(parts[0]), volume: {} }
   }
   if (parts.length > 3 || parts[0] === '' || parts[1] === '') {
     return cast.fail(path, `invalid volume "${text}": expected SOURCE:TARGET[:MODE] or TARGET`)
   }
-  const [source, target, modeText] = parts
-  checkTarget(target, path, cast, text)
+  const [source, rawTarget, modeText] = parts
+  checkTarget(rawTarget, path, cast, text)
+  const target = cleanPath(rawTarget)
   const modes = modeText ? modeText.split(',') : []
   let readOnly = false
   let selinux: 'z' | 'Z' | undefined
@@ -65,9 +67,10 @@ function shortMount(text: string, path: FieldPath, cast: Cast, workingDir: strin
 
 function longMount(item: Dict, path: FieldPath, cast: Cast, workingDir: string): Mount {
   const type = String(item.type) as Mount['type']
-  const target = item.target === undefined ? undefined : String(item.target)
-  if (target === undefined || target === '') return cast.fail(childPath(path, 'target'), `a ${type} mount needs a target (the path inside the container)`)
-  checkTarget(target, childPath(path, 'target'), cast)
+  const rawTarget = item.target === undefined ? undefined : String(item.target)
+  if (rawTarget === undefined || rawTarget === '') return cast.fail(childPath(path, 'target'), `a ${type} mount needs a target (the path inside the container)`)
+  checkTarget(rawTarget, childPath(path, 'target'), cast)
+  const target = cleanPath(rawTarget)
   const readOnly = cast.bool(item.read_only, childPath(path, 'read_only'))
   const source = item.source === undefined || item.source === '' ? undefined : String(item.source)
   const common = { ...(readOnly ? { read_only: true } : {}), ...(item.consistency !== undefined ? { consistency: String(item.consistency) } : {}) }
@@ -117,3 +120,4 @@ function checkTarget(target: string, path: FieldPath, cast: Cast, whole?: string
     cast.fail(path, `invalid volume${whole ? ` "${whole}"` : ''}: the target "${target}" must be an absolute path inside the container`)
   }
 }
+

@@ -60,6 +60,29 @@ export function normalizeProject(doc: Dict, opts: NormalizeOptions, cast: Cast):
   }
 }
 
+/**
+ * What Compose adds to depends_on by itself (compose-go's Normalize): a
+ * service used through `links`, `network_mode`/`ipc`/`pid`/`uts`/`cgroup:
+ * service:` (restarted with it) or `volumes_from` (not restarted) is a
+ * dependency, started first. An explicit entry is kept as written. Run after
+ * the references are checked, so a missing target is reported as the
+ * attribute that names it.
+ */
+export function addImplicitDependencies(project: Project): void {
+  for (const service of Object.values(project.services)) {
+    const add = (name: string, restart: boolean) => {
+      if (name in service.depends_on) return
+      service.depends_on[name] = { condition: 'service_started', restart, required: true }
+    }
+    for (const link of service.links ?? []) add(link.split(':')[0], true)
+    for (const attr of ['network_mode', 'ipc', 'pid', 'uts', 'cgroup'] as const) {
+      const value = (service as unknown as Record<string, unknown>)[attr]
+      if (typeof value === 'string' && value.startsWith('service:')) add(value.slice('service:'.length), true)
+    }
+    for (const from of service.volumes_from ?? []) if (!from.startsWith('container:')) add(from.split(':')[0], false)
+  }
+}
+
 function section<T>(value: unknown, read: (key: string, raw: Dict) => T): Record<string, T> {
   const out: Record<string, T> = {}
   if (!isPlainDict(value)) return out

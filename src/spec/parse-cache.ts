@@ -46,6 +46,7 @@ function parserStamp(): string {
 interface Entry {
   data: unknown
   markers: boolean
+  empty?: boolean
 }
 
 const RESET = { $pier: 'reset' }
@@ -63,7 +64,7 @@ function encode(parsed: ParsedFile): string {
     }
     return value
   })
-  return `{"markers":${markers},"data":${data}}`
+  return `{"markers":${markers},"empty":${parsed.empty === true},"data":${data}}`
 }
 
 function decode(text: string, file: string, key: string): ParsedFile {
@@ -76,7 +77,7 @@ function decode(text: string, file: string, key: string): ParsedFile {
     const list = stored === undefined ? [] : (JSON.parse(stored) as [FieldPath, number, number][])
     return new Map<FieldPath, Loc>(list.map(([path, line, col]) => [path, { file: name, line, col }]))
   }
-  return { file, data: data as ParsedFile['data'], positions }
+  return { file, data: data as ParsedFile['data'], positions, markers: entry.markers, ...(entry.empty ? { empty: true } : {}) }
 }
 
 function revive(value: unknown): unknown {

@@ -1,6 +1,7 @@
-import { LineCounter, parseDocument, isAlias, isMap, isScalar, isSeq, type Node, type Pair } from 'yaml'
+import { LineCounter, parseAllDocuments, isAlias, isMap, isScalar, isSeq, type Node, type Pair } from 'yaml'
 import { isPlainDict, Override, Reset, type Dict } from './data.js'
 import { SpecError } from './errors.js'
+import { mergeDocuments } from './merge.js'
 import { childPath, displayName, type FieldPath, type Loc } from './source.js'
 
 
@@ -10,10 +11,21 @@ export interface ParsedFile {
   data: Dict
   /** Where each field was written; built on demand when it comes from the cache. */
   positions: Map<FieldPath, Loc> | (() => Map<FieldPath, Loc>)
+  /** No document, or only empty ones (comments, `---`). */
+  empty?: boolean
+  /** Holds a `!reset` or `!override` somewhere. */
+  markers?: boolean
 }
 
-/** Aliases may share subtrees, but their expanded size is capped (billion laughs). */
-const MAX_EXPANDED_NODES = 5_000_000
+/**
+ * Aliases may share subtrees, but what they expand to is capped (billion
+ * laughs): every later stage walks the expanded document, so a small file
+ * whose aliases expand to millions of nodes costs seconds and hundreds of MB.
+ * Real files expand a few thousand nodes through aliases.
+ */
+const MAX_ALIAS_NODES = 250_000
+/** Nesting deeper than this is no Compose file; every stage after parsing recurses. */
+export const MAX_DEPTH = 200
 
 /**
  * Parses one Compose file with the YAML 1.2 core schema (so `22:22` stays a
@@ -23,29 +35,43 @@ const MAX_EXPANDED_NODES = 5_000_000
 export function parseYaml(text: string, file: string): ParsedFile {
   const name = displayName(file)
   const lineCounter = new LineCounter()
-  const doc = parseDocument(text, { version: '1.2', lineCounter, uniqueKeys: true, prettyErrors: false })
-  if (doc.errors.length > 0) {
+  // uniqueKeys is checked by the walker, in linear time (the yaml package's check is quadratic).
+  const docs = parseAllDocuments(text, { version: '1.2', lineCounter, uniqueKeys: false, prettyErrors: false })
+  const list = Array.isArray(docs) ? docs : []
+  for (const doc of list) {
+    if (doc.errors.length === 0) continue
     const err = doc.errors[0]
     const pos = lineCounter.linePos(err.pos[0])
-    const what = err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')
+    let what = err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')
+    if (/call stack/i.test(what)) what = `nested too deeply (more than ${MAX_DEPTH} levels)`
     throw new SpecError('yaml', `invalid YAML: ${what}`, { loc: { file: name, line: pos.line, col: pos.col } })
   }
   const positions = new Map<FieldPath, Loc>()
   const walker = new Walker(name, lineCounter, positions)
-  if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
-    throw new SpecError('yaml', 'empty compose file: add a `services:` section', { loc: { file: name, line: 1, col: 1 } })
+  // A file of several documents (`---`) is read as that many files, merged in order, as compose-go does.
+  let data: Dict | undefined
+  for (const doc of list) {
+    if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) continue
+    const converted = walker.convert(doc.contents as Node, '')
+    if (!isPlainDict(converted)) {
+      throw new SpecError('yaml', 'the top level of a compose file must be a mapping (services:, volumes:, …)', {
+        loc: walker.loc(doc.contents as Node),
+      })
+    }
+    data = data === undefined ? converted : mergeDocuments(data, converted)
   }
-  const data = walker.convert(doc.contents as Node, '')
-  if (!isPlainDict(data)) {
-    throw new SpecError('yaml', 'the top level of a compose file must be a mapping (services:, volumes:, …)', {
-      loc: walker.loc(doc.contents as Node),
-    })
-  }
-  return { file, data, positions }
+  // An empty file is an empty document; whether that is an error depends on the file's role (see load.ts).
+  if (data === undefined) return { file, data: {}, positions, empty: true }
+  return { file, data, positions, markers: walker.markers }
 }
 
 class Walker {
+  /** Nodes produced so far, an alias counting as the nodes it expands to. */
   private expanded = 0
+  private aliasNodes = 0
+  private depth = 0
+  /** Whether a `!reset` or `!override` was read: without one, later stages skip looking for them. */
+  markers = false
   private readonly aliasCache = new Map<Node, { value: unknown; size: number }>()
   /**
    * Anchors seen so far, in document order, so an alias finds the latest
@@ -71,7 +97,13 @@ class Walker {
     this.expanded++
     if (isAlias(node)) return this.alias(node, path)
     if ((node as { anchor?: string }).anchor) this.anchors.set((node as { anchor: string }).anchor, node)
+    if (++this.depth > MAX_DEPTH) {
+      // The path is left out: two hundred levels of it would not be one readable line.
+      throw new SpecError('yaml', `invalid YAML: nested too deeply (more than ${MAX_DEPTH} levels)`, { loc: this.loc(node) })
+    }
     const value = this.plain(node, path)
+    this.depth--
+    if (node.tag === '!reset' || node.tag === '!override') this.markers = true
     if (node.tag === '!reset') return new Reset()
     if (node.tag === '!override') return new Override(value)
     return value
@@ -100,8 +132,15 @@ class Walker {
       if (key === null || typeof key === 'object') {
         throw new SpecError('yaml', 'mapping keys must be plain scalars', { loc: this.loc(pair.key), path })
       }
-      const name = String(key)
+      // compose-go refuses a key that YAML reads as a number, boolean or null, wherever it is.
+      if (typeof key !== 'string') {
+        throw new SpecError('yaml', `the key ${String(key)} is not a string: quote it ("${String(key)}")`, { loc: this.loc(pair.key), path })
+      }
+      const name = key
       if (name === '__proto__') throw new SpecError('yaml', 'the key "__proto__" is not allowed', { loc: this.loc(pair.key), path })
+      if (Object.prototype.hasOwnProperty.call(out, name)) {
+        throw new SpecError('yaml', `invalid YAML: duplicate key "${name}": write each key once`, { loc: this.loc(pair.key), path: childPath(path, name) })
+      }
       const keyPath = childPath(path, name)
       this.positions.set(keyPath, this.loc(pair.key))
       out[name] = this.convert(pair.value, keyPath)
@@ -129,16 +168,19 @@ class Walker {
     if (!target) throw new SpecError('yaml', `unknown anchor *${node.source}`, { loc: this.loc(node), path })
     let cached = this.aliasCache.get(target)
     if (!cached) {
-      const before = this.expanded
       // Positions inside an anchor are recorded once, under the anchor's own path.
+      const before = this.expanded
       const value = this.convert(target, path)
       cached = { value, size: this.expanded - before }
       this.aliasCache.set(target, cached)
     }
+    // Counted before the next alias is expanded, so a hostile file stops early.
+    this.aliasNodes += cached.size
     this.expanded += cached.size
-    if (this.expanded > MAX_EXPANDED_NODES) {
-      throw new SpecError('yaml', 'aliases expand to too large a document (more than 5 million nodes)', { loc: this.loc(node), path })
+    if (this.aliasNodes > MAX_ALIAS_NODES) {
+      throw new SpecError('yaml', `aliases expand to too large a document (more than ${MAX_ALIAS_NODES} nodes): use fewer nested aliases`, { loc: this.loc(node), path })
     }
     return cached.value
   }
 }
+

@@ -1,5 +1,5 @@
 import { homedir } from 'node:os'
-import { isAbsolute, join, resolve } from 'node:path'
+import { isAbsolute, join, posix, resolve } from 'node:path'
 import { isPlainDict, type Dict } from './data.js'
 
 /**
@@ -26,6 +26,23 @@ export function isPathSource(source: string): boolean {
   return source.startsWith('.') || source.startsWith('/') || source.startsWith('~')
 }
 
+/**
+ * `additional_contexts` values that are paths become absolute; images
+ * (`docker-image://`), `service:` references and URLs stay as written.
+ */
+export function absoluteContexts(value: unknown, base: string): unknown {
+  const fix = (v: string) => (/^[a-z][a-z0-9+.-]*:/i.test(v) || isRemoteContext(v) ? v : resolvePath(base, v))
+  if (isPlainDict(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, typeof v === 'string' ? fix(v) : v]))
+  if (Array.isArray(value)) {
+    return value.map((item) => {
+      const text = String(item)
+      const eq = text.indexOf('=')
+      return eq < 0 ? item : `${text.slice(0, eq)}=${fix(text.slice(eq + 1))}`
+    })
+  }
+  return value
+}
+
 export function rebaseService(service: unknown, base: string): unknown {
   if (!isPlainDict(service)) return service
   const out: Dict = { ...service }
@@ -34,8 +51,12 @@ export function rebaseService(service: unknown, base: string): unknown {
   if (typeof out.build === 'string') {
     if (!isRemoteContext(out.build)) out.build = rel(out.build)
   } else if (isPlainDict(out.build)) {
-    const context = typeof out.build.context === 'string' ? out.build.context : '.'
-    out.build = { ...out.build, context: isRemoteContext(context) ? context : rel(context) }
+    // A build without a context is left without one: it defaults to the project directory, not this
+    // file's, and an extending service that only sets `target` keeps its base's context (compose-go).
+    const build: Dict = { ...out.build }
+    if (typeof build.context === 'string' && !isRemoteContext(build.context)) build.context = rel(build.context)
+    if (build.additional_contexts !== undefined) build.additional_contexts = absoluteContexts(build.additional_contexts, base)
+    out.build = build
   }
   if (out.env_file !== undefined) {
     const list = Array.isArray(out.env_file) ? out.env_file : [out.env_file]
@@ -75,4 +96,11 @@ export function rebaseDocument(doc: Dict, base: string): Dict {
     )
   }
   return out
+}
+
+/** A container path as compose-go cleans it; most are clean already, and are returned as they are. */
+export function cleanPath(path: string): string {
+  if (!/\/\.|\/\/|.\/$/.test(path)) return path || '.'
+  const clean = posix.normalize(path)
+  return clean.length > 1 ? clean.replace(/\/$/, '') : clean
 }

@@ -1,5 +1,8 @@
 import type { Cast } from './cast.js'
+import { isIP } from './addresses.js'
 import { isPlainDict } from './data.js'
+import { lastByKey } from './merge.js'
+import { hasDuplicate } from './unicity.js'
 import type { Port } from './project.js'
 import { childPath, type FieldPath } from './source.js'
 
@@ -15,11 +18,23 @@ const PROTOCOLS = ['tcp', 'udp', 'sctp'] as const
  */
 export function normalizePorts(value: unknown, path: FieldPath, cast: Cast): Port[] {
   if (!Array.isArray(value)) return []
-  return value.flatMap((item, i) => {
+  const ports = value.flatMap((item, i) => {
     const at = childPath(path, i)
     if (isPlainDict(item)) return [longPort(item, at, cast)]
     return shortPort(String(item), at, cast)
   })
+  return ports.length > 1 ? uniquePorts(ports) : ports
+}
+
+/**
+ * Expanding ranges can reveal duplicates (`8000-8001:80-81` and `8000:80`):
+ * one entry per address, the later in the earlier one's place, as compose-go
+ * enforces unicity again after its canonical transform.
+ */
+function uniquePorts(ports: Port[]): Port[] {
+  // Most lists have no duplicate: compare targets first, without building keys.
+  if (!hasDuplicate(ports.map((port) => String(port.target)))) return ports
+  return lastByKey(ports, (port) => `${port.host_ip ?? '0.0.0.0'}|${port.published ?? ''}|${port.target}|${port.protocol}`)
 }
 
 function longPort(item: Record<string, unknown>, path: FieldPath, cast: Cast): Port {
@@ -28,7 +43,7 @@ function longPort(item: Record<string, unknown>, path: FieldPath, cast: Cast): P
   checkPort(target, childPath(path, 'target'), cast)
   const port: Port = { mode: item.mode === undefined ? 'ingress' : String(item.mode), target, protocol: protocol(item.protocol ?? 'tcp', childPath(path, 'protocol'), cast) }
   if (item.name !== undefined) port.name = String(item.name)
-  if (item.host_ip !== undefined && item.host_ip !== '') port.host_ip = String(item.host_ip)
+  if (item.host_ip !== undefined && item.host_ip !== '') port.host_ip = checkHostIp(String(item.host_ip), childPath(path, 'host_ip'), cast)
   if (item.published !== undefined && item.published !== null && item.published !== '') {
     const published = String(item.published)
     parseRange(published, childPath(path, 'published'), cast)
@@ -70,11 +85,17 @@ function shortPort(text: string, path: FieldPath, cast: Cast): Port[] {
   const out: Port[] = []
   for (let i = 0; i < count; i++) {
     const port: Port = { mode: 'ingress', target: container[0] + i, protocol: proto }
-    if (hostIp) port.host_ip = hostIp
+    if (hostIp) port.host_ip = checkHostIp(hostIp, path, cast, text)
     if (host) port.published = count > 1 ? String(host[0] + i) : host[0] === host[1] ? String(host[0]) : `${host[0]}-${host[1]}`
     out.push(reorder(port))
   }
   return out
+}
+
+/** A host IP is an address literal; a name is never looked up (compose-go's checkIPAddress). */
+function checkHostIp(ip: string, path: FieldPath, cast: Cast, whole?: string): string {
+  if (!isIP(ip)) return cast.fail(path, `invalid host IP ${JSON.stringify(ip)}${whole ? ` in port "${whole}"` : ''}: use an IPv4 or IPv6 address`)
+  return ip
 }
 
 function parseRange(text: string, path: FieldPath, cast: Cast, whole = text): [number, number] {

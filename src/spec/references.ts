@@ -90,13 +90,18 @@ export function checkReferences(project: Project, fail: Fail): void {
   }
 }
 
+const MAX_REPLICAS = 10_000
+
 function checkScale(name: string, service: Service, fail: Fail): void {
   const replicas = service.deploy?.replicas
   if (service.scale !== undefined && replicas !== undefined && service.scale !== replicas) {
     fail(`services.${name}.scale`, `scale (${service.scale}) and deploy.replicas (${replicas}) disagree in service "${name}": keep one`)
   }
   const count = service.scale ?? replicas ?? 1
-  if (count < 0) fail(`services.${name}.scale`, `scale cannot be negative`)
+  const attr = service.scale !== undefined ? 'scale' : 'deploy.replicas'
+  if (count < 0) fail(`services.${name}.${attr}`, `${attr} cannot be negative`)
+  // A bound, so `scale: 1e20` is an error line and not an allocation that aborts Node.
+  if (count > MAX_REPLICAS) fail(`services.${name}.${attr}`, `${attr} ${count} is more than pier runs for one service (${MAX_REPLICAS})`)
   if (count > 1 && service.container_name !== undefined) {
     fail(`services.${name}.container_name`, `service "${name}" sets container_name, so it cannot run ${count} replicas: remove container_name or the scale`)
   }

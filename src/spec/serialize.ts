@@ -35,8 +35,16 @@ function serviceDocument(service: Service): Record<string, unknown> {
     else if (key === 'deploy') out[key] = deployDocument(value as NonNullable<Service['deploy']>)
     else if (key === 'build') out[key] = buildDocument(value as NonNullable<Service['build']>)
     else if (key === 'volumes') out[key] = (value as Service['volumes']).map(mountDocument)
+    else if (key === 'ulimits') out[key] = ulimitsDocument(value as NonNullable<Service['ulimits']>)
     else out[key] = value
   }
+  return out
+}
+
+/** A ulimit written as one number prints as one number, as Compose prints it. */
+function ulimitsDocument(ulimits: NonNullable<Service['ulimits']>): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [name, limit] of Object.entries(ulimits)) out[name] = (limit as { single?: boolean }).single ? limit.soft : limit
   return out
 }
 

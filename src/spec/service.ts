@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs'
 import type { Cast } from './cast.js'
 import { parseDotenv } from './dotenv.js'
 import { normalizeMounts } from './mounts.js'
 import { isPlainDict, type Dict } from './data.js'
-import { isRemoteContext, resolvePath } from './paths.js'
+import { absoluteContexts, isRemoteContext, resolvePath } from './paths.js'
 import { normalizePorts } from './ports.js'
+import { describeProblem, MAX_ENV_FILE, ReadError, readRegularFile } from './read.js'
 import type { Build, Dependency, Deploy, EnvFile, FileReference, Healthcheck, Hook, Service, ServiceNetwork, Ulimit, WatchRule } from './project.js'
 import { shellSplit } from './shellwords.js'
 import { childPath, displayName, type FieldPath } from './source.js'
@@ -139,42 +139,45 @@ function envFiles(value: unknown, path: FieldPath, ctx: ServiceContext): EnvFile
 /**
  * The container's environment: env_file contents (later files win), then
  * `environment` over them. A key without a value takes the project's variable
- * of that name, and is left out when there is none.
+ * of that name, and is left out when there is none. Inside an env_file,
+ * `${VAR}` and a bare `VAR` look in the project's variables first, then in
+ * the service's `environment`, then in what the files defined before (as
+ * compose-go's WithServicesEnvironmentResolved does).
  */
 function environment(raw: Dict, base: FieldPath, ctx: ServiceContext): Record<string, string> {
-  const fromProject = (key: string) => ctx.environment[key]
+  const own = ctx.cast.dict(raw.environment, (key) => ctx.environment[key])
+  if (raw.env_file === undefined) return own
   const out: Record<string, string> = {}
-  if (raw.env_file !== undefined) {
-    const files = envFiles(raw.env_file, childPath(base, 'env_file'), ctx)
-    for (const [i, file] of files.entries()) {
-      let text: string
-      try {
-        text = readFileSync(file.path, 'utf8')
-      } catch {
-        if (!file.required) continue
-        ctx.cast.fail(childPath(childPath(base, 'env_file'), Array.isArray(raw.env_file) ? i : 0) as FieldPath,
-          `env file ${displayName(file.path)} not found: create it, or mark it optional with "required: false"`)
-        continue
-      }
-      Object.assign(out, parseDotenv(text, file.path, fromProject))
-    }
+  const vars = new Map(Object.entries(own))
+  const lookup = (key: string) => ctx.environment[key] ?? own[key]
+  const at = childPath(base, 'env_file')
+  for (const [i, file] of envFiles(raw.env_file, at, ctx).entries()) {
+    const text = readListedFile(file.path, childPath(at, i), 'env file', ctx, file.required)
+    if (text !== undefined) Object.assign(out, parseDotenv(text, file.path, lookup, vars))
   }
-  return Object.assign(out, ctx.cast.dict(raw.environment, fromProject))
+  return Object.assign(out, own)
 }
 
 function labels(raw: Dict, base: FieldPath, ctx: ServiceContext): Record<string, string> {
   const out: Record<string, string> = {}
   for (const [i, file] of (ctx.cast.list(raw.label_file) ?? []).entries()) {
     const path = resolvePath(ctx.workingDir, file)
-    let text: string
-    try {
-      text = readFileSync(path, 'utf8')
-    } catch {
-      return ctx.cast.fail(childPath(childPath(base, 'label_file'), i), `label file ${displayName(path)} not found`)
-    }
+    const text = readListedFile(path, childPath(childPath(base, 'label_file'), i), 'label file', ctx, true)!
     Object.assign(out, parseDotenv(text, path, () => undefined))
   }
   return Object.assign(out, ctx.cast.dict(raw.labels))
+}
+
+/** An env or label file's text; undefined when it is optional and missing. */
+function readListedFile(path: string, at: FieldPath, what: string, ctx: ServiceContext, required: boolean): string | undefined {
+  try {
+    return readRegularFile(path, MAX_ENV_FILE)
+  } catch (err) {
+    if (!(err instanceof ReadError)) throw err
+    if (err.problem === 'missing' && !required) return undefined
+    const hint = err.problem === 'missing' && what === 'env file' ? ': create it, or mark it optional with "required: false"' : ''
+    return ctx.cast.fail(at, `${what} ${displayName(path)} ${describeProblem(err.problem, MAX_ENV_FILE)}${hint}`)
+  }
 }
 
 function build(value: unknown, path: FieldPath, ctx: ServiceContext): Build {
@@ -185,7 +188,7 @@ function build(value: unknown, path: FieldPath, ctx: ServiceContext): Build {
     args: (v) => cast.dict(v, (k) => ctx.environment[k] ?? (null as unknown as string)),
     labels: (v) => cast.dict(v),
     ssh: (v) => (isPlainDict(v) ? Object.entries(v).map(([k, x]) => (x === null ? k : `${k}=${x}`)) : cast.list(v)),
-    additional_contexts: (v) => cast.dict(v),
+    additional_contexts: (v) => cast.dict(absoluteContexts(v, ctx.workingDir)),
     shm_size: (v, p) => cast.bytes(v, p),
     extra_hosts: (v, p) => extraHosts(v, p, cast),
     secrets: (v, p) => fileReferences(v, p, cast),
@@ -238,8 +241,10 @@ function serviceNetworks(value: unknown, cast: Cast): Record<string, ServiceNetw
 /** `host:ip`, `host=ip` or a mapping → host → addresses (a host may have several). */
 function extraHosts(value: unknown, path: FieldPath, cast: Cast): Record<string, string[]> {
   const out: Record<string, string[]> = {}
+  // `host=1.2.3.4,5.6.7.8` is two addresses of one host (compose-go's HostsList).
+  const addresses = (ip: unknown) => String(ip).split(',').map((a) => a.trim().replace(/^\[(.*)\]$/, '$1'))
   if (isPlainDict(value)) {
-    for (const [host, ips] of Object.entries(value)) out[host] = Array.isArray(ips) ? ips.map(String) : [String(ips)]
+    for (const [host, ips] of Object.entries(value)) out[host] = (Array.isArray(ips) ? ips : [ips]).flatMap(addresses)
     return out
   }
   for (const [i, item] of (value as unknown[]).entries()) {
@@ -248,9 +253,10 @@ function extraHosts(value: unknown, path: FieldPath, cast: Cast): Record<string,
     const cut = eq >= 0 ? eq : text.indexOf(':')
     if (cut <= 0) cast.fail(childPath(path, i), `invalid extra host "${text}": expected HOST=IP or HOST:IP`)
     const host = text.slice(0, cut)
-    const ip = text.slice(cut + 1).replace(/^\[(.*)\]$/, '$1')
-    ;(out[host] ??= []).push(ip)
+    ;(out[host] ??= []).push(...addresses(text.slice(cut + 1)))
   }
+  // `h:1.2.3.4` in one file and `h=1.2.3.4` in another are one entry.
+  for (const host of Object.keys(out)) out[host] = [...new Set(out[host])]
   return out
 }
 
@@ -265,10 +271,11 @@ function healthcheck(value: unknown, path: FieldPath, cast: Cast): Healthcheck {
       }
       return test
     },
-    interval: (v, p) => cast.duration(v, p),
-    timeout: (v, p) => cast.duration(v, p),
-    start_period: (v, p) => cast.duration(v, p),
-    start_interval: (v, p) => cast.duration(v, p),
+    // Zero means "the default" to Docker, so it is the same as not setting it.
+    interval: (v, p) => cast.duration(v, p) || undefined,
+    timeout: (v, p) => cast.duration(v, p) || undefined,
+    start_period: (v, p) => cast.duration(v, p) || undefined,
+    start_interval: (v, p) => cast.duration(v, p) || undefined,
     retries: (v, p) => cast.int(v, p),
     disable: (v, p) => cast.bool(v, p),
   })
@@ -307,7 +314,9 @@ function ulimits(value: unknown, path: FieldPath, cast: Cast): Record<string, Ul
       out[name] = { soft, hard }
     } else {
       const n = cast.int(raw, at)!
-      out[name] = { soft: n, hard: n }
+      // Written as one number, printed as one number (as Compose does); the flag is not enumerable so
+      // the engine contract and the config hash still see only {soft, hard}.
+      out[name] = Object.defineProperty({ soft: n, hard: n }, 'single', { value: true, enumerable: false })
     }
   }
   return out

@@ -12,8 +12,15 @@ export class TemplateError extends Error {}
 
 const NAME = /^[_A-Za-z][_A-Za-z0-9]*/
 
-export function substitute(text: string, lookup: Lookup, onUnset?: (name: string) => void): string {
+/**
+ * How deep `${A:-${B:-…}}` may nest. Real files nest two or three levels; the
+ * bound keeps a hostile one from exhausting the stack (one error line instead).
+ */
+export const MAX_NESTING = 200
+
+export function substitute(text: string, lookup: Lookup, onUnset?: (name: string) => void, depth = 0): string {
   if (!text.includes('$')) return text
+  if (depth > MAX_NESTING) throw new TemplateError(`interpolation nested more than ${MAX_NESTING} levels deep: simplify the \${…} defaults`)
   let out = ''
   let i = 0
   while (i < text.length) {
@@ -30,7 +37,7 @@ export function substitute(text: string, lookup: Lookup, onUnset?: (name: string
     } else if (next === '{') {
       const close = matchingBrace(text, dollar + 2)
       if (close < 0) throw new TemplateError(`invalid interpolation "${text.slice(dollar)}": no closing "}"`)
-      out += braced(text.slice(dollar + 2, close), lookup, onUnset)
+      out += braced(text.slice(dollar + 2, close), lookup, onUnset, depth)
       i = close + 1
     } else {
       const name = NAME.exec(text.slice(dollar + 1))?.[0]
@@ -47,22 +54,23 @@ export function substitute(text: string, lookup: Lookup, onUnset?: (name: string
   return out
 }
 
-/** Index of the `}` closing a `${` whose body starts at `from`, or -1. */
+/**
+ * Index of the `}` closing a `${` whose body starts at `from`, or -1. Every
+ * `{` in the body counts, not only `${`, so a default holding braces
+ * (`${JSON:-{"a":1}}`) ends at its own `}`, as in Compose.
+ */
 function matchingBrace(text: string, from: number): number {
   let depth = 1
   for (let i = from; i < text.length; i++) {
     const c = text[i]
-    if (c === '$' && (text[i + 1] === '{' || text[i + 1] === '$')) {
-      if (text[i + 1] === '{') depth++
-      i++
-    } else if (c === '}' && --depth === 0) {
-      return i
-    }
+    if (c === '$' && text[i + 1] === '$') i++
+    else if (c === '{') depth++
+    else if (c === '}' && --depth === 0) return i
   }
   return -1
 }
 
-function braced(body: string, lookup: Lookup, onUnset?: (name: string) => void): string {
+function braced(body: string, lookup: Lookup, onUnset: ((name: string) => void) | undefined, depth: number): string {
   const name = NAME.exec(body)?.[0]
   if (!name) throw new TemplateError(`invalid interpolation "\${${body}}": expected a variable name`)
   const rest = body.slice(name.length)
@@ -77,7 +85,7 @@ function braced(body: string, lookup: Lookup, onUnset?: (name: string) => void):
   const value = lookup(name)
   // With the colon, an empty value counts as missing; without it, only an unset one does.
   const present = colon ? value !== undefined && value !== '' : value !== undefined
-  const expand = (t: string) => substitute(t, lookup, onUnset)
+  const expand = (t: string) => substitute(t, lookup, onUnset, depth + 1)
   switch (op) {
     case '-':
       return present ? (value as string) : expand(arg)

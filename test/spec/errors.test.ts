@@ -9,7 +9,7 @@ describe('errors in compose files', () => {
 
   it('invalid YAML', async () => {
     await loadFails(file('services:\n  web:\n    image: x\n   bad: indent\n'), [/compose\.yaml:4:1: invalid YAML: /])
-    await loadFails(file('services:\n  web:\n    image: x\n    image: y\n'), [/compose\.yaml:4:5: invalid YAML: Map keys must be unique/])
+    await loadFails(file('services:\n  web:\n    image: x\n    image: y\n'), [/compose\.yaml:4:5: services\.web\.image: invalid YAML: duplicate key "image"/])
     await loadFails(file('services: [a\n'), [/compose\.yaml:\d+:\d+: invalid YAML/])
   })
 

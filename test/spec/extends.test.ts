@@ -59,4 +59,54 @@ describe('extends', () => {
     await loadFails({ 'compose.yaml': 'services:\n  web:\n    extends: nope\n    image: x\n' }, [/cannot extend service "nope": no such service/, /services\.web\.extends/])
     await loadFails({ 'compose.yaml': 'services:\n  web:\n    extends: {file: missing.yaml, service: x}\n' }, [/missing\.yaml: no such file/])
   })
+
+  it('keeps a !override in the middle of a chain where it was written', async () => {
+    const { project } = await load({
+      'compose.yaml': `services:
+  base:
+    image: busybox
+    ports: ["80:80"]
+  mid:
+    extends: base
+    ports: !override ["81:81"]
+  top:
+    extends: mid
+    ports: ["82:82"]
+`,
+    })
+    assert.deepEqual(project.services.mid.ports.map((p) => p.target), [81])
+    assert.deepEqual(project.services.top.ports.map((p) => p.target), [81, 82])
+  })
+
+  it("keeps the base's build context when the extending service only sets target", async () => {
+    const { project } = await load({
+      'app/compose.yaml': 'services:\n  web:\n    extends: {file: ../common/base.yaml, service: base}\n    build:\n      target: prod\n',
+      'common/base.yaml': 'services:\n  base:\n    build:\n      context: ..\n      target: dev\n',
+    }, { files: ['app/compose.yaml'] })
+    const build = project.services.web.build!
+    assert.equal(build.target, 'prod')
+    assert.match(build.context, /\/proj$/)
+  })
+
+  it('resolves a build without context in an extended file against the project directory', async () => {
+    const { project } = await load({
+      'compose.yaml': 'services:\n  web:\n    extends: {file: common/base.yaml, service: base}\n',
+      'common/base.yaml': 'services:\n  base:\n    build:\n      dockerfile: Dockerfile.web\n',
+    })
+    assert.match(project.services.web.build!.context, /\/proj$/)
+  })
+
+  it('makes additional build contexts absolute, leaving images and services as written', async () => {
+    const { project } = await load({
+      'compose.yaml': 'services:\n  web:\n    extends: {file: common/base.yaml, service: base}\n  api:\n    build:\n      context: .\n      additional_contexts: [lib=../lib, img=docker-image://alpine]\n',
+      'common/base.yaml': 'services:\n  base:\n    build:\n      context: .\n      additional_contexts:\n        shared: ./shared\n        svc: service:api\n',
+    })
+    const web = project.services.web.build!.additional_contexts!
+    assert.match(web.shared, /\/proj\/common\/shared$/)
+    assert.equal(web.svc, 'service:api')
+    const api = project.services.api.build!.additional_contexts!
+    assert.match(api.lib, /^\/.*\/lib$/)
+    assert.ok(!api.lib.includes('..'))
+    assert.equal(api.img, 'docker-image://alpine')
+  })
 })

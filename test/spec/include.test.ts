@@ -26,14 +26,35 @@ describe('include', () => {
     assert.match(project.services.one.build!.context, /\/inc\/root$/)
   })
 
-  it('refuses a resource defined both here and in the include', async () => {
-    await loadFails(
-      { 'compose.yaml': 'include: [sub.yaml]\nservices:\n  web:\n    image: a\n', 'sub.yaml': 'services:\n  web:\n    image: b\n' },
-      [/services\.web is defined both by include\[0\]/],
-    )
+  it('merges a service the including file redefines, the local definition over the included one', async () => {
+    const { project } = await load({
+      'compose.yaml': 'include: [sub.yaml]\nservices:\n  web:\n    image: a\n    environment: [B=local]\n',
+      'sub.yaml': 'services:\n  web:\n    image: b\n    environment: [A=1, B=included]\n',
+    })
+    assert.equal(project.services.web.image, 'a')
+    assert.deepEqual(project.services.web.environment, { A: '1', B: 'local' })
   })
 
   it('refuses an include cycle', async () => {
     await loadFails({ 'compose.yaml': 'include: [a.yaml]\nservices: {}\n', 'a.yaml': 'include: [compose.yaml]\n' }, [/include cycle: .*compose\.yaml -> .*a\.yaml -> .*compose\.yaml/])
+  })
+
+  it('resolves extends files of an included project against its project_directory', async () => {
+    const { project } = await load({
+      'compose.yaml': 'include:\n  - project_directory: .\n    path: dir/included.yaml\n',
+      'dir/included.yaml': 'services:\n  included:\n    extends:\n      file: dir/extended.yaml\n      service: extended\n',
+      'dir/extended.yaml': 'services:\n  extended:\n    image: alpine\n',
+    })
+    assert.equal(project.services.included.image, 'alpine')
+  })
+
+  it("resolves bare environment entries of included services from the include's env_file only", async () => {
+    const { project } = await load({
+      'compose.yaml': 'include:\n  - path: [module/compose.yaml]\n    env_file: [custom.env]\nservices:\n  a:\n    image: alpine\n    environment: [VAR_NAME]\n',
+      'custom.env': 'VAR_NAME=value\n',
+      'module/compose.yaml': 'services:\n  b:\n    image: alpine\n    environment: [VAR_NAME]\n',
+    })
+    assert.equal(project.services.a.environment.VAR_NAME, undefined)
+    assert.equal(project.services.b.environment.VAR_NAME, 'value')
   })
 })

@@ -82,4 +82,39 @@ describe('interpolation', () => {
     )
     assert.equal(project.services.web.image, 'from-dotenv-from-process')
   })
+
+  it('ends a default holding braces at its own brace, as Compose does', () => {
+    const json = (text: string, vars: Record<string, string>) => substitute(text, (k) => vars[k])
+    assert.equal(json('ok ${JSON:-{"a":1}}', {}), 'ok {"a":1}')
+    assert.equal(json('ok ${JSON:-{"a":1}}', { JSON: '{"b":2}' }), 'ok {"b":2}')
+    assert.equal(json('${X-{a}{b}}!', {}), '{a}{b}!')
+  })
+
+  it('refuses defaults nested hundreds of levels deep with one line', () => {
+    const deep = '${A:-'.repeat(5000) + 'x' + '}'.repeat(5000)
+    assert.throws(() => sub(deep), (err: unknown) => err instanceof TemplateError && /nested more than 200 levels/.test(err.message))
+  })
+
+  describe('COMPOSE_PROJECT_NAME', () => {
+    const yaml = 'services:\n  web:\n    image: a\n    environment: ["P=${COMPOSE_PROJECT_NAME}"]\n'
+    it('is the name given with -p', async () => {
+      const { project } = await load({ 'compose.yaml': yaml }, { projectName: 'given' })
+      assert.equal(project.services.web.environment.P, 'given')
+    })
+    it('is the name set in the environment or .env', async () => {
+      const { project } = await load({ 'compose.yaml': yaml, '.env': 'COMPOSE_PROJECT_NAME=dotenv\n' })
+      assert.equal(project.services.web.environment.P, 'dotenv')
+    })
+    it("is the last file's name:, itself interpolated", async () => {
+      const { project } = await load(
+        { 'compose.yaml': 'name: first\n' + yaml, 'compose.override.yaml': 'name: ${STAGE}-app\n', '.env': 'STAGE=prod\n' },
+      )
+      assert.equal(project.name, 'prod-app')
+      assert.equal(project.services.web.environment.P, 'prod-app')
+    })
+    it("is the directory's name otherwise", async () => {
+      const { project } = await load({ 'compose.yaml': yaml })
+      assert.equal(project.services.web.environment.P, 'proj')
+    })
+  })
 })
