@@ -216,6 +216,29 @@ export class StartedProject {
     return out
   }
 
+  /**
+   * The services' output as it comes: what they wrote so far, then new
+   * lines, until `signal` aborts (or every container has stopped).
+   */
+  async *followLogs(services: string[] = [], options: { signal?: AbortSignal; tail?: number } = {}): AsyncIterable<LogEntry> {
+    const queue: LogEntry[] = []
+    let wake = () => {}
+    let done = false
+    const ctx = { ...this.live(), ...(options.signal ? { signal: options.signal } : {}) }
+    const reading = logs(ctx, this.project, services, { follow: true, ...(options.tail !== undefined ? { tail: options.tail } : {}) }, (e) => {
+      queue.push(e)
+      wake()
+    }).finally(() => {
+      done = true
+      wake()
+    })
+    while (!done || queue.length) {
+      if (queue.length) yield queue.shift()!
+      else await new Promise<void>((r) => (wake = r))
+    }
+    await reading
+  }
+
   exec(service: string, argv: string[], options: ExecOptions = {}): Promise<{ exitCode: number; stdout?: string; stderr?: string }> {
     return exec(this.live(), this.project, service, argv, options)
   }

@@ -60,6 +60,15 @@ services:
     assert.equal((await env.container('job')).state, 'exited')
     assert.ok((await env.service('logger').logs()).filter((e) => e.line.text === 'tick').length >= 3)
     assert.equal((await env.service('marker').exec(['cat', '/etc/hostname'])).exitCode, 0)
+    // Streamed: the lines so far, then new ones as they come, until the signal.
+    const stop = new AbortController()
+    const ticks: string[] = []
+    for await (const e of env.followLogs(['logger'], { signal: stop.signal })) {
+      ticks.push(e.line.text)
+      if (ticks.length === 6) stop.abort()
+    }
+    // The loop ended once the signal aborted (lines already read still came).
+    assert.ok(ticks.length >= 6 && ticks.every((t) => t === 'tick'), ticks.join(','))
   })
 
   it('a failed wait throws a WaitError with the state and the last output, and leaves nothing behind', async () => {
