@@ -71,8 +71,8 @@ const running = (c: Container) => c.state === 'running' || c.state === 'restarti
 /**
  * Brings the container level with `entries` of one rule: sends what differs
  * from what it is known to hold, deletes what the host no longer has. A
- * delete needs a running container (`rm` runs in it): on a stopped one it
- * waits in `pendingRemove`.
+ * delete the engine cannot do while the container is stopped waits in
+ * `pendingRemove` until it runs (the embedded engine deletes at once).
  */
 export async function syncRule(engine: Engine, state: ContainerState, rule: CompiledRule, entries: HostEntry[]): Promise<SyncResult> {
   // A path the container was never seen to hold is deleted anyway unless the container was read in full.
@@ -94,11 +94,13 @@ export async function syncRule(engine: Engine, state: ContainerState, rule: Comp
   record(state.known, { send: changes.send, remove: [] })
   const result: SyncResult = { sent: changes.send.length, removed: 0, deferred: 0 }
   if (changes.remove.length) {
-    if (running(state.container)) {
+    try {
       await removePaths(engine, state.container.id, changes.remove)
       record(state.known, { send: [], remove: changes.remove })
       result.removed = changes.remove.length
-    } else {
+    } catch (err) {
+      // An engine that deletes only in a running container: kept for when it runs again.
+      if (running(state.container)) throw err
       for (const p of changes.remove) state.pendingRemove.add(p)
       result.deferred = changes.remove.length
     }
@@ -109,7 +111,7 @@ export async function syncRule(engine: Engine, state: ContainerState, rule: Comp
 /** The deletes a stopped container missed, now that it runs. */
 export async function applyPending(engine: Engine, state: ContainerState): Promise<number> {
   const paths = [...state.pendingRemove].sort()
-  if (paths.length === 0 || !running(state.container)) return 0
+  if (paths.length === 0) return 0
   await removePaths(engine, state.container.id, paths)
   record(state.known, { send: [], remove: paths })
   state.pendingRemove.clear()

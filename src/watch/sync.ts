@@ -158,11 +158,9 @@ export async function sendEntries(engine: Engine, id: string, dir: string, entri
   await writing
 }
 
-/** Removes container paths, in one `rm -rf` (the image needs `rm`, as Compose needs it). */
+/** Removes container paths through the engine (no `rm` needed in the image). */
 export async function removePaths(engine: Engine, id: string, paths: string[]): Promise<void> {
-  if (paths.length === 0) return
-  const result = await engine.exec(id, { argv: ['rm', '-rf', '--', ...paths] })
-  if (result.exitCode !== 0) throw new Error(`rm -rf in the container failed (exit ${result.exitCode}): ${(result.stderr ?? '').trim()}`)
+  if (paths.length) await engine.removePaths(id, paths)
 }
 
 function addTarEntry(pack: tar.Pack, partial: Partial<tar.Header> & { name: string }, content?: Buffer | Readable): Promise<void> {
