@@ -71,8 +71,9 @@ export class WatchSession {
   }
 
   async cat(service: string, path: string): Promise<string | undefined> {
-    const r = await this.engine.exec((await this.container(service)).id, { argv: ['cat', path] })
-    return r.exitCode === 0 ? r.stdout : undefined
+    // A container between stop and start has nothing to say yet.
+    const r = await this.engine.exec((await this.container(service)).id, { argv: ['cat', path] }).catch(() => undefined)
+    return r?.exitCode === 0 ? r.stdout : undefined
   }
 
   /** The host tree under `hostDir` and the container's under `target`, as comparable maps (relative path → signature). */
