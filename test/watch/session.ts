@@ -72,7 +72,9 @@ export class WatchSession {
 
   async cat(service: string, path: string): Promise<string | undefined> {
     // A container between stop and start has nothing to say yet.
-    const r = await this.engine.exec((await this.container(service)).id, { argv: ['cat', path] }).catch(() => undefined)
+    const r = await this.container(service)
+      .then((c) => this.engine.exec(c.id, { argv: ['cat', path] }))
+      .catch(() => undefined)
     return r?.exitCode === 0 ? r.stdout : undefined
   }
 
