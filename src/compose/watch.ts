@@ -34,13 +34,16 @@ export async function watch(ctx: Context, project: Project, options: WatchOption
   const rules = watchedRules(project, named)
   if (!options.noUp) await up(ctx, project, { services: named })
   if (ctx.signal?.aborted) return
-  ctx.reporter?.message?.(`Watching ${[...new Set(rules.map((r) => r.service))].join(', ')} for changes (Ctrl-C to stop)`, 'info')
   await watchLoop(ctx, project, {
     rules,
     ...(options.prune ? { prune: true } : {}),
     ...(options.quietMs !== undefined ? { quietMs: options.quietMs } : {}),
     ...(options.maxMs !== undefined ? { maxMs: options.maxMs } : {}),
-    ...(options.onReady ? { onReady: options.onReady } : {}),
+    // Said once the tree is scanned: a change from then on is seen.
+    onReady: () => {
+      ctx.reporter?.message?.(`Watching ${[...new Set(rules.map((r) => r.service))].join(', ')} for changes (Ctrl-C to stop)`, 'info')
+      options.onReady?.()
+    },
   })
 }
 
