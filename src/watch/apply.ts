@@ -3,7 +3,7 @@ import { posix } from 'node:path'
 import { pack } from 'tar-stream'
 import type { Container, Engine } from '../engine/engine.js'
 import { containerPath, ruleMatches, type CompiledRule } from './rules.js'
-import { containerSignatures, diff, hostSignature, record, removePaths, sendEntries, walk, type Changes, type HostEntry, type Signature } from './sync.js'
+import { containerSignatures, diff, readHost, record, removePaths, sendEntries, walk, type Changes, type HostEntry, type Signature } from './sync.js'
 
 /**
  * The sync of one container: what the watch knows it holds, and the work of
@@ -39,7 +39,9 @@ export async function entriesFor(rule: CompiledRule, paths: string[]): Promise<H
     const found = info?.isDirectory() ? await walk(host, (p, isDir) => ruleMatches(rule, p, isDir)) : [host]
     for (const p of found) {
       const container = containerPath(rule.rule, p)
-      if (container !== undefined && !out.has(container)) out.set(container, { host: p, container, signature: await hostSignature(p) })
+      if (container === undefined || out.has(container)) continue
+      const read = await readHost(p)
+      out.set(container, { host: p, container, ...(read ? { signature: read.signature } : {}), ...(read?.content ? { content: read.content } : {}) })
     }
   }
   return [...out.values()].sort((a, b) => (a.container < b.container ? -1 : 1))

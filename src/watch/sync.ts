@@ -21,21 +21,33 @@ export interface HostEntry {
   container: string
   /** undefined: the host no longer has it. */
   signature?: Signature
+  /** A small file's content as hashed (so what is sent is what was compared). */
+  content?: Buffer
 }
 
 export async function hostSignature(path: string): Promise<Signature | undefined> {
+  return (await readHost(path))?.signature
+}
+
+/** A host path's signature and, for a small file, its content: read once, hashed and sent from the same bytes. */
+export async function readHost(path: string): Promise<{ signature: Signature; content?: Buffer } | undefined> {
   const info = await lstat(path).catch(() => undefined)
   if (!info) return undefined
   const mode = (info.mode & 0o7777).toString(8)
-  if (info.isDirectory()) return `d:${mode}`
-  if (info.isSymbolicLink()) return `l:${await readlink(path)}`
+  if (info.isDirectory()) return { signature: `d:${mode}` }
+  if (info.isSymbolicLink()) return { signature: `l:${await readlink(path).catch(() => '')}` }
   if (!info.isFile()) return undefined
-  // Small files are read at once (most saves): cheaper than a stream.
+  if (info.size < SMALL) {
+    const content = await readFile(path).catch(() => undefined)
+    return content && { signature: `f:${mode}:${createHash('sha1').update(content).digest('hex')}`, content }
+  }
   const hash = createHash('sha1')
-  if (info.size < 1 << 20) hash.update(await readFile(path))
-  else for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer)
-  return `f:${mode}:${hash.digest('hex')}`
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer)
+  return { signature: `f:${mode}:${hash.digest('hex')}` }
 }
+
+/** Files below this size are held in memory between hashing and sending. */
+const SMALL = 1 << 20
 
 /**
  * The paths under `dir` (itself included) that `keep` accepts, depth first,
@@ -43,18 +55,18 @@ export async function hostSignature(path: string): Promise<Signature | undefined
  */
 export async function walk(dir: string, keep: (path: string, isDir: boolean) => boolean): Promise<string[]> {
   const out: string[] = []
+  // Entry types come with the listing (links not followed): one readdir a directory, no stat a file.
   const visit = async (path: string) => {
-    const info = await lstat(path).catch(() => undefined)
-    if (!info) return
     out.push(path)
-    if (!info.isDirectory()) return
-    for (const name of (await readdir(path).catch(() => [])).sort()) {
-      const child = `${path}/${name}`
-      const childInfo = await lstat(child).catch(() => undefined)
-      if (childInfo && keep(child, childInfo.isDirectory())) await visit(child)
+    const children = await readdir(path, { withFileTypes: true }).catch(() => [])
+    for (const child of children.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const full = `${path}/${child.name}`
+      if (!keep(full, child.isDirectory())) continue
+      if (child.isDirectory()) await visit(full)
+      else out.push(full)
     }
   }
-  await visit(dir)
+  if (await lstat(dir).catch(() => undefined)) await visit(dir)
   return out
 }
 
@@ -143,7 +155,8 @@ export async function sendEntries(engine: Engine, id: string, dir: string, entri
         const header = { name, mode: info.mode & 0o7777, uid: info.uid, gid: info.gid, mtime: info.mtime }
         if (info.isDirectory()) await addTarEntry(pack, { ...header, type: 'directory' })
         else if (info.isSymbolicLink()) await addTarEntry(pack, { ...header, type: 'symlink', linkname: await readlink(e.host) })
-        else if (info.isFile() && info.size < 1 << 20) {
+        else if (e.content) await addTarEntry(pack, { ...header, type: 'file', size: e.content.length }, e.content)
+        else if (info.isFile() && info.size < SMALL) {
           // The size in the header is the size read: a file written meanwhile cannot break the archive.
           const content = await readFile(e.host)
           await addTarEntry(pack, { ...header, type: 'file', size: content.length }, content)

@@ -1,5 +1,6 @@
 import { watch as chokidar, type FSWatcher } from 'chokidar'
 import type { Stats } from 'node:fs'
+import { basename, join } from 'node:path'
 
 /**
  * One OS watcher over every rule's path, its events gathered into batches:
@@ -60,6 +61,16 @@ export function startWatcher(options: WatcherOptions): Watcher {
     ignored: (path: string, stats?: Stats) => (stats ? options.skip(path, stats.isDirectory()) : false),
   })
   for (const event of ['add', 'addDir', 'change', 'unlink', 'unlinkDir'] as const) watcher.on(event, (path: string) => seen(path))
+  // Chokidar drops a file's events within 5 ms of the last and reports no chmod
+  // (it compares mtimes): the OS's own events are taken too, so nothing is lost.
+  // Looking at a path that did not change sends nothing.
+  watcher.on('raw', (_event, name, details) => {
+    const watched = (details as { watchedPath?: string } | undefined)?.watchedPath
+    if (!watched || !name) return
+    // A file's own watch names the file; a directory's names an entry of it (a/a is seen by chokidar's events).
+    if (basename(watched) === name) seen(watched)
+    else seen(join(watched, name))
+  })
   watcher.on('error', (err: unknown) => options.onOverflow(err instanceof Error ? err.message : String(err)))
   const ready = new Promise<void>((resolve) => watcher.once('ready', () => resolve()))
   return {
