@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
-import { chmodSync, mkdirSync, symlinkSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { EmbeddedEngine } from '../../src/engine/embedded/engine.js'
 import { engineWithBusybox } from '../support/containers.js'
 import { eventually, WatchSession } from './session.js'
@@ -81,6 +83,26 @@ ${rules}`
     const r = await engine.exec((await session.container('web')).id, { argv: ['sh', '-c', 'cd /app && ls -a . node_modules .git 2>&1'] })
     for (const absent of ['secret.txt', 'x.log', '.main.ts.swp', 'main.ts~', 'HEAD', 'index.js']) assert.ok(!r.stdout!.includes(absent), `${absent} was sent: ${r.stdout}`)
     assert.equal((await engine.exec((await session.container('web')).id, { argv: ['ls', '/docs'] })).stdout, 'c.md\n', 'a.md was there before the watch: only initial_sync sends it')
+  })
+
+  it('refuses a write through a link the container made that leads out of its root, says so in one line, and keeps watching', async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'pier-watch-outside-'))
+    try {
+      session = await WatchSession.start(engine, name('escape'), {
+        'compose.yaml': compose('        - { action: sync, path: ./src, target: /app }\n'),
+        'src/out/.keep': '',
+      })
+      // In the container, /app/out is a link to a path that, read on the host, is the directory outside.
+      await engine.exec((await session.container('web')).id, { argv: ['sh', '-c', `mkdir -p /app && ln -s ${outside} /app/out`] })
+      session.write('src/out/file.txt', 'escape\n')
+      await eventually(() => session!.warnings, (w) => w.length > 0, 'a warning')
+      assert.match(session.warnings[0], /^web: sync to .*web-1:\/app failed: .*symlink "out".*; still watching$/)
+      assert.deepEqual(readdirSync(outside), [], 'nothing was written outside the container')
+      session.write('src/ok.txt', 'ok\n')
+      await eventually(() => session!.cat('web', '/app/ok.txt'), (v) => v === 'ok\n', 'the next sync')
+    } finally {
+      rmSync(outside, { recursive: true, force: true })
+    }
   })
 
   it('sends nothing unchanged: a save with the same content is no sync line', async () => {
