@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs'
 import { UsageError } from '../errors.js'
 import type { Project } from '../spec/project.js'
-import { requireServices } from './containers.js'
+import { requireServices, restart } from './containers.js'
 import type { Context } from './context.js'
+import { buildService, builtImageName } from './images.js'
 import { up } from './up.js'
 import { compileRule, ruleProblem, type CompiledRule } from '../watch/rules.js'
 import { watchLoop } from '../watch/loop.js'
@@ -34,9 +35,24 @@ export async function watch(ctx: Context, project: Project, options: WatchOption
   const rules = watchedRules(project, named)
   if (!options.noUp) await up(ctx, project, { services: named })
   if (ctx.signal?.aborted) return
-  await watchLoop(ctx, project, {
+  const loop = {
+    engine: ctx.engine,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+    info: (text: string) => ctx.reporter?.message?.(text, 'info'),
+    warn: (text: string) => ctx.reporter?.message?.(text, 'warning'),
+    restart: async (service: string) => void (await restart(ctx, project, [service])),
+    // As `up --build SERVICE --no-deps`: the image, then that service alone recreated.
+    rebuild: async (service: string) => {
+      const spec = project.services[service]
+      const previous = await ctx.engine.inspectImage(builtImageName(project, spec))
+      const image = await buildService(ctx, project, spec)
+      await up(ctx, project, { services: [service], noDeps: true })
+      // --prune: the image this one replaced, unless something still uses it.
+      if (options.prune && previous && previous.id !== image.id) await ctx.engine.removeImage(previous.id).catch(() => undefined)
+    },
+  }
+  await watchLoop(loop, project, {
     rules,
-    ...(options.prune ? { prune: true } : {}),
     ...(options.quietMs !== undefined ? { quietMs: options.quietMs } : {}),
     ...(options.maxMs !== undefined ? { maxMs: options.maxMs } : {}),
     // Said once the tree is scanned: a change from then on is seen.

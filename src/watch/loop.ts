@@ -1,8 +1,4 @@
-import { buildService, builtImageName } from '../compose/images.js'
-import { restart } from '../compose/containers.js'
-import type { Context } from '../compose/context.js'
-import { up } from '../compose/up.js'
-import type { Container } from '../engine/engine.js'
+import type { Container, Engine } from '../engine/engine.js'
 import { LABEL } from '../labels.js'
 import type { Project } from '../spec/project.js'
 import { allEntries, applyPending, entriesFor, newState, readContainer, syncRule, type ContainerState, type SyncResult } from './apply.js'
@@ -18,11 +14,24 @@ import { startWatcher } from './watcher.js'
  * one queue, in order, so a resync never races a batch.
  */
 
+/**
+ * Where the loop runs. The verbs that change services (rebuild, restart)
+ * are the orchestration layer's, handed in, so this layer stays below it.
+ */
+export interface LoopContext {
+  engine: Engine
+  signal?: AbortSignal
+  info(text: string): void
+  warn(text: string): void
+  /** Build the service's image and recreate that service alone. */
+  rebuild(service: string): Promise<void>
+  /** Restart the service's containers (and, as Compose does, `restart: true` dependents). */
+  restart(service: string): Promise<void>
+}
+
 export interface LoopOptions {
   /** The watched services' compiled rules. */
   rules: CompiledRule[]
-  /** After a rebuild, remove the image it replaced when nothing uses it. */
-  prune?: boolean
   quietMs?: number
   maxMs?: number
   pollMs?: number
@@ -37,9 +46,9 @@ const elapsed = (since: number) => {
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
 const isRunning = (c: Container) => c.state === 'running' || c.state === 'restarting'
 
-export async function watchLoop(ctx: Context, project: Project, options: LoopOptions): Promise<void> {
-  const say = (text: string) => ctx.reporter?.message?.(text, 'info')
-  const fail = (text: string) => ctx.reporter?.message?.(text, 'warning')
+export async function watchLoop(ctx: LoopContext, project: Project, options: LoopOptions): Promise<void> {
+  const say = (text: string) => ctx.info(text)
+  const fail = (text: string) => ctx.warn(text)
   const services = [...new Set(options.rules.map((r) => r.service))]
   const rulesOf = (service: string) => options.rules.filter((r) => r.service === service)
   const syncRulesOf = (service: string) => rulesOf(service).filter((r) => r.rule.action.startsWith('sync'))
@@ -113,7 +122,7 @@ export async function watchLoop(ctx: Context, project: Project, options: LoopOpt
     }
     const restartNeeded = matched.some((m) => m.rule.rule.action === 'restart' || m.rule.rule.action === 'sync+restart')
     if (restartNeeded) {
-      await restart(ctx, project, [service])
+      await ctx.restart(service)
       // Take the restart in as ours: its resync then finds nothing to send.
       await refresh()
     }
@@ -139,12 +148,8 @@ export async function watchLoop(ctx: Context, project: Project, options: LoopOpt
 
   /** `rebuild`: the image built, then only this service recreated (not its dependencies, not its dependents). */
   const rebuild = async (service: string, started: number) => {
-    const spec = project.services[service]
-    const previous = await ctx.engine.inspectImage(builtImageName(project, spec))
     try {
-      const image = await buildService(ctx, project, spec)
-      await up(ctx, project, { services: [service], noDeps: true })
-      if (options.prune && previous && previous.id !== image.id) await ctx.engine.removeImage(previous.id).catch(() => undefined)
+      await ctx.rebuild(service)
     } catch (err) {
       return fail(`${service}: rebuild failed: ${(err as Error).message}; still watching`)
     }
