@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict'
-import type { EmbeddedEngine } from '../../src/engine/embedded/engine.js'
-import { engineWithBusybox } from '../support/containers.js'
-import { eventually, WatchSession } from './session.js'
+import { eventually, watchSessions, type WatchSession } from './session.js'
 
 /**
  * restart, sync+restart, sync+exec and initial_sync on real containers:
@@ -10,17 +8,7 @@ import { eventually, WatchSession } from './session.js'
  */
 describe('watch: restart, sync+restart, sync+exec, initial_sync', function () {
   this.timeout(60_000)
-  let engine: EmbeddedEngine
-  let cleanup: () => Promise<void>
-  let session: WatchSession | undefined
-  const name = (what: string) => `pier-watch-${what}-${process.pid}`
-
-  before(async () => ({ engine, cleanup } = await engineWithBusybox()))
-  afterEach(async () => {
-    await session?.dispose()
-    session = undefined
-  })
-  after(async () => cleanup())
+  const sessions = watchSessions()
 
   // Each start appends a line to /starts (kept across restarts: same container).
   const service = (rules: string) => `services:
@@ -31,35 +19,35 @@ describe('watch: restart, sync+restart, sync+exec, initial_sync', function () {
     develop:
       watch:
 ${rules}`
-  const starts = async () => (await session!.cat('web', '/starts'))?.trim().split('\n').length ?? 0
+  const starts = async (session: WatchSession) => (await session.cat('web', '/starts'))?.trim().split('\n').length ?? 0
 
   it('sync+restart sends a burst of saves and restarts once', async () => {
-    session = await WatchSession.start(engine, name('syncrestart'), {
+    const session = await sessions.start('syncrestart', {
       'compose.yaml': service('        - { action: sync+restart, path: ./conf, target: /etc/app }\n'),
       'conf/a.conf': 'a=1\n',
     })
-    assert.equal(await starts(), 1)
+    assert.equal(await starts(session), 1)
     for (let i = 0; i < 5; i++) session.write(`conf/f${i}.conf`, `x=${i}\n`)
-    await eventually(() => session!.messages.find((m) => m.includes('restarted')), (m) => m !== undefined, () => `a restart line in ${session!.messages.join('; ')}`)
+    await eventually(() => session.messages.find((m) => m.includes('restarted')), (m) => m !== undefined, () => `a restart line in ${session.messages.join('; ')}`)
     assert.match(session.messages.find((m) => m.includes('restarted'))!, /^web: synced 5 files, restarted in \d+/)
     await new Promise((r) => setTimeout(r, 700))
-    assert.equal(await starts(), 2, 'one restart for the batch')
+    assert.equal(await starts(session), 2, 'one restart for the batch')
     assert.equal(await session.cat('web', '/etc/app/f4.conf'), 'x=4\n')
   })
 
   it('restart restarts on a change under its path and sends nothing', async () => {
-    session = await WatchSession.start(engine, name('restart'), {
+    const session = await sessions.start('restart', {
       'compose.yaml': service('        - { action: restart, path: ./conf }\n'),
       'conf/a.conf': 'a=1\n',
     })
     session.write('conf/a.conf', 'a=2\n')
-    await eventually(starts, (n) => n === 2, 'the restart')
+    await eventually(() => starts(session), (n) => n === 2, 'the restart')
     assert.equal(await session.cat('web', '/conf/a.conf'), undefined)
     assert.match(session.messages.join('\n'), /web: restarted in/)
   })
 
   it('sync+exec runs the hook once per batch, with user, working_dir and environment', async () => {
-    session = await WatchSession.start(engine, name('exec'), {
+    const session = await sessions.start('exec', {
       'compose.yaml': service(`        - action: sync+exec
           path: ./src
           target: /src
@@ -73,28 +61,26 @@ ${rules}`
     })
     session.write('src/one.txt', '1')
     session.write('src/two.txt', '2')
-    await eventually(() => session!.cat('web', '/tmp/hook'), (v) => v !== undefined, () => `the hook's output (${session!.warnings.join('; ')})`)
+    await eventually(() => session.cat('web', '/tmp/hook'), (v) => v !== undefined, () => `the hook's output (${session.warnings.join('; ')})`)
     await new Promise((r) => setTimeout(r, 500))
     assert.equal(await session.cat('web', '/tmp/hook'), '1000 /tmp hello 2\n')
     assert.match(session.messages.join('\n'), /web: synced 2 files, ran 1 exec hook in/)
   })
 
   it('a failing hook is one line, and the watch goes on', async () => {
-    session = await WatchSession.start(engine, name('hookfail'), {
+    const session = await sessions.start('hookfail', {
       'compose.yaml': service('        - { action: sync+exec, path: ./src, target: /src, exec: { command: ["sh", "-c", "echo broken >&2; exit 3"] } }\n'),
       'src/.keep': '',
     })
     session.write('src/a', 'a')
-    await eventually(() => session!.warnings, (w) => w.length > 0, 'a warning')
+    await eventually(() => session.warnings, (w) => w.length > 0, 'a warning')
     assert.match(session.warnings[0], /web: exec hook "sh -c echo broken >&2; exit 3" in .*web-1 exited 3: broken; still watching/)
     session.write('src/b', 'b')
-    await eventually(() => session!.cat('web', '/src/b'), (v) => v === 'b', 'the next sync')
+    await eventually(() => session.cat('web', '/src/b'), (v) => v === 'b', 'the next sync')
   })
 
   it('initial_sync sends what differs when the watch starts, and nothing else', async () => {
-    session = await WatchSession.start(
-      engine,
-      name('initial'),
+    const session = await sessions.start('initial',
       {
         'compose.yaml': service('        - { action: sync, path: ./src, target: /src, initial_sync: true }\n'),
         'src/same.txt': 'same\n',
@@ -105,7 +91,7 @@ ${rules}`
         // Before the watch: the container already holds two of the files, one of them with other content.
         beforeWatch: async (s) => {
           const id = (await s.container('web')).id
-          await engine.exec(id, { argv: ['sh', '-c', 'mkdir /src && echo same > /src/same.txt && echo container > /src/changed.txt'] })
+          await sessions.engine.exec(id, { argv: ['sh', '-c', 'mkdir /src && echo same > /src/same.txt && echo container > /src/changed.txt'] })
         },
       },
     )

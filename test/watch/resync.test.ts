@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict'
 import { up } from '../../src/compose/up.js'
-import type { EmbeddedEngine } from '../../src/engine/embedded/engine.js'
-import { engineWithBusybox } from '../support/containers.js'
-import { eventually, WatchSession } from './session.js'
+import { eventually, watchSessions, type WatchSession } from './session.js'
 
 /**
  * What Compose's watch loses and pier's does not: changes made while a
@@ -11,17 +9,7 @@ import { eventually, WatchSession } from './session.js'
  */
 describe('watch: resync after stop, restart, recreate; rebuild', function () {
   this.timeout(90_000)
-  let engine: EmbeddedEngine
-  let cleanup: () => Promise<void>
-  let session: WatchSession | undefined
-  const name = (what: string) => `pier-watch-${what}-${process.pid}`
-
-  before(async () => ({ engine, cleanup } = await engineWithBusybox()))
-  afterEach(async () => {
-    await session?.dispose()
-    session = undefined
-  })
-  after(async () => cleanup())
+  const sessions = watchSessions()
 
   const synced = (s: WatchSession) => async () => {
     const t = await s.trees('web', 'src', '/app')
@@ -38,34 +26,34 @@ describe('watch: resync after stop, restart, recreate; rebuild', function () {
 `
 
   it('a delete and an edit made while the container is stopped are there when it runs again', async () => {
-    session = await WatchSession.start(engine, name('stopped'), { 'compose.yaml': simple, 'src/.keep': '' })
+    const session = await sessions.start('stopped', { 'compose.yaml': simple, 'src/.keep': '' })
     session.write('src/a.txt', 'a\n')
     session.write('src/b.txt', 'b\n')
     await eventually(synced(session), (v) => v === 'equal', 'the first sync')
     const id = (await session.container('web')).id
-    await engine.stop(id)
+    await sessions.engine.stop(id)
     session.remove('src/a.txt')
     session.write('src/b.txt', 'b2\n')
     await new Promise((r) => setTimeout(r, 400))
-    await engine.start(id)
+    await sessions.engine.start(id)
     await eventually(synced(session), (v) => v === 'equal', 'the tree after the start')
     assert.deepEqual(session.warnings, [])
   })
 
   it('a restart in the middle of a burst of edits ends with the container tree equal to the host tree', async () => {
-    session = await WatchSession.start(engine, name('burst'), { 'compose.yaml': simple, 'src/.keep': '' })
+    const session = await sessions.start('burst', { 'compose.yaml': simple, 'src/.keep': '' })
     const id = (await session.container('web')).id
     for (let i = 0; i < 300; i++) {
       session.write(`src/d${i % 7}/f${i}.txt`, `${i}\n`)
       if (i % 50 === 49) session.remove(`src/d${(i / 50) % 7}`)
-      if (i === 120) void engine.stop(id).then(() => engine.start(id))
+      if (i === 120) void sessions.engine.stop(id).then(() => sessions.engine.start(id))
       if (i % 20 === 0) await new Promise((r) => setTimeout(r, 5))
     }
     await eventually(synced(session), (v) => v === 'equal', 'the tree after the burst', 20_000)
   })
 
   it('a recreated container gets exactly what differs from its image', async () => {
-    session = await WatchSession.start(engine, name('recreate'), {
+    const session = await sessions.start('recreate', {
       'compose.yaml': `services:
   web:
     build: { context: ., dockerfile_inline: "FROM busybox\\nCOPY src /app\\nCMD [\\"sleep\\", \\"3600\\"]" }
@@ -79,7 +67,7 @@ describe('watch: resync after stop, restart, recreate; rebuild', function () {
       'src/sub/three.txt': '3\n',
     })
     session.write('src/two.txt', 'two, edited\n')
-    await eventually(() => session!.cat('web', '/app/two.txt'), (v) => v === 'two, edited\n', 'the edit')
+    await eventually(() => session.cat('web', '/app/two.txt'), (v) => v === 'two, edited\n', 'the edit')
     const before = (await session.container('web')).id
     const lines = session.messages.length
     await up(session.ctx, session.project, { forceRecreate: true })
@@ -91,7 +79,7 @@ describe('watch: resync after stop, restart, recreate; rebuild', function () {
   })
 
   it('rebuild builds the image and recreates that service only: not its dependencies, not its dependents', async () => {
-    session = await WatchSession.start(engine, name('rebuild'), {
+    const session = await sessions.start('rebuild', {
       'compose.yaml': `services:
   db:
     image: busybox
@@ -112,10 +100,10 @@ describe('watch: resync after stop, restart, recreate; rebuild', function () {
 `,
       'api/version': 'v1\n',
     })
-    const ids = async () => Object.fromEntries(await Promise.all(['db', 'api', 'web'].map(async (s) => [s, (await session!.container(s)).id])))
+    const ids = async () => Object.fromEntries(await Promise.all(['db', 'api', 'web'].map(async (s) => [s, (await session.container(s)).id])))
     const before = await ids()
     session.write('api/version', 'v2\n')
-    await eventually(() => session!.cat('api', '/version'), (v) => v === 'v2\n', () => `the rebuilt service (${[...session!.messages, ...session!.warnings].join('; ')})`, 30_000)
+    await eventually(() => session.cat('api', '/version'), (v) => v === 'v2\n', () => `the rebuilt service (${[...session.messages, ...session.warnings].join('; ')})`, 30_000)
     const after = await ids()
     assert.notEqual(after.api, before.api)
     assert.equal(after.db, before.db)

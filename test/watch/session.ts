@@ -1,5 +1,5 @@
 import { lstatSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { dirname } from 'node:path'
 import type { Context } from '../../src/compose/context.js'
 import { down } from '../../src/compose/down.js'
 import { up } from '../../src/compose/up.js'
@@ -10,6 +10,7 @@ import { LABEL } from '../../src/labels.js'
 import { loadProject } from '../../src/spec/load.js'
 import type { Project } from '../../src/spec/project.js'
 import { containerSignatures, hostSignature, walk } from '../../src/watch/sync.js'
+import { engineWithBusybox } from '../support/containers.js'
 import { TempProject } from '../support/helpers.js'
 
 /**
@@ -115,4 +116,27 @@ export async function eventually<T>(check: () => Promise<T> | T, done: (v: T) =>
   throw new Error(`${typeof what === 'string' ? what : what()}: still ${JSON.stringify(last)} after ${timeoutMs} ms`)
 }
 
-export const hostJoin = join
+/**
+ * The hooks of a suite of watch sessions on one test engine: each test's
+ * session is taken down after it (also when it failed), the engine after all.
+ */
+export function watchSessions() {
+  let engine: EmbeddedEngine
+  let cleanup: () => Promise<void>
+  let current: WatchSession | undefined
+  before(async () => ({ engine, cleanup } = await engineWithBusybox()))
+  afterEach(async () => {
+    await current?.dispose()
+    current = undefined
+  })
+  after(async () => cleanup())
+  return {
+    get engine() {
+      return engine
+    },
+    async start(what: string, files: Record<string, string>, options: Parameters<typeof WatchSession.start>[3] = {}): Promise<WatchSession> {
+      current = await WatchSession.start(engine, `pier-watch-${what}-${process.pid}`, files, options)
+      return current
+    },
+  }
+}
