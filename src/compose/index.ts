@@ -15,5 +15,6 @@ export { attach, stopAll, type AttachOptions, type AttachResult } from './attach
 export { exec, runningReplica, type ExecOptions } from './exec.js'
 export { ps, port, STATES, type PsOptions } from './ps.js'
 export { waitForServices } from './wait.js'
+export { watch, watchedRules, type WatchOptions } from './watch.js'
 export { runPlan, resourceOf, StepFailure } from './run-plan.js'
 export { load, up as upProject, LoadedProject, StartedProject, type ProjectSource, type EngineChoice } from './library.js'
