@@ -93,6 +93,8 @@ const running = (c: Container) => c.state === 'running' || c.state === 'restarti
  */
 export async function syncRule(engine: Engine, state: ContainerState, rule: CompiledRule, entries: HostEntry[]): Promise<SyncResult> {
   // A path the container was never seen to hold is deleted anyway unless the container was read in full.
+  // The target itself is never deleted (the rule's path gone, say, mid-checkout): it may hold what the image put there.
+  entries = entries.filter((e) => e.signature !== undefined || e.container !== rule.rule.target)
   const known = state.full ? state.known : new Map([...state.known, ...entries.filter((e) => e.signature === undefined).map((e): [string, Signature] => [e.container, '?'])])
   const changes: Changes = diff(entries, known)
   // A path sent again is no longer to be deleted.
