@@ -70,6 +70,9 @@ export async function watchLoop(ctx: LoopContext, project: Project, options: Loo
     if (total.sent + total.removed > 0) say(`${state.container.name}: ${summary(total)} (${reason}) in ${elapsed(started)}`)
   }
 
+  /** One container's resync failing is its own line: the others are still compared. */
+  const guarded = (c: Container, job: () => Promise<void>) => job().catch((err: Error) => fail(`${c.name}: resync failed: ${err.message}; still watching`))
+
   /** The engine's view of the watched containers, compared with the last: what started, what is new. */
   const refresh = async (initial = false) => {
     const now = (await ctx.engine.listContainers({ [LABEL.project]: project.name }, { all: true })).filter((c) => services.includes(c.labels[LABEL.service]) && c.labels[LABEL.oneoff] !== 'True')
@@ -82,15 +85,15 @@ export async function watchLoop(ctx: LoopContext, project: Project, options: Loo
         states.set(c.id, state)
         const initialSync = syncRulesOf(service).some((r) => r.rule.initial_sync)
         // A container there when the watch began is synced only with initial_sync (as Compose); a new one always: it holds what its image holds.
-        if (!initial || initialSync) {
+        if (!initial || initialSync) await guarded(c, async () => {
           await readContainer(ctx.engine, state, syncRulesOf(service))
           await syncAll(state, service, initial ? 'initial sync' : 'new container')
-        }
+        })
         continue
       }
       const restarted = c.startedAt !== before.container.startedAt && isRunning(c)
       before.container = c
-      if (restarted) await syncAll(before, service, 'after a restart')
+      if (restarted) await guarded(c, () => syncAll(before, service, 'after a restart'))
     }
   }
 
