@@ -1,4 +1,4 @@
-import { lstatSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { Context } from '../../src/compose/context.js'
 import { down } from '../../src/compose/down.js'
@@ -87,10 +87,6 @@ export class WatchSession {
     const container: Record<string, string> = {}
     for (const [p, sig] of await containerSignatures(this.engine, (await this.container(service)).id, target, () => true)) if (p !== target && keep(p.slice(target.length + 1))) container[p.slice(target.length + 1)] = sig
     return { host, container }
-  }
-
-  exists(path: string): boolean {
-    return !!lstatSync(this.dir.path(path), { throwIfNoEntry: false })
   }
 
   async dispose(): Promise<void> {
