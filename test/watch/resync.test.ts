@@ -78,7 +78,7 @@ describe('watch: resync after stop, restart, recreate; rebuild', function () {
     assert.match(resync[0], /web-1: synced 1 file \(new container\)/)
   })
 
-  it('rebuild builds the image and recreates that service only: not its dependencies, not its dependents', async () => {
+  it('rebuild builds the image and recreates that service only: not its dependencies, not its dependents; prune removes the image it replaced', async () => {
     const session = await sessions.start('rebuild', {
       'compose.yaml': `services:
   db:
@@ -99,7 +99,8 @@ describe('watch: resync after stop, restart, recreate; rebuild', function () {
     depends_on: [api]
 `,
       'api/version': 'v1\n',
-    })
+    }, { prune: true })
+    const oldImage = (await session.container('api')).image
     const ids = async () => Object.fromEntries(await Promise.all(['db', 'api', 'web'].map(async (s) => [s, (await session.container(s)).id])))
     const before = await ids()
     session.write('api/version', 'v2\n')
@@ -108,6 +109,8 @@ describe('watch: resync after stop, restart, recreate; rebuild', function () {
     assert.notEqual(after.api, before.api)
     assert.equal(after.db, before.db)
     assert.equal(after.web, before.web)
-    assert.match(session.messages.join('\n'), /api: rebuilt and recreated in \d/)
+    // Said once the rebuild (and its prune) is done.
+    await eventually(() => session.messages.join('\n'), (m) => /api: rebuilt and recreated in \d/.test(m), 'the rebuild line')
+    assert.equal(await sessions.engine.inspectImage(oldImage), undefined, 'with prune, the replaced image is gone')
   })
 })

@@ -8,7 +8,9 @@ export function registerWatch(program: Command): void {
     .description('bring the project up, then sync, restart or rebuild services as their develop.watch files change')
     .argument('[services...]', 'only these services (default: every service with develop.watch)')
     .option('--no-up', 'do not bring the project up first')
-    .option('--prune', 'after a rebuild, remove the image it replaced')
+    // As in Compose, pruning is the default: --prune is accepted, --no-prune turns it off.
+    .option('--prune', 'after a rebuild, remove the image it replaced (the default)')
+    .option('--no-prune', 'keep the image a rebuild replaced')
     .option('--quiet', 'no build output')
     .action(async (services: string[], opts: { up: boolean; prune?: boolean; quiet?: boolean }, command: Command) => {
       const flags = command.optsWithGlobals() as GlobalFlags
@@ -18,7 +20,7 @@ export function registerWatch(program: Command): void {
       try {
         const ctx = await contextFor(flags, { signal: ctrlC.signal })
         const reporter = opts.quiet ? { ...ctx.reporter, buildOutput: () => undefined } : ctx.reporter
-        await watch({ ...ctx, reporter }, project, { services, ...(opts.up ? {} : { noUp: true }), ...(opts.prune ? { prune: true } : {}) })
+        await watch({ ...ctx, reporter }, project, { services, ...(opts.up ? {} : { noUp: true }), ...(opts.prune !== false ? { prune: true } : {}) })
       } finally {
         ctrlC.dispose()
       }
