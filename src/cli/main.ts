@@ -9,6 +9,7 @@ import { registerConfig } from './commands/config.js'
 import { registerContainers } from './commands/containers.js'
 import { registerImages } from './commands/images.js'
 import { registerLifecycle } from './commands/lifecycle.js'
+import { registerWatch } from './commands/watch.js'
 
 /**
  * The CLI entry. Each command lives in src/cli/commands/ and loads what it
@@ -35,6 +36,7 @@ export async function main(argv: string[]): Promise<void> {
   registerContainers(program)
   registerImages(program)
   registerCompletion(program)
+  registerWatch(program)
 
   if (argv[2] === '-v') {
     process.stdout.write(`${version()}\n`)

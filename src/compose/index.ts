@@ -15,6 +15,7 @@ export { attach, stopAll, type AttachOptions, type AttachResult } from './attach
 export { exec, runningReplica, type ExecOptions } from './exec.js'
 export { ps, port, STATES, type PsOptions } from './ps.js'
 export { waitForServices } from './wait.js'
+export { watch, watchedRules, type WatchOptions } from './watch.js'
 export { runPlan, resourceOf, StepFailure } from './run-plan.js'
 export { load, up as upProject, LoadedProject, StartedProject, ServiceHandle, type ProjectSource, type EngineChoice, type EnvironmentOptions } from './library.js'
 export { wait as waitStrategies, WaitError, waitUntilReady, type WaitStrategy } from './waits.js'

@@ -372,6 +372,8 @@ export interface ContainerEngine {
   copyFrom(id: string, path: string): Promise<NodeJS.ReadableStream>
   /** `docker cp` in: a tar stream unpacked into a directory of the container. */
   copyTo(id: string, dir: string, archive: NodeJS.ReadableStream): Promise<void>
+  /** Paths (absolute, in the container) removed with what is under them, links not followed; absent ones are no error. For file sync's deletes: needs no `rm` in the image, and may need no running container. */
+  removePaths(id: string, paths: string[]): Promise<void>
   events(labels: Labels): AsyncIterable<EngineEvent>
 }
 

@@ -36,6 +36,7 @@ interface UpFlags {
   wait?: boolean
   waitTimeout: string
   timeout?: string
+  watch?: boolean
 }
 
 /** `pier up` (and `pier create`): flags → compose.up; attached, the output follows; Ctrl-C stops gracefully, twice kills. */
@@ -44,6 +45,7 @@ export async function up(flags: GlobalFlags, services: string[], opts: UpFlags):
   // Flags are checked before anything is done.
   if (opts.pull !== undefined && !['always', 'missing', 'never'].includes(opts.pull)) throw new UsageError(`invalid --pull "${opts.pull}": use always, missing or never`)
   if ((opts.abortOnContainerExit || opts.abortOnContainerFailure || opts.exitCodeFrom !== undefined) && opts.detach) throw new UsageError('--abort-on-container-exit, --abort-on-container-failure and --exit-code-from need the attached mode: drop -d')
+  if (opts.watch && (opts.detach || opts.wait || opts.dryRun || !opts.start)) throw new UsageError('--watch needs the attached mode: drop -d, --wait, --dry-run and --no-start')
   if (opts.abortOnContainerExit && opts.abortOnContainerFailure) throw new UsageError('--abort-on-container-exit and --abort-on-container-failure cannot be used together')
   const waitTimeoutMs = millis(opts.waitTimeout, '--wait-timeout')
   const stopTimeoutMs = millis(opts.timeout, '--timeout')
@@ -98,6 +100,8 @@ export async function up(flags: GlobalFlags, services: string[], opts: UpFlags):
     if (!attached) return
     const color = colorOutput(flags) && opts.color !== false
     const printer = printLogs({ color, prefix: opts.logPrefix !== false, timestamps: !!opts.timestamps })
+    // --watch: the watch runs beside the attached output until Ctrl-C (it outlives containers that exit).
+    const watching = opts.watch ? (await import('../../compose/watch.js')).watch(ctx, project, { services: result.services.filter((s) => project.services[s].develop?.watch?.length), noUp: true }).catch((err: Error) => void process.stderr.write(`warning: not watching: ${err.message}\n`)) : undefined
     // Not under the Ctrl-C signal: after Ctrl-C the output goes on until the containers have stopped.
     const { exitCode } = await attach({ engine: ctx.engine }, project, {
       services: result.services,
@@ -117,6 +121,7 @@ export async function up(flags: GlobalFlags, services: string[], opts: UpFlags):
       onAbort: () => process.stderr.write('Aborting on container exit...\n'),
     })
     await stopping
+    await watching
     if (ctrlC.signal.aborted) process.exitCode = 130
     else if (exitCode !== undefined) process.exitCode = exitCode
   } catch (err) {

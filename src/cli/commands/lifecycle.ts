@@ -33,6 +33,7 @@ export function registerLifecycle(program: Command): void {
     .option('--wait', 'wait until the services are running and healthy (implies -d)')
     .option('--wait-timeout <seconds>', 'how long --wait waits', '120')
     .option('-t, --timeout <seconds>', 'stop grace period for containers recreated or removed')
+    .option('-w, --watch', 'watch the develop.watch files of the services while attached (see pier watch)')
     .action(async (services: string[], opts, command: Command) => {
       const { up } = await import('./lifecycle-run.js')
       await up(command.optsWithGlobals() as GlobalFlags, services, opts)

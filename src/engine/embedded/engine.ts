@@ -3,11 +3,12 @@ import { arch, release } from 'node:os'
 import type { Readable, Writable } from 'node:stream'
 import type { BuildSpec, Container, ContainerSpec, EngineCapabilities, EngineEvent, Engine, EngineInfo, ExecSpec, Image, Labels, LogLine, LogOptions, Network, NetworkSpec, ProcessList, Progress, PullOptions, Volume, VolumeSpec } from '../engine.js'
 import { describeNetwork, NetworkStore } from '../../network/networks.js'
+import { EngineError } from '../errors.js'
 import { pollEvents } from './events.js'
 import { ContainerManager } from './containers/manager.js'
+import { removePaths } from './containers/remove-paths.js'
 import { Runtime } from './containers/runtime.js'
 import { blkioWeightWorks } from './containers/spec.js'
-import { EngineError } from '../errors.js'
 import { VolumeStore } from './volumes.js'
 import { loadArchive, saveArchive } from './images/archive.js'
 import { pullImage, pushImage } from './images/registry.js'
@@ -214,5 +215,11 @@ export class EmbeddedEngine implements Engine {
 
   copyTo(id: string, dir: string, archive: NodeJS.ReadableStream): Promise<void> {
     return this.containers.copyTo(id, dir, archive as Readable)
+  }
+
+  async removePaths(id: string, paths: string[]): Promise<void> {
+    const container = await this.containers.inspect(id)
+    if (!container) throw new EngineError('not-found', `no such container: ${id}`)
+    await removePaths(this.root, container.id, paths)
   }
 }

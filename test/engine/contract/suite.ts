@@ -80,6 +80,16 @@ export function contractSuite(driver: string, open: () => Promise<DriverUnderTes
       await d.engine.remove(run.id)
     })
 
+    it('removes paths inside a container without a tool in the image, and not through a link', async () => {
+      const c = await d.engine.createContainer(spec(unique('rmpaths'), ['sleep', '30']))
+      await d.engine.start(c.id)
+      await d.engine.exec(c.id, { argv: ['sh', '-c', 'mkdir -p /gone/deep && echo x > /gone/deep/f && echo y > /kept && ln -s /kept /link'] })
+      await d.engine.removePaths(c.id, ['/gone', '/link', '/never-there'])
+      const left = await d.engine.exec(c.id, { argv: ['sh', '-c', 'test -e /gone; echo $?; cat /kept'] })
+      assert.equal(left.stdout, '1\ny\n', 'the directory went, the link went, its target stayed')
+      await d.engine.remove(c.id, { force: true })
+    })
+
     it('pauses and unpauses', async () => {
       const c = await d.engine.createContainer(spec(unique('pause'), ['sleep', '30']))
       await d.engine.start(c.id)
