@@ -38,7 +38,8 @@ services:
     project.work.write({ 'compose.yaml': compose('{ action: sync, path: . }', `pier-watch-cli-bad-${process.pid}`) })
     const noTarget = project.run(['watch', '--no-up'])
     assert.equal(noTarget.status, 1)
-    assert.match(noTarget.stderr, /^error: service "web" develop.watch\[0\]: action sync needs a target .*\n$/)
+    // The loader refuses it first, where it is written (as `pier config` does).
+    assert.match(noTarget.stderr, /^error: compose.yaml:\d+:\d+: services.web.develop.watch\[0\]: a "sync" watch rule needs a target .*\n$/)
     assert.equal(project.run(['ps', '-a', '-q']).stdout, '')
   })
 
