@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -68,10 +68,11 @@ async function startOwn(): Promise<Daemon> {
   }
   const dataRoot = mkdtempSync(join(tmpdir(), 'pier-dockerd-'))
   const args = ['-H', `unix://${TEST_SOCKET}`, '--data-root', dataRoot, '--exec-root', EXEC_ROOT, '--pidfile', PIDFILE, '--iptables=false', '--ip6tables=false', '--ip-masq=false', '--bridge=none']
-  const log: Buffer[] = []
-  const child: ChildProcess = spawn('/usr/sbin/dockerd', args, { stdio: ['ignore', 'pipe', 'pipe'] })
-  child.stdout!.on('data', (c: Buffer) => log.push(c))
-  child.stderr!.on('data', (c: Buffer) => log.push(c))
+  // Its log goes to a file, not a pipe: a test blocked in spawnSync would not drain a pipe, and dockerd would stall on it.
+  const logFile = `${dataRoot}.log`
+  const logFd = openSync(logFile, 'w')
+  const child: ChildProcess = spawn('/usr/sbin/dockerd', args, { stdio: ['ignore', logFd, logFd] })
+  closeSync(logFd)
   const onExit = () => child.kill('SIGKILL')
   process.on('exit', onExit)
   const exited = new Promise<void>((r) => child.once('exit', () => r()))
@@ -92,14 +93,16 @@ async function startOwn(): Promise<Daemon> {
     rmSync(dataRoot, { recursive: true, force: true })
     rmSync(EXEC_ROOT, { recursive: true, force: true })
     rmSync(TEST_SOCKET, { force: true })
+    rmSync(logFile, { force: true })
   }
   for (let i = 0; i < 600; i++) {
     if (await ping(`unix://${TEST_SOCKET}`)) return { host: `unix://${TEST_SOCKET}`, own: true, stop }
     if (child.exitCode !== null) break
     await new Promise((r) => setTimeout(r, 100))
   }
+  const log = readFileSync(logFile, 'utf8')
   await stop()
-  throw new Error(`dockerd did not start:\n${Buffer.concat(log).toString('utf8').split('\n').slice(-20).join('\n')}`)
+  throw new Error(`dockerd did not start:\n${log.split('\n').slice(-20).join('\n')}`)
 }
 
 /** The daemon's address; call `releaseDockerd` once per call, in an `after`. */
