@@ -156,7 +156,8 @@ export class DockerClient {
 export function codeFor(status: number, message: string): EngineErrorCode {
   if (/denied|unauthorized|authentication required|manifest unknown|pull access/i.test(message)) return 'registry'
   if (status === 404) return 'not-found'
-  if (status === 409) return 'conflict'
+  // Podman answers a name in use with 500 and says so in words.
+  if (status === 409 || /already in use/.test(message)) return 'conflict'
   if (status === 400) return 'invalid'
   return 'runtime'
 }

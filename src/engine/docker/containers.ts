@@ -44,6 +44,10 @@ export function createBody(spec: ContainerSpec, api: (v: string) => boolean): Re
     ...(spec.domainname ? { Domainname: spec.domainname } : {}),
     Tty: spec.tty,
     OpenStdin: spec.stdinOpen,
+    // As `docker run -i` sets it: the end of an attached input closes the container's stdin and nothing
+    // else; without it dockerd also closes the attached stdout and stderr there, and output is lost.
+    // (An attach that ends, then, leaves the container's stdin closed.)
+    StdinOnce: spec.stdinOpen,
     AttachStdin: false,
     ExposedPorts: exposed,
     StopSignal: spec.stopSignal,

@@ -23,7 +23,9 @@ export async function* dockerEvents(client: DockerClient, labels: Labels): Async
     for await (const m of jsonLines<Message>(res)) {
       if (!TYPES.has(m.Type)) continue
       const time = m.timeNano ? new Date(Math.floor(m.timeNano / 1e6)).toISOString() : new Date(m.time * 1000).toISOString()
-      yield { time, type: m.Type as EngineEvent['type'], action: m.Action, id: m.Actor.ID, labels: m.Actor.Attributes ?? {} }
+      // Podman 4 says `remove` where Docker says `destroy`; pier waits on Docker's names.
+      const action = m.Type === 'container' && m.Action === 'remove' ? 'destroy' : m.Action
+      yield { time, type: m.Type as EngineEvent['type'], action, id: m.Actor.ID, labels: m.Actor.Attributes ?? {} }
     }
   } finally {
     res.destroy()
