@@ -68,6 +68,15 @@ volumes:
     assert.equal(exec.status, 3, exec.stderr)
     assert.match(exec.stdout, /^hello from web\n[0-9a-f]{12}\n$/)
 
+    const oneoff = spawnSync(process.execPath, [pierBin, '--engine', 'docker', 'run', '--rm', '-T', 'client', 'sh', '-c', 'read x; echo "got $x"; exit 4'], { cwd: work.dir, encoding: 'utf8', env: { ...process.env, DOCKER_HOST: host }, input: 'in\n', timeout: 60_000 })
+    assert.equal(oneoff.status, 4, oneoff.stderr)
+    assert.equal(oneoff.stdout, 'got in\n')
+
+    work.write({ 'note.txt': 'copied\n' })
+    assert.equal(run(['cp', 'note.txt', 'client:/tmp/note.txt']).status, 0)
+    assert.equal(run(['exec', '-T', 'client', 'cat', '/tmp/note.txt']).stdout, 'copied\n')
+    assert.match(run(['top', 'client']).stdout, /sleep|wget/)
+
     const again = run(['up', '-d'])
     assert.equal(again.status, 0, again.stderr)
     assert.match(again.stderr, /is up to date\n$/)
