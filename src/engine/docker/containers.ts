@@ -194,6 +194,8 @@ export const isAnonymousVolume = (name: string | undefined) => !!name && /^[0-9a
 
 const STATES: Record<string, ContainerState> = { created: 'created', running: 'running', paused: 'paused', restarting: 'restarting', exited: 'exited', dead: 'dead', removing: 'exited' }
 const unset = (t: string | undefined) => !t || t.startsWith('0001-01-01')
+/** Docker's times carry nanoseconds; pier's are JavaScript's ISO strings (milliseconds), as the embedded engine gives them. */
+const iso = (t: string) => new Date(t).toISOString()
 
 export function containerOf(c: Inspect): Container {
   const state = STATES[c.State.Status] ?? 'dead'
@@ -221,9 +223,9 @@ export function containerOf(c: Inspect): Container {
     state,
     ...(health === 'starting' || health === 'healthy' || health === 'unhealthy' ? { health } : {}),
     ...(state === 'exited' || state === 'dead' ? { exitCode: c.State.ExitCode } : {}),
-    createdAt: c.Created,
-    ...(unset(c.State.StartedAt) ? {} : { startedAt: c.State.StartedAt }),
-    ...(unset(c.State.FinishedAt) ? {} : { finishedAt: c.State.FinishedAt }),
+    createdAt: iso(c.Created),
+    ...(unset(c.State.StartedAt) ? {} : { startedAt: iso(c.State.StartedAt) }),
+    ...(unset(c.State.FinishedAt) ? {} : { finishedAt: iso(c.State.FinishedAt) }),
     ports,
     exposedPorts: Object.keys(c.Config.ExposedPorts ?? {}),
     addresses,

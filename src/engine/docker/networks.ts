@@ -68,8 +68,20 @@ export class Networks {
     return networkOf(await this.client.json<NetworkInspect>('GET', `/networks/${Id}`))
   }
 
+  /**
+   * dockerd may still hold the endpoint of a container it has just removed
+   * ("has active endpoints", seen under load right after a down removed 30
+   * containers): that clears within moments, so it is retried for up to 5 s.
+   */
   async remove(name: string): Promise<void> {
-    await this.client.call('DELETE', `/networks/${encodeURIComponent(name)}`, { what: `network ${name}` })
+    for (let tries = 0; ; tries++) {
+      try {
+        return await this.client.call('DELETE', `/networks/${encodeURIComponent(name)}`, { what: `network ${name}` })
+      } catch (e) {
+        if (!(e instanceof EngineError && /active endpoints/.test(e.message)) || tries >= 25) throw e
+        await new Promise((r) => setTimeout(r, 200))
+      }
+    }
   }
 
   /** Joins a created container to a further network (the first is joined at creation). */
