@@ -31,6 +31,8 @@ export function parseHost(host = process.env.DOCKER_HOST || 'unix:///var/run/doc
 }
 
 export interface RequestOptions {
+  /** Without the /v1.xx prefix: GET /version, before a version is chosen. */
+  unversioned?: boolean
   query?: Record<string, string | number | boolean | string[] | undefined>
   /** JSON (an object) or a stream sent as is (a tar). */
   body?: unknown
@@ -57,7 +59,7 @@ export class DockerClient {
 
   /** GET /version, then speaks min(server, MAX_API); refuses a server older than MIN_API. */
   async negotiate(): Promise<{ Version: string; ApiVersion: string; Os: string; Arch: string }> {
-    const v = await this.json<{ Version: string; ApiVersion: string; Os: string; Arch: string }>('GET', '/version', { unversioned: true } as RequestOptions)
+    const v = await this.json<{ Version: string; ApiVersion: string; Os: string; Arch: string }>('GET', '/version', { unversioned: true })
     if (compareVersions(v.ApiVersion, MIN_API) < 0) throw new EngineError('unsupported', `the Docker engine at ${this.endpoint.url} speaks API ${v.ApiVersion} (Docker ${v.Version}); pier needs ${MIN_API} (Docker 20.10) or newer`)
     this.version = compareVersions(v.ApiVersion, MAX_API) < 0 ? v.ApiVersion : MAX_API
     return v
@@ -68,7 +70,7 @@ export class DockerClient {
     return compareVersions(this.version, v) >= 0
   }
 
-  private options(method: string, path: string, options: RequestOptions & { unversioned?: boolean }, agent: http.Agent | false): http.RequestOptions {
+  private options(method: string, path: string, options: RequestOptions, agent: http.Agent | false): http.RequestOptions {
     const q = new URLSearchParams()
     for (const [k, v] of Object.entries(options.query ?? {})) {
       if (v === undefined) continue
@@ -89,7 +91,7 @@ export class DockerClient {
   }
 
   /** The raw response of a successful request; a failure becomes an EngineError. Streams use their own connection. */
-  async request(method: string, path: string, options: RequestOptions & { unversioned?: boolean; stream?: boolean } = {}): Promise<IncomingMessage> {
+  async request(method: string, path: string, options: RequestOptions & { stream?: boolean } = {}): Promise<IncomingMessage> {
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
       const req = http.request(this.options(method, path, options, options.stream || isStream(options.body) ? false : this.agent), resolve)
       req.on('error', (err) => reject(this.connectionError(err)))

@@ -59,7 +59,8 @@ export function imageOf(i: ImageInspect): Image {
     tags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>').map(normalized),
     digests: (i.RepoDigests ?? []).filter((d) => !d.startsWith('<none>')).map(normalized),
     platform: { os: i.Os, architecture: i.Architecture, ...(i.Variant ? { variant: i.Variant } : {}) },
-    created: i.Created,
+    // Milliseconds, as the embedded engine gives them (Docker's carry nanoseconds).
+    created: new Date(i.Created).toISOString(),
     size: i.Size,
     layers: i.RootFS?.Layers ?? [],
     config: {
@@ -99,7 +100,8 @@ export function registryAuth(ref: string): string {
   } catch {
     // No config: anonymous.
   }
-  return Buffer.from(JSON.stringify(auth ?? {})).toString('base64url')
+  // Go's base64.URLEncoding, as the docker CLI sends it: URL-safe, and padded (Podman refuses it unpadded).
+  return Buffer.from(JSON.stringify(auth ?? {})).toString('base64').replace(/\+/g, '-').replace(/\//g, '_')
 }
 
 /** Reads a progress stream to its end; an `error` message fails it (a registry's refusal is a registry error). */
@@ -114,6 +116,12 @@ async function follow(stream: NodeJS.ReadableStream, what: string, progress?: Pr
     if (m.progressDetail?.current !== undefined) progress({ kind: 'bytes', id: m.id ?? '', status: m.status, current: m.progressDetail.current, ...(m.progressDetail.total ? { total: m.progressDetail.total } : {}) })
     else progress({ kind: 'status', id: m.id ?? '', status: m.status })
   }
+}
+
+/** The daemon's 500 on a pull or push is the registry failing (unreachable, refused): said as such. */
+function asRegistryError(e: unknown): never {
+  if (e instanceof EngineError && e.code === 'runtime') throw new EngineError('registry', e.message, { cause: e })
+  throw e
 }
 
 export class Images {
@@ -138,12 +146,14 @@ export class Images {
     const r = parseReference(ref)
     const from = formatReference({ ...r, tag: undefined, digest: undefined })
     const platform = options.platform ? `${options.platform.os}/${options.platform.architecture}${options.platform.variant ? `/${options.platform.variant}` : ''}` : undefined
-    const res = await this.client.request('POST', '/images/create', {
-      query: { fromImage: from, tag: r.digest ?? r.tag, platform },
-      headers: { 'X-Registry-Auth': registryAuth(ref) },
-      stream: true,
-      what: `pull ${ref}`,
-    })
+    const res = await this.client
+      .request('POST', '/images/create', {
+        query: { fromImage: from, tag: r.digest ?? r.tag, platform },
+        headers: { 'X-Registry-Auth': registryAuth(ref) },
+        stream: true,
+        what: `pull ${ref}`,
+      })
+      .catch(asRegistryError)
     await follow(res, `pull ${ref}`, options.progress)
     const image = await this.inspect(formatReference(r))
     if (!image) throw new EngineError('registry', `pull ${ref}: the engine reported success but holds no such image`)
@@ -152,12 +162,14 @@ export class Images {
 
   async push(ref: string, progress?: Progress): Promise<{ digest: string }> {
     const r = parseReference(ref)
-    const res = await this.client.request('POST', `/images/${encodeURIComponent(formatReference({ ...r, tag: undefined, digest: undefined }))}/push`, {
-      query: { tag: r.tag },
-      headers: { 'X-Registry-Auth': registryAuth(ref) },
-      stream: true,
-      what: `push ${ref}`,
-    })
+    const res = await this.client
+      .request('POST', `/images/${encodeURIComponent(formatReference({ ...r, tag: undefined, digest: undefined }))}/push`, {
+        query: { tag: r.tag },
+        headers: { 'X-Registry-Auth': registryAuth(ref) },
+        stream: true,
+        what: `push ${ref}`,
+      })
+      .catch(asRegistryError)
     let digest = ''
     await follow(res, `push ${ref}`, progress, (m) => {
       if (m.aux?.Digest) digest = m.aux.Digest

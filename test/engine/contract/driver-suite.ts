@@ -209,7 +209,7 @@ describe(`docker driver on ${kind}`, function () {
   })
 
   it('says a registry refused a pull, in one line', async () => {
-    await assert.rejects(engine.pullImage('127.0.0.1:1/nothing:here'), (e: unknown) => e instanceof EngineError && !e.message.includes('\n') && /127\.0\.0\.1:1/.test(e.message))
+    await assert.rejects(engine.pullImage('127.0.0.1:1/nothing:here'), (e: unknown) => e instanceof EngineError && e.code === 'registry' && !e.message.includes('\n') && /127\.0\.0\.1:1/.test(e.message))
   })
 })
 }
