@@ -104,13 +104,14 @@ export function registryAuth(ref: string): string {
   return Buffer.from(JSON.stringify(auth ?? {})).toString('base64').replace(/\+/g, '-').replace(/\//g, '_')
 }
 
-/** Reads a progress stream to its end; an `error` message fails it (a registry's refusal is a registry error). */
-async function follow(stream: NodeJS.ReadableStream, what: string, progress?: Progress, onMessage?: (m: Message) => void): Promise<void> {
+/**
+ * Reads a progress stream to its end; an `error` message fails it. In a
+ * pull or push (`registry`) every such error is the registry's (refused,
+ * unreachable, no credentials).
+ */
+async function follow(stream: NodeJS.ReadableStream, what: string, progress?: Progress, onMessage?: (m: Message) => void, registry = false): Promise<void> {
   for await (const m of jsonLines<Message>(stream)) {
-    if (m.error) {
-      const code = codeFor(500, m.error)
-      throw new EngineError(code === 'runtime' && /pull|push|registry|manifest|connect/i.test(m.error) ? 'registry' : code, `${what}: ${m.error}`)
-    }
+    if (m.error) throw new EngineError(registry ? 'registry' : codeFor(500, m.error), `${what}: ${m.error}`)
     onMessage?.(m)
     if (!progress || !m.status) continue
     if (m.progressDetail?.current !== undefined) progress({ kind: 'bytes', id: m.id ?? '', status: m.status, current: m.progressDetail.current, ...(m.progressDetail.total ? { total: m.progressDetail.total } : {}) })
@@ -154,7 +155,7 @@ export class Images {
         what: `pull ${ref}`,
       })
       .catch(asRegistryError)
-    await follow(res, `pull ${ref}`, options.progress)
+    await follow(res, `pull ${ref}`, options.progress, undefined, true)
     const image = await this.inspect(formatReference(r))
     if (!image) throw new EngineError('registry', `pull ${ref}: the engine reported success but holds no such image`)
     return image
@@ -173,7 +174,7 @@ export class Images {
     let digest = ''
     await follow(res, `push ${ref}`, progress, (m) => {
       if (m.aux?.Digest) digest = m.aux.Digest
-    })
+    }, true)
     return { digest }
   }
 

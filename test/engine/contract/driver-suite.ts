@@ -10,6 +10,7 @@ import { EngineError } from '../../../src/engine/errors.js'
 import { specFor } from '../../support/containers.js'
 import { type DaemonKind, dockerWithBusybox } from '../../support/dockerd.js'
 import { tarOf } from '../../support/images.js'
+import { TestRegistry } from '../../support/registry.js'
 
 /** What the contract suite does not reach: the streams, files, images and events, as dockerd serves them. */
 export function driverSuite(kind: DaemonKind, skip: Partial<Record<string, string>> = {}): void {
@@ -205,6 +206,31 @@ describe(`docker driver on ${kind}`, function () {
       await assert.rejects(engine.removeImage(`${project}:built`), (e: unknown) => e instanceof EngineError && e.code === 'not-found')
     } finally {
       rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  test('registry', 'pushes and pulls with the credentials of ~/.docker/config.json, and says a registry refused without them', async () => {
+    const registry = await new TestRegistry({ alice: 'secret' }).start()
+    const config = mkdtempSync(join(tmpdir(), 'pier-docker-config-'))
+    const before = process.env.DOCKER_CONFIG
+    try {
+      process.env.DOCKER_CONFIG = config
+      const ref = `${registry.host}/pier/busybox:${kind}`
+      await engine.tagImage('busybox:latest', ref)
+      await assert.rejects(engine.pushImage(ref), (e: unknown) => e instanceof EngineError && e.code === 'registry' && !e.message.includes('\n'))
+      writeFileSync(join(config, 'config.json'), JSON.stringify({ auths: { [registry.host]: { auth: Buffer.from('alice:secret').toString('base64') } } }))
+      const { digest } = await engine.pushImage(ref)
+      assert.match(digest, /^sha256:[0-9a-f]{64}$/)
+      await engine.removeImage(ref)
+      const pulled = await engine.pullImage(ref)
+      assert.ok(pulled.tags.includes(ref), pulled.tags.join(' '))
+      assert.ok(pulled.digests.includes(`${registry.host}/pier/busybox@${digest}`), pulled.digests.join(' '))
+      await engine.removeImage(ref)
+    } finally {
+      if (before === undefined) delete process.env.DOCKER_CONFIG
+      else process.env.DOCKER_CONFIG = before
+      rmSync(config, { recursive: true, force: true })
+      await registry.stop()
     }
   })
 
