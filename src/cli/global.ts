@@ -28,7 +28,7 @@ export function addGlobalOptions(program: Command): Command {
     .option('--profile <name>', 'enable a profile (repeatable)', collect)
     .option('--progress <mode>', 'progress output: auto, tty, plain, json or quiet', 'auto')
     .addOption(new Option('--ansi <when>', 'control characters (colours, the progress display)').choices(['never', 'always', 'auto']).default('auto'))
-    .option('--engine <name>', 'engine: embedded (daemonless, the default) or docker', 'embedded')
+    .addOption(new Option('--engine <name>', 'engine: embedded (daemonless, the default) or docker').env('PIER_ENGINE').default('embedded'))
     .option('--verbose', 'show stack traces and details on errors')
 }
 

@@ -15,8 +15,11 @@ export async function openEngine(name: EngineName = 'embedded', options: { root?
       const { EmbeddedEngine } = await import('./embedded/engine.js')
       return new EmbeddedEngine(options)
     }
-    case 'docker':
-      throw new EngineError('unsupported', 'the docker engine is not available yet: use --engine embedded')
+    case 'docker': {
+      // DOCKER_HOST, else /var/run/docker.sock; the API version is negotiated here, so a missing daemon fails at once.
+      const { DockerEngine } = await import('./docker/engine.js')
+      return DockerEngine.connect()
+    }
     default:
       throw new EngineError('invalid', `unknown engine "${name}": use embedded or docker`)
   }

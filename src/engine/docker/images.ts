@@ -1,0 +1,252 @@
+import { readFileSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import type { Readable } from 'node:stream'
+import type { BuildSpec, Image, Progress, PullOptions } from '../engine.js'
+import { EngineError } from '../errors.js'
+import { formatReference, parseReference } from '../reference.js'
+import { contextTar } from './build-context.js'
+import { codeFor, type DockerClient, jsonLines } from './client.js'
+
+interface ImageInspect {
+  Id: string
+  RepoTags: string[] | null
+  RepoDigests: string[] | null
+  Os: string
+  Architecture: string
+  Variant?: string
+  Created: string
+  Size: number
+  RootFS: { Layers?: string[] }
+  Config: {
+    Env?: string[] | null
+    Entrypoint?: string[] | null
+    Cmd?: string[] | null
+    WorkingDir?: string
+    User?: string
+    ExposedPorts?: Record<string, object> | null
+    Volumes?: Record<string, object> | null
+    Labels?: Record<string, string> | null
+    StopSignal?: string
+    Healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; StartInterval?: number; Retries?: number }
+  } | null
+}
+
+interface Message {
+  status?: string
+  id?: string
+  progressDetail?: { current?: number; total?: number }
+  stream?: string
+  error?: string
+  errorDetail?: { message?: string }
+  aux?: { ID?: string; Digest?: string }
+}
+
+const ms = (n?: number) => (n ? n / 1e6 : undefined)
+const normalized = (tag: string) => {
+  try {
+    return formatReference(parseReference(tag))
+  } catch {
+    return tag
+  }
+}
+
+export function imageOf(i: ImageInspect): Image {
+  const c = i.Config ?? {}
+  const hc = c.Healthcheck
+  return {
+    id: i.Id,
+    tags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>').map(normalized),
+    digests: (i.RepoDigests ?? []).filter((d) => !d.startsWith('<none>')).map(normalized),
+    platform: { os: i.Os, architecture: i.Architecture, ...(i.Variant ? { variant: i.Variant } : {}) },
+    // Milliseconds, as the embedded engine gives them (Docker's carry nanoseconds).
+    created: new Date(i.Created).toISOString(),
+    size: i.Size,
+    layers: i.RootFS?.Layers ?? [],
+    config: {
+      env: c.Env ?? [],
+      ...(c.Entrypoint ? { entrypoint: c.Entrypoint } : {}),
+      ...(c.Cmd ? { cmd: c.Cmd } : {}),
+      ...(c.WorkingDir ? { workingDir: c.WorkingDir } : {}),
+      ...(c.User ? { user: c.User } : {}),
+      exposedPorts: Object.keys(c.ExposedPorts ?? {}),
+      volumes: Object.keys(c.Volumes ?? {}),
+      labels: c.Labels ?? {},
+      ...(c.StopSignal ? { stopSignal: c.StopSignal } : {}),
+      ...(hc ? { healthcheck: { ...(hc.Test ? { test: hc.Test } : {}), interval: ms(hc.Interval), timeout: ms(hc.Timeout), startPeriod: ms(hc.StartPeriod), startInterval: ms(hc.StartInterval), retries: hc.Retries } } : {}),
+    },
+  }
+}
+
+/**
+ * X-Registry-Auth for a registry, from ~/.docker/config.json's `auths` when
+ * it holds a `user:password` for it (credential helpers are not run). The
+ * header is sent even empty: push requires it.
+ */
+export function registryAuth(ref: string): string {
+  const registry = parseReference(ref).registry
+  let auth: { username: string; password: string; serveraddress: string } | undefined
+  try {
+    const config = JSON.parse(readFileSync(join(process.env.DOCKER_CONFIG ?? join(homedir(), '.docker'), 'config.json'), 'utf8')) as { auths?: Record<string, { auth?: string }> }
+    const keys = registry === 'docker.io' ? ['https://index.docker.io/v1/', 'docker.io', 'index.docker.io'] : [registry, `https://${registry}`, `http://${registry}`]
+    for (const k of keys) {
+      const entry = config.auths?.[k]?.auth
+      if (!entry) continue
+      const text = Buffer.from(entry, 'base64').toString('utf8')
+      const cut = text.indexOf(':')
+      auth = { username: text.slice(0, cut), password: text.slice(cut + 1), serveraddress: k }
+      break
+    }
+  } catch {
+    // No config: anonymous.
+  }
+  // Go's base64.URLEncoding, as the docker CLI sends it: URL-safe, and padded (Podman refuses it unpadded).
+  return Buffer.from(JSON.stringify(auth ?? {})).toString('base64').replace(/\+/g, '-').replace(/\//g, '_')
+}
+
+/**
+ * Reads a progress stream to its end; an `error` message fails it. In a
+ * pull or push (`registry`) every such error is the registry's (refused,
+ * unreachable, no credentials).
+ */
+async function follow(stream: NodeJS.ReadableStream, what: string, progress?: Progress, onMessage?: (m: Message) => void, registry = false): Promise<void> {
+  for await (const m of jsonLines<Message>(stream)) {
+    if (m.error) throw new EngineError(registry ? 'registry' : codeFor(500, m.error), `${what}: ${m.error}`)
+    onMessage?.(m)
+    if (!progress || !m.status) continue
+    if (m.progressDetail?.current !== undefined) progress({ kind: 'bytes', id: m.id ?? '', status: m.status, current: m.progressDetail.current, ...(m.progressDetail.total ? { total: m.progressDetail.total } : {}) })
+    else progress({ kind: 'status', id: m.id ?? '', status: m.status })
+  }
+}
+
+/** The daemon's 500 on a pull or push is the registry failing (unreachable, refused): said as such. */
+function asRegistryError(e: unknown): never {
+  if (e instanceof EngineError && e.code === 'runtime') throw new EngineError('registry', e.message, { cause: e })
+  throw e
+}
+
+export class Images {
+  constructor(private readonly client: DockerClient) {}
+
+  async inspect(ref: string): Promise<Image | undefined> {
+    try {
+      return imageOf(await this.client.json<ImageInspect>('GET', `/images/${encodeURIComponent(ref)}/json`))
+    } catch (e) {
+      if (e instanceof EngineError && e.code === 'not-found') return undefined
+      throw e
+    }
+  }
+
+  async list(): Promise<Image[]> {
+    const summaries = await this.client.json<{ Id: string }[]>('GET', '/images/json')
+    const all = await Promise.all(summaries.map((s) => this.inspect(s.Id)))
+    return all.filter((i): i is Image => !!i)
+  }
+
+  async pull(ref: string, options: PullOptions = {}): Promise<Image> {
+    const r = parseReference(ref)
+    const from = formatReference({ ...r, tag: undefined, digest: undefined })
+    const platform = options.platform ? `${options.platform.os}/${options.platform.architecture}${options.platform.variant ? `/${options.platform.variant}` : ''}` : undefined
+    const res = await this.client
+      .request('POST', '/images/create', {
+        query: { fromImage: from, tag: r.digest ?? r.tag, platform },
+        headers: { 'X-Registry-Auth': registryAuth(ref) },
+        stream: true,
+        what: `pull ${ref}`,
+      })
+      .catch(asRegistryError)
+    await follow(res, `pull ${ref}`, options.progress, undefined, true)
+    const image = await this.inspect(formatReference(r))
+    if (!image) throw new EngineError('registry', `pull ${ref}: the engine reported success but holds no such image`)
+    return image
+  }
+
+  async push(ref: string, progress?: Progress): Promise<{ digest: string }> {
+    const r = parseReference(ref)
+    const res = await this.client
+      .request('POST', `/images/${encodeURIComponent(formatReference({ ...r, tag: undefined, digest: undefined }))}/push`, {
+        query: { tag: r.tag },
+        headers: { 'X-Registry-Auth': registryAuth(ref) },
+        stream: true,
+        what: `push ${ref}`,
+      })
+      .catch(asRegistryError)
+    let digest = ''
+    await follow(res, `push ${ref}`, progress, (m) => {
+      if (m.aux?.Digest) digest = m.aux.Digest
+    }, true)
+    return { digest }
+  }
+
+  /** POST /images/load; the archive's images are the ones the daemon says it loaded. */
+  async load(archive: NodeJS.ReadableStream, progress?: Progress): Promise<Image[]> {
+    const res = await this.client.request('POST', '/images/load', { body: archive as Readable, query: { quiet: false }, what: 'load' })
+    const loaded: string[] = []
+    await follow(res, 'load', progress, (m) => {
+      const hit = /^Loaded image(?: ID)?: (\S+)/.exec(m.stream ?? '')
+      if (hit) loaded.push(hit[1])
+    })
+    const images = new Map<string, Image>()
+    for (const ref of loaded) {
+      const i = await this.inspect(ref)
+      if (i) images.set(i.id, i)
+    }
+    return [...images.values()]
+  }
+
+  async save(refs: string[], out: NodeJS.WritableStream): Promise<void> {
+    const res = await this.client.request('GET', '/images/get', { query: { names: refs }, stream: true, what: `save ${refs.join(' ')}` })
+    await new Promise<void>((resolve, reject) => {
+      res.on('error', reject)
+      out.on('error', reject)
+      out.on('finish', resolve)
+      res.pipe(out)
+    })
+  }
+
+  async tag(source: string, target: string): Promise<void> {
+    const r = parseReference(target)
+    await this.client.call('POST', `/images/${encodeURIComponent(source)}/tag`, { query: { repo: formatReference({ ...r, tag: undefined, digest: undefined }), tag: r.tag }, what: `tag ${source}` })
+  }
+
+  async remove(ref: string, force = false): Promise<{ untagged: string[]; deleted: string[] }> {
+    const items = await this.client.json<{ Untagged?: string; Deleted?: string }[]>('DELETE', `/images/${encodeURIComponent(ref)}`, { query: { force }, what: `image ${ref}` })
+    return { untagged: items.flatMap((i) => (i.Untagged ? [normalized(i.Untagged)] : [])), deleted: items.flatMap((i) => (i.Deleted ? [i.Deleted] : [])) }
+  }
+
+  /** POST /build (the classic builder) with a tar of the context; see build-context.ts for what is sent. */
+  async build(spec: BuildSpec, output: (line: string) => void = () => {}): Promise<Image> {
+    const { tar, dockerfile } = await contextTar(spec)
+    const res = await this.client.request('POST', '/build', {
+      body: tar,
+      query: {
+        t: spec.tags,
+        dockerfile,
+        buildargs: JSON.stringify(spec.args),
+        labels: JSON.stringify(spec.labels),
+        target: spec.target,
+        rm: true,
+        forcerm: true,
+      },
+      headers: { 'X-Registry-Config': Buffer.from('{}').toString('base64') },
+      stream: true,
+      what: 'build',
+    })
+    let id = ''
+    let rest = ''
+    await follow(res, 'build', undefined, (m) => {
+      if (m.aux?.ID) id = m.aux.ID
+      if (m.stream) {
+        rest += m.stream
+        const parts = rest.split('\n')
+        rest = parts.pop()!
+        for (const p of parts) output(p)
+      }
+    })
+    if (rest) output(rest)
+    const image = id ? await this.inspect(id) : spec.tags[0] ? await this.inspect(spec.tags[0]) : undefined
+    if (!image) throw new EngineError('runtime', 'build: the engine reported no image')
+    return image
+  }
+}
+
