@@ -9,7 +9,7 @@ import tar from 'tar-stream'
  */
 
 export const BUSYBOX = '/bin/busybox'
-const APPLETS = ['sh', 'ls', 'cat', 'echo', 'true', 'false', 'sleep', 'wget', 'httpd', 'nc', 'id', 'env', 'ps', 'kill', 'mkdir', 'date', 'hostname', 'grep', 'head', 'tr', 'dd', 'pwd', 'touch', 'test', 'ip', 'ifconfig', 'route', 'ping', 'seq', 'wc', 'sort', 'timeout']
+const APPLETS = ['sh', 'ls', 'cat', 'echo', 'true', 'false', 'sleep', 'wget', 'httpd', 'nc', 'id', 'env', 'ps', 'kill', 'mkdir', 'date', 'hostname', 'grep', 'head', 'tr', 'dd', 'pwd', 'touch', 'test', 'ip', 'ifconfig', 'route', 'ping', 'seq', 'wc', 'sort', 'timeout', 'rm']
 
 export interface TarEntry {
   name: string

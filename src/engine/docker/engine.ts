@@ -247,6 +247,24 @@ export class DockerEngine implements Engine {
     await this.client.call('PUT', `${path(id)}/archive`, { query: { path: dir }, body: archive as Readable, what: `container ${id}` })
   }
 
+  /**
+   * The Engine API has no call that deletes a path, so this runs `rm -rf` in
+   * the container, as Compose Watch does: the image needs an `rm` and the
+   * container must run (each said in one line otherwise).
+   */
+  async removePaths(id: string, paths: string[]): Promise<void> {
+    for (const p of paths) {
+      if (!p.startsWith('/') || /(^|\/)\.\.?\/?$/.test(p) || p === '/') throw new EngineError('invalid', `cannot remove "${p}" from the container: give an absolute path below its root`)
+    }
+    if (paths.length === 0) return
+    const c = await this.mustInspect(id)
+    if (c.State.Status !== 'running') throw new EngineError('conflict', `container ${c.Name.replace(/^\//, '')} is not running: the docker engine removes files through rm in the container`)
+    const r = await this.exec(id, { argv: ['rm', '-rf', '--', ...paths] }).catch((err: Error) => {
+      throw new EngineError('unsupported', `container ${c.Name.replace(/^\//, '')}: cannot run rm to remove files (${err.message})`, { cause: err })
+    })
+    if (r.exitCode !== 0) throw new EngineError('runtime', `container ${c.Name.replace(/^\//, '')}: rm -rf ${paths.join(' ')} exited ${r.exitCode}: ${(r.stderr ?? '').trim()}`)
+  }
+
   events(labels: Labels = {}): AsyncIterable<EngineEvent> {
     return dockerEvents(this.client, labels)
   }
