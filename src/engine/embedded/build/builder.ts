@@ -129,8 +129,9 @@ async function buildStage(b: Build, stage: Stage): Promise<Built> {
       await b.cache.put(key, { ...(layer ? { layer } : {}), config: s.config, created })
     }
     if (applyConfigStep(s, i, word, b.spec.args, b.globals)) {
-      // The config after the step keys it (ENV values, LABELs, CMD…), and the ARGs and SHELL later steps see.
-      await step(stepKey(s.key, i.keyword, s.config, s.args, s.shell), `${i.keyword} ${i.text}`)
+      // The config after the step keys it (ENV values, LABELs, CMD…), and the SHELL later steps use. An ARG's
+      // value keys only the steps that use it (a RUN sees them all; others, expanded), as in Docker's cache.
+      await step(stepKey(s.key, i.keyword, s.config, Object.keys(s.args), s.shell), `${i.keyword} ${i.text}`)
       continue
     }
     if (i.keyword === 'WORKDIR') {
