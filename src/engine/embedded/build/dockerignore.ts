@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
+import { EngineError } from '../../errors.js'
 import { posix } from 'node:path'
 import { resolveInRoot } from '../fs/resolve.js'
 
@@ -88,6 +89,9 @@ const escape = (c: string) => c.replace(/[.+^${}()|[\]\\/*?]/g, '\\$&')
 /** The context's .dockerignore (read inside the context: a link there is resolved as the context sees it), or nothing ignored. */
 export async function readDockerIgnore(context: string): Promise<DockerIgnore> {
   const path = await resolveInRoot(context, '.dockerignore', { what: 'the build context' }).catch(() => undefined)
-  const text = path ? await readFile(path, 'utf8').catch(() => '') : ''
+  const info = path ? await stat(path).catch(() => undefined) : undefined
+  // Only a regular file of a sane size: a fifo would block the build forever, a device would never end.
+  if (info && (!info.isFile() || info.size > 1024 * 1024)) throw new EngineError('invalid', `the build context's .dockerignore is not a regular file of up to 1 MiB`)
+  const text = path && info ? await readFile(path, 'utf8') : ''
   return parseDockerIgnore(text)
 }
