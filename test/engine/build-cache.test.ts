@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { pierBin } from '../support/helpers.js'
 import { buildBench } from './build-support.js'
 
 describe('embedded engine: the build cache', function () {
@@ -65,5 +67,19 @@ CMD ["cat", "/greeting"]
     await b.build(dockerfile, { noCache: true })
     assert.equal(cached(), 0)
     assert.ok(b.lines.some((l) => /^#\d+ \[5\/8\] RUN echo/.test(l)), b.lines.join('\n'))
+  })
+
+  it('pier build reuses the cache; pier build --no-cache does not', () => {
+    writeFileSync(join(b.context, 'Dockerfile'), dockerfile)
+    writeFileSync(join(b.context, 'compose.yaml'), 'services:\n  app:\n    build: .\n')
+    const pier = (...args: string[]) => execFileSync(process.execPath, [pierBin, 'build', ...args], { cwd: b.context, env: { ...process.env, PIER_ROOT: b.env.root }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+    const cachedIn = (args: string[]) => {
+      const out = spawnSync(process.execPath, [pierBin, 'build', ...args], { cwd: b.context, env: { ...process.env, PIER_ROOT: b.env.root }, encoding: 'utf8' })
+      assert.equal(out.status, 0, out.stderr)
+      return out.stderr.split('\n').filter((l) => / CACHED$/.test(l)).length
+    }
+    pier()
+    assert.equal(cachedIn([]), 7)
+    assert.equal(cachedIn(['--no-cache']), 0)
   })
 })

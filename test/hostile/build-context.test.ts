@@ -120,4 +120,9 @@ describe('hostile build contexts', () => {
     await assert.rejects(build('FROM scratch\nADD evil.tar /x/\n'), oneLine(/Dockerfile line 2: ADD cannot unpack evil.tar/))
     await nothingBuilt()
   })
+  it('reads COPY --from=<stage> inside that stage: a link there to the host\'s file is not followed out', async () => {
+    symlinkSync(box.path('outside'), join(context, 'link'))
+    await assert.rejects(build('FROM scratch AS a\nCOPY link /link\nFROM scratch\nCOPY --from=a /link/secret /x\n'), oneLine(/Dockerfile line 4: \/link\/secret not found in stage a/))
+    await nothingBuilt()
+  })
 })
