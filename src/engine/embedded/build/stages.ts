@@ -18,7 +18,7 @@ export function stageNamed(stages: Stage[], ref: string, before: number): Stage 
 export function dependencies(stages: Stage[], stage: Stage, globals: Record<string, string>): Stage[] {
   const refs = [expand(stage.from.args[0], globals)]
   for (const i of stage.steps) {
-    if ((i.keyword === 'COPY' || i.keyword === 'ADD') && i.flags.from) refs.push(i.flags.from)
+    if ((i.keyword === 'COPY' || i.keyword === 'ADD') && i.flags.from) refs.push(expand(i.flags.from, globals))
     if (i.keyword === 'RUN') for (const [name, value] of i.flagList) if (name === 'mount') {
       const from = /(?:^|,)from=([^,]+)/.exec(value)?.[1]
       if (from) refs.push(from)
