@@ -50,6 +50,12 @@ CMD ["cat", "/app/out.txt"]
     await assert.rejects(b.build(dockerfile, { args: { BASE: "scratch" } }), /Dockerfile line 5: RUN cat .* failed with exit code 1/)
   })
 
+  it('gives BuildKit\'s platform ARGs the host\'s values and refuses another platform', async () => {
+    const image = await b.build('FROM --platform=$BUILDPLATFORM busybox\nARG TARGETARCH\nRUN echo $TARGETARCH > /arch\n')
+    assert.deepEqual(await b.shell(image.id, 'cat /arch'), [process.arch === 'x64' ? 'amd64' : process.arch])
+    await assert.rejects(b.build('FROM --platform=linux/s390x busybox\n'), /Dockerfile line 1: FROM --platform=linux\/s390x: pier builds for this machine's platform \(linux\/\w+\) only/)
+  })
+
   it('refuses a stage reading from itself or one that comes later', async () => {
     await assert.rejects(b.build('FROM busybox AS a\nCOPY --from=a /x /y\n'), /a stage cannot read from itself/)
   })

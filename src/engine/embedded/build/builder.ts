@@ -65,7 +65,10 @@ interface Build {
 export async function buildImage(ctx: BuildContext, spec: BuildSpec): Promise<Image> {
   const text = spec.dockerfileInline ?? (await readDockerfile(spec))
   const { globalArgs, stages } = parseDockerfile(text)
-  const globals: Record<string, string> = {}
+  const platform = hostPlatform()
+  const plat = `${platform.os}/${platform.architecture}`
+  // BuildKit's automatic platform ARGs (`FROM --platform=$BUILDPLATFORM`, `ARG TARGETARCH`): the host's, as pier builds for it alone.
+  const globals: Record<string, string> = { BUILDPLATFORM: plat, BUILDOS: platform.os, BUILDARCH: platform.architecture, TARGETPLATFORM: plat, TARGETOS: platform.os, TARGETARCH: platform.architecture }
   for (const i of globalArgs) for (const [k, v] of i.properties) globals[k] = spec.args[k] ?? (v !== undefined ? expand(v, globals) : '')
   for (const s of stages) for (const i of [s.from, ...s.steps]) checkFlags(i)
   const selected = stagesFor(stages, spec.target, globals)
@@ -77,7 +80,6 @@ export async function buildImage(ctx: BuildContext, spec: BuildSpec): Promise<Im
   }
   const last = b.built.get(selected.at(-1)!)!
   const config = { ...last.config, Labels: { ...(last.config.Labels ?? {}), ...spec.labels } }
-  const platform = hostPlatform()
   // The newest step's time, not now: an unchanged rebuild writes the very same config, hence the same ID.
   const created = last.history.map((h) => h.created).sort().at(-1) ?? new Date(0).toISOString()
   const configJson: ConfigJson & Record<string, unknown> = { architecture: platform.architecture, os: platform.os, created, config, rootfs: { type: 'layers', diff_ids: last.layers.map((l) => l.diffId) }, history: last.history }
@@ -170,6 +172,8 @@ async function buildStage(b: Build, stage: Stage): Promise<Built> {
 /** A stage's starting point: another stage's result, scratch, or an image (pulled when missing). */
 async function start(b: Build, stage: Stage): Promise<Built> {
   const ref = expand(stage.from.args[0], b.globals)
+  const wanted = stage.from.flags.platform !== undefined ? expand(stage.from.flags.platform, b.globals) : ''
+  if (wanted && wanted !== b.globals.BUILDPLATFORM) throw new EngineError('unsupported', `Dockerfile line ${stage.from.line}: FROM --platform=${wanted}: pier builds for this machine's platform (${b.globals.BUILDPLATFORM}) only`)
   const fresh = (key: string): Built => ({ layers: [], history: [], key, config: {}, args: {}, shell: ['/bin/sh', '-c'], cmdFromBase: false })
   const parent = stageNamed(b.stages, ref, stage.index)
   if (parent) {

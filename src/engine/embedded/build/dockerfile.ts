@@ -99,7 +99,8 @@ export function parseDockerfile(text: string): ParsedDockerfile {
 }
 
 /**
- * The heredocs of an instruction's text: the first line names them
+ * The heredocs of an instruction's text (dockerfile-ast 0.7 finds their
+ * names but gives no bodies, so pier cuts them from the text itself): the first line names them
  * (`<<EOF`, `<<-EOF`, `<<"EOF"`), the following lines are their bodies, each
  * ended by a line that is the name alone. `<<-` strips leading tabs, as sh does.
  */
