@@ -74,20 +74,20 @@ function placeholder(ref: string): Image {
 }
 
 /** Builds the images of `services` (`pier build`), once per image name. */
-export async function buildServices(ctx: Context, project: Project, services: string[], buildArgs?: Record<string, string>): Promise<Record<string, Image>> {
+export async function buildServices(ctx: Context, project: Project, services: string[], buildArgs?: Record<string, string>, options: { noCache?: boolean } = {}): Promise<Record<string, Image>> {
   const builds = new Map<string, Promise<Image>>()
   const out: Record<string, Image> = {}
   for (const name of services) {
     const service = project.services[name]
     const ref = builtImageName(project, service)
-    if (!builds.has(ref)) builds.set(ref, buildService(ctx, project, service, buildArgs))
+    if (!builds.has(ref)) builds.set(ref, buildService(ctx, project, service, buildArgs, options))
     out[name] = await builds.get(ref)!
   }
   return out
 }
 
 /** Builds one service's image on the engine, its log to the reporter, named as Compose names it. */
-export async function buildService(ctx: Context, project: Project, service: Service, buildArgs?: Record<string, string>): Promise<Image> {
+export async function buildService(ctx: Context, project: Project, service: Service, buildArgs?: Record<string, string>, options: { noCache?: boolean } = {}): Promise<Image> {
   const build = service.build
   if (!build) throw new PlanError('invalid', `service "${service.name}" has no build section`)
   if (/^[a-z]+:\/\/|^git@/.test(build.context)) throw new EngineError('unsupported', `service "${service.name}": a remote build context (${build.context}) is not supported; clone it and give a directory`)
@@ -101,6 +101,7 @@ export async function buildService(ctx: Context, project: Project, service: Serv
         args,
         labels: build.labels ?? {},
         ...(build.target ? { target: build.target } : {}),
+        ...(options.noCache ? { noCache: true } : {}),
         tags: [builtImageName(project, service), ...(build.tags ?? [])],
       },
       { output: (line) => ctx.reporter?.buildOutput?.(service.name, line) },

@@ -97,7 +97,10 @@ export interface BuildSpec {
   dockerfileInline?: string
   args: Record<string, string>
   labels: Record<string, string>
+  /** The stage to build (`build.target`); the last when not given. */
   target?: string
+  /** `--no-cache`: run every step, reusing no cached layer (the results still go into the cache). */
+  noCache?: boolean
   /** References to name the image. */
   tags: string[]
 }

@@ -99,4 +99,30 @@ describe('hostile build contexts', () => {
       await nothingBuilt()
     })
   })
+  it('reads .dockerignore inside the context and refuses a fifo there instead of waiting on it', async () => {
+    execFileSync('mkfifo', [join(context, '.dockerignore')])
+    await assert.rejects(build('FROM scratch\nCOPY . /x\n'), oneLine(/\.dockerignore is not a regular file/))
+    await nothingBuilt()
+  })
+
+  it('resolves --chown names in the image, never through a link to the host\'s /etc/passwd', async () => {
+    execFileSync('mkdir', ['-p', join(context, 'etc')])
+    symlinkSync('/etc/passwd', join(context, 'etc', 'passwd'))
+    writeFileSync(join(context, 'f'), 'x')
+    // The image's /etc/passwd is a link to /etc/passwd: inside the image, itself (a loop), never the host's.
+    await assert.rejects(build('FROM scratch\nCOPY etc /etc\nCOPY --chown=root f /f\n'), oneLine(/Dockerfile line 3: --chown=root: too many levels of symbolic links/))
+    box.intact()
+  })
+
+  it('unpacks an ADDed archive inside its destination: a .. entry is refused', async () => {
+    const tarPath = join(context, 'evil.tar')
+    execFileSync('python3', ['-c', `import tarfile,io\nt=tarfile.open('${tarPath}','w')\ni=tarfile.TarInfo('../../escaped')\ni.size=1\nt.addfile(i,io.BytesIO(b'x'))\nt.close()`])
+    await assert.rejects(build('FROM scratch\nADD evil.tar /x/\n'), oneLine(/Dockerfile line 2: ADD cannot unpack evil.tar/))
+    await nothingBuilt()
+  })
+  it('reads COPY --from=<stage> inside that stage: a link there to the host\'s file is not followed out', async () => {
+    symlinkSync(box.path('outside'), join(context, 'link'))
+    await assert.rejects(build('FROM scratch AS a\nCOPY link /link\nFROM scratch\nCOPY --from=a /link/secret /x\n'), oneLine(/Dockerfile line 4: \/link\/secret not found in stage a/))
+    await nothingBuilt()
+  })
 })

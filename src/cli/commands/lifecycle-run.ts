@@ -170,7 +170,7 @@ export async function port(flags: GlobalFlags, service: string, privatePort: str
 }
 
 /** `pier build [SERVICE...]`: builds the services that have a build section. */
-export async function build(flags: GlobalFlags, services: string[], opts: { buildArg?: string[] }): Promise<void> {
+export async function build(flags: GlobalFlags, services: string[], opts: { buildArg?: string[]; cache?: boolean }): Promise<void> {
   const args = Object.fromEntries(
     (opts.buildArg ?? []).map((a) => {
       const cut = a.indexOf('=')
@@ -182,7 +182,8 @@ export async function build(flags: GlobalFlags, services: string[], opts: { buil
   requireServices(project, services)
   const targets = Object.values(project.services).filter((s) => s.build && (services.length === 0 || services.includes(s.name))).map((s) => s.name)
   if (targets.length === 0) return void process.stderr.write('no service to build: none has a build section\n')
-  await buildServices(await contextFor(flags), project, targets, args)
+  // Commander reads --no-cache as cache: false.
+  await buildServices(await contextFor(flags), project, targets, args, { noCache: opts.cache === false })
 }
 
 /** `pier scale SERVICE=N...`: the services' replica counts changed, nothing else recreated. */

@@ -97,7 +97,7 @@ export function registerLifecycle(program: Command): void {
     .description('build the images of services that have a build section')
     .argument('[services...]', 'only these services')
     .option('--build-arg <name=value>', 'a build argument (repeatable)', collect)
-    .option('--no-cache', 'accepted for compatibility: pier builds without a cache')
+    .option('--no-cache', 'run every step: reuse no cached layer')
     .action(async (services: string[], opts, command: Command) => {
       const { build } = await import('./lifecycle-run.js')
       await build(command.optsWithGlobals() as GlobalFlags, services, opts)

@@ -3,6 +3,7 @@ import { basename, isAbsolute, join, relative } from 'node:path'
 import type { BuildSpec } from '../../engine.js'
 import { EngineError } from '../../errors.js'
 import { lexicalInside, resolveInRoot } from '../fs/resolve.js'
+import type { DockerIgnore } from './dockerignore.js'
 
 /** More than any Dockerfile a person writes; a bigger one is a mistake (or a device) and would be read whole. */
 const MAX_DOCKERFILE = 4 * 1024 * 1024
@@ -31,19 +32,23 @@ export async function readDockerfile(spec: BuildSpec): Promise<string> {
  * with the context as `/`), so no link leads out of it; the last is taken as
  * it is, so a link there is copied as a link, as Docker copies it.
  */
-export async function contextSources(context: string, source: string, line: number): Promise<string[]> {
+export async function contextSources(context: string, source: string, line: number, options: { ignore?: DockerIgnore; what?: string } = {}): Promise<string[]> {
+  const label = options.what ?? `the build context ${context}`
+  const short = options.what ?? 'the build context'
   const rel = lexicalInside(source)
-  if (rel === undefined) throw new EngineError('invalid', `Dockerfile line ${line}: ${source} is outside the build context ${context}`)
+  if (rel === undefined) throw new EngineError('invalid', `Dockerfile line ${line}: ${source} is outside ${label}`)
   const what = { what: 'the build context' }
+  // What .dockerignore leaves out is not in the context at all, as Docker never sends it.
+  const ignored = (path: string) => !!options.ignore?.ignored(relative(context, path))
   const name = basename(rel)
   if (!/[*?]/.test(name)) {
     const path = await resolveInRoot(context, rel, { ...what, followLast: false })
-    if (!(await lstat(path).catch(() => undefined))) throw new EngineError('not-found', `Dockerfile line ${line}: ${source} not found in the build context ${context}`)
+    if (!(await lstat(path).catch(() => undefined)) || (path !== context && ignored(path))) throw new EngineError('not-found', `Dockerfile line ${line}: ${source} not found in ${label}`)
     return [path]
   }
   const dir = await resolveInRoot(context, rel.slice(0, rel.length - name.length), what)
   const pattern = new RegExp(`^${name.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`)
-  const matches = (await readdir(dir).catch(() => [] as string[])).filter((n) => pattern.test(n)).sort().map((n) => join(dir, n))
-  if (matches.length === 0) throw new EngineError('not-found', `Dockerfile line ${line}: nothing in the build context matches ${source}`)
+  const matches = (await readdir(dir).catch(() => [] as string[])).filter((n) => pattern.test(n)).sort().map((n) => join(dir, n)).filter((p) => !ignored(p))
+  if (matches.length === 0) throw new EngineError('not-found', `Dockerfile line ${line}: nothing in ${short} matches ${source}`)
   return matches
 }

@@ -20,6 +20,8 @@ export interface LayerEntry {
   gid?: number
   mtime?: Date
   linkname?: string
+  /** A file's content given here rather than read from `source` (a COPY heredoc). */
+  content?: Buffer
 }
 
 /** Streams a layer tar of `entries`, in order (parents first). */
@@ -32,6 +34,7 @@ export function layerTar(entries: LayerEntry[]): Readable {
         if (e.type === 'directory') await addTarEntry(pack, { ...header, type: 'directory' })
         else if (e.type === 'symlink') await addTarEntry(pack, { ...header, type: 'symlink', linkname: e.linkname! })
         else if (e.type === 'whiteout') await addTarEntry(pack, { ...header, name: posix.join(posix.dirname(e.name), `.wh.${posix.basename(e.name)}`), type: 'file', size: 0 }, Buffer.alloc(0))
+        else if (e.content !== undefined) await addTarEntry(pack, { ...header, type: 'file', size: e.content.length }, e.content)
         else {
           const size = (await lstat(e.source!)).size
           // O_NOFOLLOW: a file swapped for a link since it was listed is refused, not followed out of the context.
@@ -46,19 +49,40 @@ export function layerTar(entries: LayerEntry[]): Readable {
   return pack as unknown as Readable
 }
 
-/** Entries for everything under `dir`, named under `prefix`, parents before children. */
-export async function treeEntries(dir: string, prefix: string): Promise<LayerEntry[]> {
-  const out: LayerEntry[] = []
-  const walk = async (path: string, name: string) => {
+/** What a walk leaves out: `.dockerignore`'s rules, with the walked directory's path in the context. */
+export interface WalkFilter {
+  ignored(rel: string): boolean
+  hasExceptions: boolean
+  /** The walked directory, relative to the context. */
+  base: string
+}
+
+/**
+ * Entries for everything under `dir`, named under `prefix`, parents before
+ * children, less what `filter` ignores. An ignored directory is entered
+ * only when a `!` pattern may re-include something in it, and kept only
+ * when something was.
+ */
+export async function treeEntries(dir: string, prefix: string, filter?: WalkFilter): Promise<LayerEntry[]> {
+  const walk = async (path: string, name: string, rel: string): Promise<LayerEntry[]> => {
+    const out: LayerEntry[] = []
     for (const child of (await readdir(path)).sort()) {
       const full = join(path, child)
       const childName = name ? `${name}/${child}` : child
+      const childRel = rel ? `${rel}/${child}` : child
+      const isDir = (await lstat(full)).isDirectory()
+      if (filter?.ignored(childRel)) {
+        if (!isDir || !filter.hasExceptions) continue
+        const inside = await walk(full, childName, childRel)
+        if (inside.length) out.push(await entryOf(full, childName), ...inside)
+        continue
+      }
       out.push(await entryOf(full, childName))
-      if ((await lstat(full)).isDirectory()) await walk(full, childName)
+      if (isDir) out.push(...(await walk(full, childName, childRel)))
     }
+    return out
   }
-  await walk(dir, prefix)
-  return out
+  return walk(dir, prefix, filter?.base ?? '')
 }
 
 export async function entryOf(path: string, name: string): Promise<LayerEntry> {

@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto'
+import { constants } from 'node:fs'
+import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises'
+import type { ConfigJson } from '../images/oci.js'
+import type { ImageStore } from '../images/store.js'
+import type { Root } from '../root.js'
+import type { LayerEntry } from './layer.js'
+
+export type Layer = { digest: string; diffId: string; size: number; mediaType: string }
+
+/** What a step left: its layer (if it makes one), the image config after it, and when it first ran. */
+export interface CachedStep {
+  layer?: Layer & { bytes?: number }
+  config: NonNullable<ConfigJson['config']>
+  created: string
+}
+
+/**
+ * The build cache: one small file per step key under
+ * `images/build-cache/steps/`. A key is a hash of the parent's key and of
+ * everything that decides the step's result (its expanded text, the build
+ * args a RUN sees, the content a COPY takes), so an entry never needs
+ * invalidating: a change anywhere above gives other keys. Entries point at
+ * layers in the image store; one whose layer was collected since (no image
+ * uses it any more) is a miss, not an error.
+ */
+export class BuildCache {
+  private readonly dir: string
+  constructor(private readonly root: Root, private readonly images: ImageStore) {
+    this.dir = root.path('images', 'build-cache', 'steps')
+  }
+
+  async get(key: string): Promise<CachedStep | undefined> {
+    const step = await readFile(`${this.dir}/${key.slice(7)}.json`, 'utf8').then((t) => JSON.parse(t) as CachedStep, () => undefined)
+    if (!step) return undefined
+    if (step.layer && !((await this.images.blobs.has(step.layer.digest)) && (await this.images.layers.has(step.layer.diffId)))) return undefined
+    return step
+  }
+
+  async put(key: string, step: CachedStep): Promise<void> {
+    await mkdir(this.dir, { recursive: true })
+    const temp = this.root.temp('cache-step')
+    await writeFile(temp, JSON.stringify(step))
+    await rename(temp, `${this.dir}/${key.slice(7)}.json`)
+  }
+
+  /** Where a `RUN --mount=type=cache` directory lives between builds. */
+  mountDir(id: string): string {
+    return this.root.path('images', 'build-cache', 'mounts', createHash('sha256').update(id).digest('hex'))
+  }
+}
+
+export function stepKey(...parts: unknown[]): string {
+  return `sha256:${createHash('sha256').update(JSON.stringify(parts)).digest('hex')}`
+}
+
+/**
+ * What a COPY/ADD puts in its layer, for its key: each entry's name in the
+ * image, type, mode, owner, link target and file content — not times, as
+ * Docker's cache ignores them (a touched file with the same content hits).
+ */
+export async function entriesHash(entries: LayerEntry[]): Promise<string> {
+  const hash = createHash('sha256')
+  for (const e of entries) {
+    hash.update(JSON.stringify([e.name, e.type, e.mode, e.uid, e.gid, e.linkname]))
+    if (e.content !== undefined) hash.update(e.content)
+    else if (e.type === 'file' && e.source) {
+      // O_NOFOLLOW, as layerTar reads it: a file swapped for a link since it was listed is refused.
+      for await (const chunk of (await open(e.source, constants.O_RDONLY | constants.O_NOFOLLOW)).createReadStream()) hash.update(chunk as Buffer)
+    }
+    hash.update('\0')
+  }
+  return `sha256:${hash.digest('hex')}`
+}
