@@ -158,4 +158,27 @@ ${resolver}networks:
     assert.deepEqual(listeners(gateway), [], 'nothing listens on the gateway after down')
     await assertNoMonitor(project.root)
   })
+
+  it('is served while any pier process\'s containers run on the network, and by nothing once their monitors are gone', async () => {
+    // Two pier processes, two monitors on one network: web's and client's.
+    assert.equal(project.run(['up', '-d', 'web']).status, 0)
+    assert.equal(project.run(['up', '-d', 'client']).status, 0)
+    const gateway = /^nameserver (\S+)$/m.exec((await sh('client', 'cat /etc/resolv.conf')).out)![1]
+    const monitors = () => execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes('monitor.js') && l.includes(project.root)).map((l) => Number(l.trim().split(/\s+/)[0]))
+    assert.equal(monitors().length, 2)
+    assert.equal((await lookup('client', 'web')).addresses.length, 2)
+
+    // web's monitor ends with its containers; client's answers on.
+    assert.equal(project.run(['stop', '-t', '0', 'web']).status, 0)
+    for (let i = 0; i < 100 && monitors().length > 1; i++) await new Promise((r) => setTimeout(r, 50))
+    assert.equal(monitors().length, 1)
+    assert.equal((await lookup('client', 'client')).addresses.length, 1)
+    await new Promise((r) => setTimeout(r, 1500))
+    assert.ok(listeners(gateway).some((l) => l.startsWith('LISTEN')), 'TCP taken over within a second')
+
+    // A killed monitor leaves no server behind: the kernel closes its sockets.
+    for (const pid of monitors()) process.kill(pid, 'SIGKILL')
+    for (let i = 0; i < 100 && listeners(gateway).length > 0; i++) await new Promise((r) => setTimeout(r, 20))
+    assert.deepEqual(listeners(gateway), [])
+  })
 })
