@@ -153,18 +153,22 @@ export class NameServers {
       socket.on('error', () => {
         if (failed) return
         failed = true
-        socket.close()
+        closeQuietly(socket)
         if (udp === socket) udp = undefined
         later(bindUdp)
       })
       socket.bind({ address: network.gateway, port: 53 }, () => {
-        if (closed) socket.close()
+        if (closed) closeQuietly(socket)
       })
       udp = socket
     }
     const bindTcp = () => {
       const server = createServer((conn) => this.serveTcp(network, conn))
-      server.once('error', () => {
+      let failed = false
+      // An error after listening (EMFILE on accept) ends this listener too: it is made anew, as a failed bind is.
+      server.on('error', () => {
+        if (failed) return
+        failed = true
         server.close()
         if (tcp === server) tcp = undefined
         later(bindTcp)
@@ -179,11 +183,7 @@ export class NameServers {
     return () => {
       closed = true
       for (const t of timers) clearTimeout(t)
-      try {
-        udp?.close()
-      } catch {
-        // not bound yet
-      }
+      if (udp) closeQuietly(udp)
       tcp?.close()
     }
   }
@@ -208,6 +208,15 @@ export class NameServers {
           .catch(() => undefined)
       }
     })
+  }
+}
+
+/** Closes a UDP socket that may be closed already (a close while its bind is pending, then the bind's callback). */
+function closeQuietly(socket: UdpSocket): void {
+  try {
+    socket.close()
+  } catch {
+    // already closed
   }
 }
 
