@@ -1,6 +1,6 @@
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram'
 import { readFile } from 'node:fs/promises'
-import { createServer, type Server, type Socket } from 'node:net'
+import { createConnection, createServer, type Server, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { encodeAnswer, encodeError, parseQuery, RCODE_FORMERR, RCODE_NXDOMAIN, RCODE_SERVFAIL, TYPE_A, TYPE_ANY, type Query } from './dns-packet.js'
 
@@ -118,7 +118,7 @@ export class NameServers {
   }
 
   /** The reply to one packet from `source`; undefined when there is none to send. */
-  async reply(network: ServedNetwork, packet: Buffer, source: string): Promise<Buffer | undefined> {
+  async reply(network: ServedNetwork, packet: Buffer, source: string, transport: 'udp' | 'tcp' = 'udp'): Promise<Buffer | undefined> {
     const query = parseQuery(packet)
     if (!query) return encodeError(packet, RCODE_FORMERR)
     const view = await this.view(network, source)
@@ -126,7 +126,8 @@ export class NameServers {
     if (!view) return encodeAnswer(query, [], RCODE_SERVFAIL)
     const result = answer(query, view)
     if (result !== 'forward') return result
-    return (await forward(packet, view.upstream)) ?? encodeAnswer(query, [], RCODE_SERVFAIL)
+    // Over TCP, as asked: a client that retries over TCP after a truncated reply gets the whole answer.
+    return (await (transport === 'tcp' ? forwardTcp : forward)(packet, view.upstream)) ?? encodeAnswer(query, [], RCODE_SERVFAIL)
   }
 
   /** Binds UDP and TCP port 53 on the gateway, retrying each until it is bound or closed. */
@@ -198,7 +199,7 @@ export class NameServers {
       while (pending.length >= 2 && pending.length >= 2 + pending.readUInt16BE(0)) {
         const packet = pending.subarray(2, 2 + pending.readUInt16BE(0))
         pending = pending.subarray(2 + packet.length)
-        void this.reply(network, packet, conn.remoteAddress?.replace(/^::ffff:/, '') ?? '')
+        void this.reply(network, packet, conn.remoteAddress?.replace(/^::ffff:/, '') ?? '', 'tcp')
           .then((out) => {
             if (!out || conn.destroyed) return
             const length = Buffer.alloc(2)
@@ -244,6 +245,33 @@ export async function forward(packet: Buffer, upstream: string[], timeoutMs = FO
         if (msg.length >= 2 && msg.readUInt16BE(0) === packet.readUInt16BE(0)) done(msg)
       })
       socket.send(packet, 53, server)
+    })
+    if (reply) return reply
+  }
+  return undefined
+}
+
+/** The same over TCP (the message behind its two-byte length), one connection per upstream server tried. */
+export async function forwardTcp(packet: Buffer, upstream: string[], timeoutMs = FORWARD_TIMEOUT_MS): Promise<Buffer | undefined> {
+  for (const server of upstream) {
+    const reply = await new Promise<Buffer | undefined>((resolve) => {
+      let got = Buffer.alloc(0)
+      const conn = createConnection({ host: server, port: 53, timeout: timeoutMs }, () => {
+        const length = Buffer.alloc(2)
+        length.writeUInt16BE(packet.length)
+        conn.end(Buffer.concat([length, packet]))
+      })
+      const done = (out: Buffer | undefined) => {
+        conn.destroy()
+        resolve(out)
+      }
+      conn.on('timeout', () => done(undefined))
+      conn.on('error', () => done(undefined))
+      conn.on('close', () => done(undefined))
+      conn.on('data', (chunk: Buffer) => {
+        got = Buffer.concat([got, chunk])
+        if (got.length >= 2 && got.length >= 2 + got.readUInt16BE(0)) done(got.subarray(2, 2 + got.readUInt16BE(0)))
+      })
     })
     if (reply) return reply
   }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { createSocket, type Socket } from 'node:dgram'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { connect } from 'node:net'
+import { connect, createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { decodeAnswer, encodeAnswer, encodeQuery, parseQuery, RCODE_SERVFAIL } from '../../src/network/dns-packet.js'
@@ -57,6 +57,7 @@ describe('network: the DNS server of the monitors', function () {
   this.timeout(20_000)
   let root: string
   let upstream: Socket
+  let upstreamTcp: Server
   const network = { networkId: 'n'.repeat(64), gateway: GATEWAY }
 
   before(async () => {
@@ -70,9 +71,20 @@ describe('network: the DNS server of the monitors', function () {
     upstream = createSocket('udp4')
     upstream.on('message', (m, from) => upstream.send(encodeAnswer(parseQuery(m)!, ['192.0.2.9']), from.port, from.address))
     await new Promise<void>((r) => upstream.bind(53, UPSTREAM, r))
+    // Over TCP the upstream answers another address, so a test can tell which way the query went.
+    upstreamTcp = createServer((conn) =>
+      conn.once('data', (d: Buffer) => {
+        const reply = encodeAnswer(parseQuery(d.subarray(2))!, ['192.0.2.10'])
+        const len = Buffer.alloc(2)
+        len.writeUInt16BE(reply.length)
+        conn.end(Buffer.concat([len, reply]))
+      }),
+    )
+    await new Promise<void>((r) => upstreamTcp.listen(53, UPSTREAM, r))
   })
   after(() => {
     upstream.close()
+    upstreamTcp.close()
     rmSync(root, { recursive: true, force: true })
   })
 
@@ -85,6 +97,7 @@ describe('network: the DNS server of the monitors', function () {
       writeFileSync(join(root, 'containers', ID, 'etc', 'hosts'), '10.0.0.4\tp-web-3 web\n')
       assert.deepEqual(await udpQuery('web'), { id: 42, rcode: 0, addresses: ['10.0.0.4'] })
       assert.deepEqual(await udpQuery('example.org'), { id: 42, rcode: 0, addresses: ['192.0.2.9'] })
+      assert.deepEqual(await tcpQuery('example.org'), { id: 43, rcode: 0, addresses: ['192.0.2.10'] }, 'a TCP query is forwarded over TCP')
       // An address that is no container's lease (the host itself) gets SERVFAIL, never a forward.
       assert.deepEqual(await udpQuery('example.org', GATEWAY), { id: 42, rcode: RCODE_SERVFAIL, addresses: [] })
     } finally {
