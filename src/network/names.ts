@@ -71,7 +71,9 @@ export function hostsFile(self: Endpoint, all: Endpoint[]): string {
  * when nothing else runs on its network nothing answers on the gateway, the
  * kernel refuses the query at once and the resolver asks the next server.
  * pier's server answers every query it gets (NXDOMAIN, SERVFAIL included),
- * so while it runs the others are not asked for names it holds.
+ * so while it runs glibc, Go and nslookup do not ask the others for names it
+ * holds; musl asks all at once, but reads /etc/hosts, which holds the same
+ * names, first. A `dns:` server on loopback is pier's upstream only.
  */
 export function resolvConf(host: string, dns: string[], search: string[], options: string[], served?: string): string {
   const lines = host.split('\n').map((l) => l.trim())
