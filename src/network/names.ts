@@ -7,8 +7,9 @@
  * busybox) reads /etc/hosts. A scaled service is listed once per replica;
  * musl returns every address listed for a name, glibc only with `multi on`
  * in /etc/host.conf, which pier therefore mounts (the image's own file with
- * that line added). What it cannot do is what
- * Docker's DNS server does for `nslookup`-style tools that speak DNS only.
+ * that line added). Tools that speak DNS only (nslookup, dig) get the
+ * same names from pier's DNS server on the network's gateway (dns.ts),
+ * which answers from these very files.
  */
 
 /** A container as name resolution sees it. */
@@ -60,18 +61,43 @@ export function hostsFile(self: Endpoint, all: Endpoint[]): string {
 
 /**
  * /etc/resolv.conf: the service's dns/dns_search/dns_opt, else the host's
- * own. Loopback nameservers are dropped, as Docker drops them: inside the
- * container's namespace 127.0.0.53 is the container itself.
+ * own. Loopback nameservers of the host are dropped, as Docker drops them:
+ * inside the container's namespace 127.0.0.53 is the container itself.
+ * With `served` (the gateway of the container's first non-internal
+ * network, where pier answers DNS: see dns.ts), that comes first, as
+ * Docker's 127.0.0.11 is the container's nameserver, and the others become
+ * its upstream servers. The non-loopback ones also follow it (glibc reads
+ * three): a container run in the foreground (`pier run`) has no monitor, so
+ * when nothing else runs on its network nothing answers on the gateway, the
+ * kernel refuses the query at once and the resolver asks the next server.
+ * pier's server answers every query it gets (NXDOMAIN, SERVFAIL included),
+ * so while it runs glibc, Go and nslookup do not ask the others for names it
+ * holds; musl asks all at once, but reads /etc/hosts, which holds the same
+ * names, first. A `dns:` server on loopback is pier's upstream only.
  */
-export function resolvConf(host: string, dns: string[], search: string[], options: string[]): string {
+export function resolvConf(host: string, dns: string[], search: string[], options: string[], served?: string): string {
   const lines = host.split('\n').map((l) => l.trim())
-  const hostServers = lines.filter((l) => /^nameserver\s/.test(l)).map((l) => l.split(/\s+/)[1]).filter((ip) => !/^127\.|^::1$/.test(ip))
   const hostSearch = lines.filter((l) => /^(search|domain)\s/.test(l)).flatMap((l) => l.split(/\s+/).slice(1))
   const hostOptions = lines.filter((l) => /^options\s/.test(l)).flatMap((l) => l.split(/\s+/).slice(1))
-  const servers = dns.length ? dns : hostServers
+  const servers = served ? [served, ...upstreamServers(host, dns).filter((ip) => !/^127\.|^::1$/.test(ip))].slice(0, 3) : upstreamServers(host, dns)
   const domains = search.length ? search : hostSearch
   const opts = options.length ? options : hostOptions
   return [...servers.map((s) => `nameserver ${s}`), ...(domains.length ? [`search ${domains.join(' ')}`] : []), ...(opts.length ? [`options ${opts.join(' ')}`] : [])].join('\n') + '\n'
+}
+
+/**
+ * Where names pier does not know go: the service's `dns:` servers as given
+ * (pier's server reaches them from the host, so a loopback one works there),
+ * else the host's nameservers less loopback ones (as today, and as Docker).
+ */
+export function upstreamServers(host: string, dns: string[]): string[] {
+  if (dns.length) return dns
+  return host
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => /^nameserver\s/.test(l))
+    .map((l) => l.split(/\s+/)[1])
+    .filter((ip) => ip && !/^127\.|^::1$/.test(ip))
 }
 
 /** The image's /etc/host.conf with `multi on`, so glibc returns every address /etc/hosts lists for a name. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import type { DockerEngine } from '../../src/engine/docker/engine.js'
 import { type DaemonKind, dockerWithBusybox, hasPodman } from '../support/dockerd.js'
-import { pierBin, TempProject } from '../support/helpers.js'
+import { pierBin, psJson, shortStatus, TempProject } from '../support/helpers.js'
 
 /**
  * pier's CLI on dockerd (--engine docker): a web server and a client that
@@ -58,8 +58,8 @@ volumes:
     const up = run(['up', '-d', '--wait'])
     assert.equal(up.status, 0, up.stderr)
 
-    const ps = JSON.parse(run(['ps', '--format', 'json']).stdout) as { Service: string; Status: string }[]
-    assert.deepEqual(ps.map((c) => [c.Service, c.Status]).sort(), [['client', 'Running'], ['web', kind === 'docker' ? 'Running (healthy)' : 'Running']])
+    const ps = psJson(run(['ps', '--format', 'json']).stdout)
+    assert.deepEqual(ps.map((c) => [c.Service, shortStatus(c)]).sort(), [['client', 'Running'], ['web', kind === 'docker' ? 'Running (healthy)' : 'Running']])
 
     // The client fetched the page over the project network, by the service's name.
     let logs = ''

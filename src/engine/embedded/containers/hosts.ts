@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs'
 import { mkdir, open, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ContainerNetworking } from '../../../network/attach.js'
-import { hostConf, hostsFile, resolvConf, type Endpoint } from '../../../network/names.js'
+import { UPSTREAM_FILE } from '../../../network/dns.js'
+import { hostConf, hostsFile, resolvConf, upstreamServers, type Endpoint } from '../../../network/names.js'
 import type { Root } from '../root.js'
 import { readInRoot } from './inroot.js'
 import type { RecordStore } from './records.js'
@@ -50,8 +51,13 @@ export class Hosts {
       await writeFile(etc.hosts, hostsFile(self, networking ? [self] : []))
     }
     await writeFile(etc.hostname, `${hostNet ? (await readFile('/etc/hostname', 'utf8').catch(() => 'localhost\n')).trim() : hostname}\n`)
-    await writeFile(etc.resolvConf, resolvConf(await readFile('/etc/resolv.conf', 'utf8').catch(() => ''), spec.dns, spec.dnsSearch, spec.dnsOpt))
+    const hostResolv = await readFile('/etc/resolv.conf', 'utf8').catch(() => '')
+    // pier's DNS server (network/dns.ts) answers on the gateway of the first network that has one; internal networks have none.
+    const served = networking?.interfaces.find((i) => !i.internal)?.gateway
+    await writeFile(etc.resolvConf, resolvConf(hostResolv, spec.dns, spec.dnsSearch, spec.dnsOpt, served))
     if (!networking) return etc
+    // Where that server sends the names it does not hold, read by it at each query.
+    await writeFile(join(f.etc, UPSTREAM_FILE), upstreamServers(hostResolv, spec.dns).join('\n') + '\n')
     // The image's file, read inside its root filesystem: a link in the image must not lead to a host file.
     const imageHostConf = (await readInRoot(f.rootfs, '/etc/host.conf')) ?? ''
     await writeFile(join(f.etc, 'host.conf'), hostConf(imageHostConf))

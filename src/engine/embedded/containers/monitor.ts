@@ -21,9 +21,11 @@
  */
 import { spawn } from 'node:child_process'
 import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs'
+import { dirname } from 'node:path'
 import { createInterface } from 'node:readline'
 import type { Healthcheck } from '../../engine.js'
 import type { ContainerNetworking } from '../../../network/attach.js'
+import { NameServers } from '../../../network/dns.js'
 import { publish, PublishError, type Publication } from '../../../network/proxy.js'
 import { files, readJson, underTerminal, writeJson, type ContainerRecord, type ContainerRunState } from './state.js'
 
@@ -31,6 +33,8 @@ const [runtime, runtimeRoot] = process.argv.slice(2)
 
 let active = 0
 let inputClosed = false
+/** DNS on the gateways of the networks of the containers this monitor runs (network/dns.ts); made at the first container. */
+let nameServers: NameServers | undefined
 
 function exitWhenIdle(): void {
   // Pending healthcheck timers may remain; the work is done.
@@ -84,6 +88,9 @@ async function supervise(dir: string): Promise<void> {
     }
   }
 
+  // The networks' DNS is served while the container may run (restarts included); the engine root is two levels up.
+  nameServers ??= new NameServers(dirname(dirname(dir)))
+  const stopDns = nameServers.serve((networking?.interfaces ?? []).filter((i) => !i.internal).map((i) => ({ networkId: i.networkId, gateway: i.gateway })))
   try {
     // Docker's back-off: 100 ms, doubling, at most a minute; back to 100 ms after a run of 10 s or more.
     let delay = 100
@@ -104,6 +111,7 @@ async function supervise(dir: string): Promise<void> {
       }
     }
   } finally {
+    stopDns()
     publication?.close()
     // The last write: readers take a state without monitorPid as final.
     await save({ ports: undefined, monitorPid: undefined })
