@@ -123,12 +123,14 @@ export class ContainerManager {
     let before = await settledState(this.dir(record.id))
     if (monitorLost(before)) before = await this.orphaned(record, before)
     if (before.status === 'running' || before.status === 'restarting') return
-    await prepare(this.context, record)
-    await rm(f.stoppedByUser, { force: true })
-    await rm(f.pidFile, { force: true })
-    // A start by the user begins the restart count anew (on-failure:N counts from here), as Docker's does.
-    await writeJson(f.state, { ...before, status: 'created', error: undefined, monitorPid: undefined, restartCount: 0 } satisfies ContainerRunState)
-    this.monitor().write(`${this.dir(record.id)}\n`)
+    await this.lifecycle(record, async () => {
+      await prepare(this.context, record)
+      await rm(f.stoppedByUser, { force: true })
+      await rm(f.pidFile, { force: true })
+      // A start by the user begins the restart count anew (on-failure:N counts from here), as Docker's does.
+      await writeJson(f.state, { ...before, status: 'created', error: undefined, monitorPid: undefined, restartCount: 0 } satisfies ContainerRunState)
+      this.monitor().write(`${this.dir(record.id)}\n`)
+    })
     // Started means: the process runs, or it already ran and exited; a runtime refusal is an error here.
     for (let i = 0; i < 1000; i++) {
       const state = await runState(this.dir(record.id))
@@ -171,7 +173,7 @@ export class ContainerManager {
   async startAttached(idOrName: string, io: Required<Stdio>): Promise<number> {
     const record = await this.records.require(idOrName)
     const f = files(this.dir(record.id))
-    await prepare(this.context, record)
+    await this.lifecycle(record, () => prepare(this.context, record))
     await rm(f.pidFile, { force: true })
     let state: ContainerRunState = { status: 'running', restartCount: 0, startedAt: new Date().toISOString(), monitorPid: process.pid }
     await writeJson(f.state, state)
@@ -236,23 +238,40 @@ export class ContainerManager {
     })
   }
 
+  /**
+   * Runs a start's preparation, or a removal, holding this container's
+   * lifecycle lock, so the two never interleave: a removal that ran while a
+   * start was attaching the container to its networks left the namespace and
+   * veth it made with no record to find them by (an `up` racing a `down`). A
+   * start that finds its container removed meanwhile stops there.
+   */
+  private lifecycle<T>(record: ContainerRecord, fn: () => Promise<T>): Promise<T> {
+    return this.root.withLock(`lifecycle-${record.id}`, async () => {
+      if (!existsSync(files(this.dir(record.id)).record)) throw new EngineError('not-found', `no such container: ${record.name} (it was removed meanwhile)`)
+      return fn()
+    })
+  }
+
   async remove(idOrName: string, options: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const record = await this.records.require(idOrName)
     const dir = this.dir(record.id)
-    if (await this.running(record.id)) {
-      if (!options.force) throw new EngineError('conflict', `container ${record.name} is running: stop it first, or remove it with force`)
-      await writeFile(files(dir).stoppedByUser, '')
-      await this.signal(record.id, 'KILL')
-      await waitExited(this.runtime, this.dir(record.id), record.id, 10_000)
-    }
-    await waitMonitor(this.dir(record.id), 5000)
-    // One call, whether or not the runtime still has state for it.
-    await this.runtime.run('delete', '--force', record.id).catch(() => undefined)
-    await unmountRootfs(files(dir).rootfs)
-    await unmountRootfs(files(dir).shm)
-    const networked = existsSync(files(dir).network)
-    await detach(this.networks, record.id)
-    await this.records.delete(record)
+    let networked = false
+    await this.lifecycle(record, async () => {
+      if (await this.running(record.id)) {
+        if (!options.force) throw new EngineError('conflict', `container ${record.name} is running: stop it first, or remove it with force`)
+        await writeFile(files(dir).stoppedByUser, '')
+        await this.signal(record.id, 'KILL')
+        await waitExited(this.runtime, this.dir(record.id), record.id, 10_000)
+      }
+      await waitMonitor(this.dir(record.id), 5000)
+      // One call, whether or not the runtime still has state for it.
+      await this.runtime.run('delete', '--force', record.id).catch(() => undefined)
+      await unmountRootfs(files(dir).rootfs)
+      await unmountRootfs(files(dir).shm)
+      networked = existsSync(files(dir).network)
+      await detach(this.networks, record.id)
+      await this.records.delete(record)
+    })
     if (networked) await this.hosts.refresh()
     if (!options.volumes || record.anonymousVolumes.length === 0) return
     // An anonymous volume passed on to the container that replaced this one (or mounted through volumes_from) is kept.
