@@ -14,21 +14,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DockerEngine } from '../src/engine/docker/engine.js'
 import { acquireDaemon, loadBusybox, releaseDaemon } from '../test/support/dockerd.js'
-import { median, pierBin } from './common.js'
+import { median, pierBin, timed } from './common.js'
 
 const runs = Number(process.argv[2] ?? 3)
 const work = mkdtempSync(join(tmpdir(), 'pier-bench-docker-'))
 
 /** A service that stops at once on SIGTERM, so down measures the tools, not grace periods. */
 const SERVICE = `image: busybox\n    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 600 & wait"]`
-
-function timed(command: string, args: string[], env: NodeJS.ProcessEnv): number {
-  const start = performance.now()
-  const r = spawnSync(command, args, { env, encoding: 'utf8' })
-  const took = performance.now() - start
-  if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${r.stderr}`)
-  return took
-}
 
 async function main(): Promise<void> {
   if (!existsSync('/usr/bin/docker-compose')) {

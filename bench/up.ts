@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { busyboxImage, dockerArchive } from '../test/support/images.js'
-import { median, pierBin } from './common.js'
+import { median, pierBin, timed } from './common.js'
 
 const runs = Number(process.argv[2] ?? 3)
 const work = mkdtempSync(join(tmpdir(), 'pier-bench-up-'))
@@ -33,14 +33,6 @@ function project(name: string, count: number, chain: boolean): string {
   const services = Array.from({ length: count }, (_, i) => `  s${i}:\n    ${SERVICE}${chain && i > 0 ? `\n    depends_on: [s${i - 1}]` : ''}\n`).join('')
   writeFileSync(file, `services:\n${services}`)
   return file
-}
-
-function timed(command: string, args: string[], env: NodeJS.ProcessEnv): number {
-  const start = performance.now()
-  const r = spawnSync(command, args, { env, encoding: 'utf8' })
-  const took = performance.now() - start
-  if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${r.stderr}`)
-  return took
 }
 
 const tools = {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { posix, relative, sep } from 'node:path'
+import { DockerIgnore } from '../engine/dockerignore.js'
 import type { Service, WatchRule } from '../spec/project.js'
 
 /**
@@ -9,95 +10,19 @@ import type { Service, WatchRule } from '../spec/project.js'
  * under it), relative to the rule's `path`, as Compose reads them.
  */
 
-/** A compiled list of `.dockerignore` patterns. */
-export class PatternSet {
-  private readonly patterns: { regex: RegExp; negate: boolean }[]
-
-  constructor(lines: string[]) {
-    this.patterns = lines
-      .map((l) => l.trim())
-      .filter((l) => l !== '' && !l.startsWith('#'))
-      .map((l) => {
-        const negate = l.startsWith('!')
-        const body = posix.normalize((negate ? l.slice(1) : l).trim()).replace(/^\/+/, '').replace(/\/+$/, '')
-        return { regex: compile(body), negate }
-      })
-  }
-
-  get empty(): boolean {
-    return this.patterns.length === 0
-  }
-
-  /** Whether `rel` (slash-separated, relative) is matched: by itself or through a parent directory. */
-  matches(rel: string): boolean {
-    let matched = false
-    const parents = prefixes(rel)
-    for (const p of this.patterns) {
-      if (parents.some((candidate) => p.regex.test(candidate))) matched = !p.negate
-    }
-    return matched
-  }
-
-  /**
-   * Whether nothing under directory `rel` can be un-matched by a later `!`
-   * exception: only then may the watcher skip the directory entirely.
-   */
-  matchesWholeDir(rel: string): boolean {
-    if (!this.matches(rel)) return false
-    return !this.patterns.some((p) => p.negate)
-  }
-}
-
-/** `a/b/c` → `a`, `a/b`, `a/b/c`: a pattern matching a parent directory matches the path. */
-function prefixes(rel: string): string[] {
-  const parts = rel.split('/')
-  return parts.map((_, i) => parts.slice(0, i + 1).join('/'))
-}
-
-/** A pattern as an anchored regular expression: `**` crosses directories, `*` and `?` do not. */
-function compile(pattern: string): RegExp {
-  let out = ''
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]
-    if (c === '*' && pattern[i + 1] === '*') {
-      // `**/` also matches no directory at all.
-      if (pattern[i + 2] === '/') {
-        out += '(?:.*/)?'
-        i += 2
-      } else {
-        out += '.*'
-        i += 1
-      }
-    } else if (c === '*') out += '[^/]*'
-    else if (c === '?') out += '[^/]'
-    else if (c === '[') {
-      const end = pattern.indexOf(']', i + 1)
-      if (end < 0) out += '\\['
-      else {
-        out += `[${pattern.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`
-        i = end
-      }
-    } else if (c === '\\' && i + 1 < pattern.length) out += escape(pattern[++i])
-    else out += escape(c)
-  }
-  return new RegExp(`^${out}$`)
-}
-
-const escape = (c: string) => c.replace(/[.+^${}()|[\]\\/]/g, '\\$&')
-
 /**
  * Files no one means to sync: version control and editors' temporary files
  * (the list Compose keeps in pkg/watch/ephemeral.go).
  */
-const IMPLICIT = new PatternSet(['.git', '**/.git', '**/*.swp', '**/*.swx', '**/.*.swp', '**/*~', '**/4913', '**/#*#', '**/.#*', '**/*___jb_tmp___', '**/*___jb_old___', '**/*.kate-swp', '**/.goutputstream-*'])
+const IMPLICIT = new DockerIgnore(['.git', '**/.git', '**/*.swp', '**/*.swx', '**/.*.swp', '**/*~', '**/4913', '**/#*#', '**/.#*', '**/*___jb_tmp___', '**/*___jb_old___', '**/*.kate-swp', '**/.goutputstream-*'])
 
 /** A watch rule of a service, ready to match host paths. */
 export interface CompiledRule {
   service: string
   index: number
   rule: WatchRule
-  ignore: PatternSet
-  include?: PatternSet
+  ignore: DockerIgnore
+  include?: DockerIgnore
 }
 
 /**
@@ -118,7 +43,7 @@ export function compileRule(service: Service, index: number): CompiledRule {
     }
   }
   lines.push(...(rule.ignore ?? []))
-  return { service: service.name, index, rule, ignore: new PatternSet(lines.filter((l) => l !== '')), ...(rule.include?.length ? { include: new PatternSet(rule.include) } : {}) }
+  return { service: service.name, index, rule, ignore: new DockerIgnore(lines.filter((l) => l !== '')), ...(rule.include?.length ? { include: new DockerIgnore(rule.include) } : {}) }
 }
 
 function readOptional(path: string): string | undefined {
@@ -153,9 +78,9 @@ export function ruleMatches(compiled: CompiledRule, hostPath: string, isDir = fa
   const rel = relativeTo(compiled.rule, hostPath)
   if (rel === undefined) return false
   if (rel === '') return true
-  if (IMPLICIT.matches(rel) || compiled.ignore.matches(rel)) return false
+  if (IMPLICIT.ignored(rel) || compiled.ignore.ignored(rel)) return false
   // `include` selects files; a directory is kept so that what is under it can be included.
-  if (compiled.include && !isDir && !compiled.include.matches(rel)) return false
+  if (compiled.include && !isDir && !compiled.include.ignored(rel)) return false
   return true
 }
 
@@ -165,7 +90,7 @@ export function skipDirectory(rules: CompiledRule[], hostDir: string): boolean {
   if (covering.length === 0) return false
   return covering.every((r) => {
     const rel = relativeTo(r.rule, hostDir)!
-    return rel !== '' && (IMPLICIT.matchesWholeDir(rel) || r.ignore.matchesWholeDir(rel))
+    return rel !== '' && (IMPLICIT.ignoresWholeDir(rel) || r.ignore.ignoresWholeDir(rel))
   })
 }
 

@@ -33,7 +33,7 @@ const ALLOWED: [layer: string, may: string[]][] = [
   ['planner/', ['spec/', 'engine/engine.ts', 'engine/errors.ts', 'errors.ts', 'labels.ts']],
   ['compose/', ['spec/', 'planner/', 'watch/', 'engine/engine.ts', 'engine/errors.ts', 'engine/index.ts', 'errors.ts', 'labels.ts']],
   // File watching is a mechanism the compose layer drives: it is handed the verbs it needs (rebuild, restart).
-  ['watch/', ['spec/', 'engine/engine.ts', 'engine/errors.ts', 'errors.ts', 'labels.ts']],
+  ['watch/', ['spec/', 'engine/engine.ts', 'engine/errors.ts', 'engine/dockerignore.ts', 'errors.ts', 'labels.ts']],
   ['network/', ['engine/engine.ts', 'engine/errors.ts', 'errors.ts', 'lock.ts', 'paths.ts']],
   // spec/units.ts is a pure parser of durations, shared with the Dockerfile's HEALTHCHECK flags.
   ['engine/embedded/', ['engine/', 'network/', 'errors.ts', 'lock.ts', 'paths.ts', 'labels.ts', 'spec/units.ts']],

@@ -2,6 +2,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from '
 import { join, relative } from 'node:path'
 import { Readable } from 'node:stream'
 import tar from 'tar-stream'
+import { DockerIgnore } from '../dockerignore.js'
 import type { BuildSpec } from '../engine.js'
 
 /**
@@ -16,37 +17,9 @@ import type { BuildSpec } from '../engine.js'
 
 const INLINE = '.pier-inline.Dockerfile'
 
-export function ignoreRules(text: string): { negate: boolean; re: RegExp }[] {
-  return text
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'))
-    .map((l) => {
-      const negate = l.startsWith('!')
-      const pattern = (negate ? l.slice(1) : l).trim().replace(/^\/+/, '').replace(/\/+$/, '').replace(/^\.\//, '')
-      let re = ''
-      for (let i = 0; i < pattern.length; i++) {
-        const ch = pattern[i]
-        if (ch === '*' && pattern[i + 1] === '*') {
-          re += pattern[i + 2] === '/' ? '(?:.*/)?' : '.*'
-          i += pattern[i + 2] === '/' ? 2 : 1
-        } else if (ch === '*') re += '[^/]*'
-        else if (ch === '?') re += '[^/]'
-        else re += ch.replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      }
-      return { negate, re: new RegExp(`^${re}(?:/.*)?$`) }
-    })
-}
-
-export function ignored(path: string, rules: { negate: boolean; re: RegExp }[]): boolean {
-  let out = false
-  for (const r of rules) if (r.re.test(path)) out = !r.negate
-  return out
-}
-
 export async function contextTar(spec: BuildSpec): Promise<{ tar: Readable; dockerfile: string }> {
   const ignoreFile = join(spec.context, '.dockerignore')
-  const rules = existsSync(ignoreFile) ? ignoreRules(readFileSync(ignoreFile, 'utf8')) : []
+  const ignore = new DockerIgnore(existsSync(ignoreFile) ? readFileSync(ignoreFile, 'utf8') : '')
   const dockerfile = spec.dockerfileInline !== undefined ? INLINE : relative(spec.context, join(spec.context, spec.dockerfile ?? 'Dockerfile'))
   const keep = new Set([dockerfile, '.dockerignore'])
   const pack = tar.pack()
@@ -56,10 +29,13 @@ export async function contextTar(spec: BuildSpec): Promise<{ tar: Readable; dock
       const full = join(dir, name)
       const rel = relative(spec.context, full)
       const st = lstatSync(full)
-      if (ignored(rel, rules) && !keep.has(rel) && !(st.isDirectory() && [...keep].some((k) => k.startsWith(`${rel}/`)))) continue
+      const holdsKept = st.isDirectory() && [...keep].some((k) => k.startsWith(`${rel}/`))
+      const left = ignore.ignored(rel) && !keep.has(rel)
+      // An ignored directory is still walked when an exception (or the Dockerfile) may re-include something in it.
+      if (left && !(st.isDirectory() && (holdsKept || !ignore.ignoresWholeDir(rel)))) continue
       const base = { name: rel, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime }
       if (st.isDirectory()) {
-        await add({ ...base, type: 'directory' })
+        if (!left) await add({ ...base, type: 'directory' })
         await walk(full)
       } else if (st.isSymbolicLink()) await add({ ...base, type: 'symlink', linkname: readlinkSync(full) })
       else if (st.isFile()) await add({ ...base, type: 'file', size: st.size }, readFileSync(full))

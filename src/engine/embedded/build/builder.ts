@@ -11,7 +11,7 @@ import { BuildCache, entriesHash, stepKey, type CachedStep, type Layer } from '.
 import { applyConfigStep, envOf, workdirOf, type StageState } from './config.js'
 import { readDockerfile } from './context.js'
 import { copyEntries, parentDirs, type CopyFrom } from './copy.js'
-import { readDockerIgnore, type DockerIgnore } from './dockerignore.js'
+import { filterUnder, readDockerIgnore, type DockerIgnore } from './dockerignore.js'
 import { expand, parseDockerfile, type Instruction, type Stage } from './dockerfile.js'
 import { entryOf, layerTar, treeEntries, type LayerEntry } from './layer.js'
 import { checkFlags, mountRequests, runMount, Views } from './mounts.js'
@@ -217,7 +217,7 @@ async function copyFrom(b: Build, stage: Stage, i: Instruction): Promise<CopyFro
 /** What a bind mount from the context holds, as a key. */
 async function contentKey(path: string, ignore: DockerIgnore | undefined, context: string): Promise<string> {
   const info = await lstat(path)
-  const entries = info.isDirectory() ? await treeEntries(path, '', ignore ? { ...ignore, base: path.slice(context.length + 1) } : undefined) : [await entryOf(path, 'file')]
+  const entries = info.isDirectory() ? await treeEntries(path, '', ignore ? filterUnder(ignore, path.slice(context.length + 1)) : undefined) : [await entryOf(path, 'file')]
   return entriesHash(entries)
 }
 

@@ -6,7 +6,7 @@ import { EngineError } from '../../errors.js'
 import { resolveUser } from '../containers/users.js'
 import { extractLayer } from '../images/extract.js'
 import { contextSources } from './context.js'
-import type { DockerIgnore } from './dockerignore.js'
+import { filterUnder, type DockerIgnore } from './dockerignore.js'
 import type { Instruction } from './dockerfile.js'
 import { entryOf, treeEntries, type LayerEntry } from './layer.js'
 
@@ -57,7 +57,7 @@ export async function copyEntries(i: Instruction, word: (s: string) => string, f
     for (const path of paths) {
       const info = await lstat(path)
       if (info.isDirectory()) {
-        const filter = from.ignore ? { ...from.ignore, base: relative(from.root, path) } : undefined
+        const filter = from.ignore ? filterUnder(from.ignore, relative(from.root, path)) : undefined
         entries.push(...parentDirs(destPath), ...(await treeEntries(path, destPath, filter)))
       } else if (i.keyword === 'ADD' && info.isFile() && (await archiveKind(path))) {
         entries.push(...parentDirs(destPath), ...(await unpacked(path, options.scratch, destPath, i.line)))
