@@ -7,6 +7,7 @@ import { EngineError } from '../errors.js'
 import { formatReference, parseReference } from '../reference.js'
 import { contextTar } from './build-context.js'
 import { codeFor, type DockerClient, jsonLines } from './client.js'
+import { imageConfigOf } from '../image-config.js'
 
 interface ImageInspect {
   Id: string
@@ -42,7 +43,6 @@ interface Message {
   aux?: { ID?: string; Digest?: string }
 }
 
-const ms = (n?: number) => (n ? n / 1e6 : undefined)
 const normalized = (tag: string) => {
   try {
     return formatReference(parseReference(tag))
@@ -53,7 +53,6 @@ const normalized = (tag: string) => {
 
 export function imageOf(i: ImageInspect): Image {
   const c = i.Config ?? {}
-  const hc = c.Healthcheck
   return {
     id: i.Id,
     tags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>').map(normalized),
@@ -63,18 +62,7 @@ export function imageOf(i: ImageInspect): Image {
     created: new Date(i.Created).toISOString(),
     size: i.Size,
     layers: i.RootFS?.Layers ?? [],
-    config: {
-      env: c.Env ?? [],
-      ...(c.Entrypoint ? { entrypoint: c.Entrypoint } : {}),
-      ...(c.Cmd ? { cmd: c.Cmd } : {}),
-      ...(c.WorkingDir ? { workingDir: c.WorkingDir } : {}),
-      ...(c.User ? { user: c.User } : {}),
-      exposedPorts: Object.keys(c.ExposedPorts ?? {}),
-      volumes: Object.keys(c.Volumes ?? {}),
-      labels: c.Labels ?? {},
-      ...(c.StopSignal ? { stopSignal: c.StopSignal } : {}),
-      ...(hc ? { healthcheck: { ...(hc.Test ? { test: hc.Test } : {}), interval: ms(hc.Interval), timeout: ms(hc.Timeout), startPeriod: ms(hc.StartPeriod), startInterval: ms(hc.StartInterval), retries: hc.Retries } } : {}),
-    },
+    config: imageConfigOf(c),
   }
 }
 

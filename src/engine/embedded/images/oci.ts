@@ -1,4 +1,5 @@
 import type { ImageConfig, Platform } from '../../engine.js'
+import { imageConfigOf, type RunConfigJson } from '../../image-config.js'
 export { formatPlatform, hostPlatform, parsePlatform } from '../../platform.js'
 
 /** Media types pier reads and writes (OCI and Docker v2 schema 2). */
@@ -46,18 +47,7 @@ export interface ConfigJson {
   os?: string
   variant?: string
   created?: string
-  config?: {
-    Env?: string[]
-    Entrypoint?: string[] | null
-    Cmd?: string[] | null
-    WorkingDir?: string
-    User?: string
-    ExposedPorts?: Record<string, unknown>
-    Volumes?: Record<string, unknown>
-    Labels?: Record<string, string> | null
-    StopSignal?: string
-    Healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; StartInterval?: number; Retries?: number }
-  }
+  config?: RunConfigJson
   rootfs?: { type: string; diff_ids: string[] }
 }
 
@@ -68,33 +58,6 @@ export function selectPlatform(index: Index, want: Platform): Descriptor | undef
   )
 }
 
-/** Nanoseconds (as image configs store durations) to milliseconds. */
-const ms = (ns?: number) => (ns === undefined || ns === 0 ? undefined : ns / 1e6)
-
 export function imageConfig(json: ConfigJson): ImageConfig {
-  const c = json.config ?? {}
-  const h = c.Healthcheck
-  return {
-    env: c.Env ?? [],
-    ...(c.Entrypoint ? { entrypoint: c.Entrypoint } : {}),
-    ...(c.Cmd ? { cmd: c.Cmd } : {}),
-    ...(c.WorkingDir ? { workingDir: c.WorkingDir } : {}),
-    ...(c.User ? { user: c.User } : {}),
-    exposedPorts: Object.keys(c.ExposedPorts ?? {}),
-    volumes: Object.keys(c.Volumes ?? {}),
-    labels: c.Labels ?? {},
-    ...(c.StopSignal ? { stopSignal: c.StopSignal } : {}),
-    ...(h
-      ? {
-          healthcheck: {
-            ...(h.Test ? { test: h.Test } : {}),
-            interval: ms(h.Interval),
-            timeout: ms(h.Timeout),
-            startPeriod: ms(h.StartPeriod),
-            startInterval: ms(h.StartInterval),
-            retries: h.Retries || undefined,
-          },
-        }
-      : {}),
-  }
+  return imageConfigOf(json.config)
 }
