@@ -5,29 +5,17 @@
  * — node_modules should cost none. Medians of several fresh watchers.
  * Usage: node dist/bench/watch-tree.js [runs]   (default 3)
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Service } from '../src/spec/project.js'
 import { compileRule, skipDirectory } from '../src/watch/rules.js'
 import { startWatcher } from '../src/watch/watcher.js'
+import { inotifyWatches } from '../test/support/inotify.js'
 import { median } from './common.js'
 
 const runs = Number(process.argv[2] ?? 3)
 const root = mkdtempSync(join(tmpdir(), 'pier-bench-tree-'))
-
-/** inotify watches this process holds (one `inotify wd:` line per watch in /proc/self/fdinfo). */
-function inotifyWatches(): number {
-  let n = 0
-  for (const fd of readdirSync('/proc/self/fdinfo')) {
-    try {
-      n += readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8').split('\n').filter((l) => l.startsWith('inotify wd:')).length
-    } catch {
-      // an fd closed while listing
-    }
-  }
-  return n
-}
 
 function makeTree(): void {
   // 950 packages of 100 files in node_modules, 50 source directories of 100 files.

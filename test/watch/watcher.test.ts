@@ -1,27 +1,15 @@
 import assert from 'node:assert/strict'
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startWatcher } from '../../src/watch/watcher.js'
+import { inotifyWatches } from '../support/inotify.js'
 
 /** The watcher alone: ignored directories cost no inotify watch; a burst is one batch; a chmod is seen. */
 describe('watch: the file watcher', function () {
   this.timeout(20_000)
   const dir = mkdtempSync(join(tmpdir(), 'pier-watcher-'))
   after(() => rmSync(dir, { recursive: true, force: true }))
-
-  /** inotify watches this process holds (one `inotify wd:` line per watch in fdinfo). */
-  const inotifyWatches = () => {
-    let n = 0
-    for (const fd of readdirSync('/proc/self/fdinfo')) {
-      try {
-        n += readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8').split('\n').filter((l) => l.startsWith('inotify wd:')).length
-      } catch {
-        // An fd closed while listing.
-      }
-    }
-    return n
-  }
 
   it('puts no OS watch on a skipped directory (node_modules), however large', async () => {
     const root = join(dir, 'skip')

@@ -7,7 +7,7 @@ import { EngineError } from '../errors.js'
 import { formatReference, parseReference } from '../reference.js'
 import { contextTar } from './build-context.js'
 import { codeFor, type DockerClient, jsonLines } from './client.js'
-import { imageConfigOf } from '../image-config.js'
+import { imageConfigOf, type RunConfigJson } from '../image-config.js'
 
 interface ImageInspect {
   Id: string
@@ -19,18 +19,7 @@ interface ImageInspect {
   Created: string
   Size: number
   RootFS: { Layers?: string[] }
-  Config: {
-    Env?: string[] | null
-    Entrypoint?: string[] | null
-    Cmd?: string[] | null
-    WorkingDir?: string
-    User?: string
-    ExposedPorts?: Record<string, object> | null
-    Volumes?: Record<string, object> | null
-    Labels?: Record<string, string> | null
-    StopSignal?: string
-    Healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; StartInterval?: number; Retries?: number }
-  } | null
+  Config: RunConfigJson | null
 }
 
 interface Message {
