@@ -1,0 +1,125 @@
+import type { Project, Service } from '../spec/project.js'
+import { toYaml } from '../spec/serialize.js'
+import { fileObjects } from './config.js'
+import { metadata, projectLabels, type Context, type KubernetesOptions } from './context.js'
+import { unconvertedFields } from './fields.js'
+import { Names } from './names.js'
+import { networkPolicies } from './network-policy.js'
+import { containerPorts, services as serviceObjects, type ServicePort } from './services.js'
+import { claims, planVolumes } from './storage.js'
+import type { Manifest } from './types.js'
+import { Warnings } from './warnings.js'
+import { workload } from './workloads.js'
+
+export type { KubernetesOptions, PublishedAs } from './context.js'
+export type { Manifest } from './types.js'
+export { ConversionError } from './warnings.js'
+
+/** The manifests of a project, and one line per Compose field they do not carry. */
+export interface Conversion {
+  documents: Manifest[]
+  warnings: string[]
+}
+
+/**
+ * A loaded, normalized project as Kubernetes manifests, in the order they
+ * apply: Namespace, NetworkPolicies, ConfigMaps, Secrets, claims, Services,
+ * workloads. The result depends on the project alone (services in their
+ * Compose order, no timestamps, no random names), so converting twice gives
+ * the same bytes and a golden file can pin it.
+ */
+export async function convertToKubernetes(project: Project, options: KubernetesOptions = {}, only: string[] = []): Promise<Conversion> {
+  const warnings = new Warnings()
+  const ctx: Context = { project, options, names: new Names(warnings), warnings, serviceNames: new Map() }
+  const selected = selectServices(project, only)
+  for (const service of selected) ctx.serviceNames.set(service.name, ctx.names.service(service.name))
+
+  const initOnly = initOnlyServices(selected)
+  const workloads = selected.filter((s) => !initOnly.has(s.name))
+  const inits = new Map(workloads.map((s) => [s.name, initServices(project, s)]))
+  const plan = planVolumes(ctx, new Map(workloads.map((s) => [s.name, [s, ...inits.get(s.name)!]])))
+
+  const services: Manifest[] = []
+  const controllers: Manifest[] = []
+  const published = new Map<string, ServicePort[]>()
+  for (const service of selected) {
+    unconvertedFields(ctx, service)
+    dependencyWarnings(ctx, service)
+  }
+  for (const service of workloads) {
+    const { manifest, headless } = workload(ctx, service, inits.get(service.name)!, plan)
+    controllers.push(manifest)
+    services.push(...serviceObjects(ctx, service, headless))
+    if (options.publishedAs !== 'none') published.set(service.name, containerPorts(ctx, service).filter((p) => service.ports.some((q) => q.target === p.port)))
+  }
+  const documents = [
+    ...(options.namespace ? [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: options.namespace, labels: projectLabels(ctx) } }] : []),
+    ...networkPolicies(ctx, workloads, published),
+    ...(await fileObjects(ctx, 'config')),
+    ...(await fileObjects(ctx, 'secret')),
+    ...claims(ctx, plan),
+    ...services,
+    ...controllers,
+  ]
+  return { documents, warnings: warnings.lines }
+}
+
+/** The documents as one multi-document YAML stream. */
+export async function manifestsYaml(documents: Manifest[]): Promise<string> {
+  const parts = await Promise.all(documents.map((d) => toYaml(d)))
+  return parts.map((p) => `---\n${p}`).join('')
+}
+
+/** The services to convert: those named and what they depend on, or all; in the project's order. */
+function selectServices(project: Project, only: string[]): Service[] {
+  if (only.length === 0) return Object.values(project.services)
+  const keep = new Set<string>()
+  const visit = (name: string) => {
+    const service = project.services[name]
+    if (!service || keep.has(name)) return
+    keep.add(name)
+    Object.keys(service.depends_on).forEach(visit)
+  }
+  only.forEach(visit)
+  return Object.values(project.services).filter((s) => keep.has(s.name))
+}
+
+/**
+ * The services every dependent waits for with `service_completed_successfully`:
+ * one-shot jobs (a migration, a seed) that run as init containers of their
+ * dependents and get no workload of their own (a Deployment would restart
+ * them forever once they exit).
+ */
+function initOnlyServices(selected: Service[]): Set<string> {
+  const conditions = new Map<string, string[]>()
+  for (const service of selected) {
+    for (const [dep, { condition }] of Object.entries(service.depends_on)) conditions.set(dep, [...(conditions.get(dep) ?? []), condition])
+  }
+  return new Set([...conditions].filter(([, c]) => c.every((x) => x === 'service_completed_successfully')).map(([dep]) => dep))
+}
+
+/** The services a service waits to complete, transitively, dependencies first. */
+function initServices(project: Project, service: Service): Service[] {
+  const out: Service[] = []
+  const seen = new Set<string>([service.name])
+  const visit = (s: Service) => {
+    for (const [dep, { condition }] of Object.entries(s.depends_on)) {
+      const target = project.services[dep]
+      if (condition !== 'service_completed_successfully' || !target || seen.has(dep)) continue
+      seen.add(dep)
+      visit(target)
+      out.push(target)
+    }
+  }
+  visit(service)
+  return out
+}
+
+function dependencyWarnings(ctx: Context, service: Service): void {
+  for (const [dep, { condition, restart }] of Object.entries(service.depends_on)) {
+    if (condition === 'service_healthy') {
+      ctx.warnings.service(service.name, `depends_on "${dep}" (service_healthy)`, `is not converted as a start order: pods start together, and "${dep}"'s readinessProbe keeps its Service from sending traffic until it is healthy`)
+    }
+    if (restart) ctx.warnings.service(service.name, `depends_on "${dep}" restart`, 'is not converted (pods are not restarted with their dependencies)')
+  }
+}
