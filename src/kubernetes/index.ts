@@ -46,6 +46,11 @@ export async function convertToKubernetes(project: Project, options: KubernetesO
     unconvertedFields(ctx, service)
     dependencyWarnings(ctx, service)
   }
+  for (const name of initOnly) {
+    const pods = workloads.filter((w) => inits.get(w.name)!.some((s) => s.name === name))
+    const replicas = pods.reduce((n, w) => n + (w.deploy?.mode === 'global' ? 2 : (w.deploy?.replicas ?? w.scale ?? 1)), 0)
+    if (replicas > 1) ctx.warnings.service(name, 'run once', `is not converted: it runs as an init container of ${pods.map((w) => `"${w.name}"`).join(', ')}, once per pod start (make it idempotent, or run it as a Job by hand)`)
+  }
   for (const service of workloads) {
     const { manifest, headless } = workload(ctx, service, inits.get(service.name)!, plan)
     controllers.push(manifest)
