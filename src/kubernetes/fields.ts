@@ -28,7 +28,7 @@ const UNCONVERTED: Record<string, string> = {
   logging: 'the cluster collects container output',
   devices: 'devices come from a device plugin',
   ulimits: 'the container runtime of the node sets them',
-  stop_signal: 'Kubernetes 1.33 sends SIGTERM (lifecycle.stopSignal is alpha)',
+  stop_signal: 'Kubernetes 1.33 sends SIGTERM; lifecycle.stopSignal is alpha',
   develop: 'watch is a development loop on this machine',
   attach: "it chooses which logs pier's own up follows",
   gpus: 'request the device plugin resource (nvidia.com/gpu) by hand',
