@@ -5,7 +5,7 @@ import { metadata, projectLabels, type Context, type KubernetesOptions } from '.
 import { unconvertedFields } from './fields.js'
 import { Names } from './names.js'
 import { networkPolicies } from './network-policy.js'
-import { containerPorts, services as serviceObjects, type ServicePort } from './services.js'
+import { publishedPorts, services as serviceObjects, type ServicePort } from './services.js'
 import { claims, planVolumes } from './storage.js'
 import type { Manifest } from './types.js'
 import { Warnings } from './warnings.js'
@@ -46,16 +46,12 @@ export async function convertToKubernetes(project: Project, options: KubernetesO
     unconvertedFields(ctx, service)
     dependencyWarnings(ctx, service)
   }
-  for (const name of initOnly) {
-    const pods = workloads.filter((w) => inits.get(w.name)!.some((s) => s.name === name))
-    const replicas = pods.reduce((n, w) => n + (w.deploy?.mode === 'global' ? 2 : (w.deploy?.replicas ?? w.scale ?? 1)), 0)
-    if (replicas > 1) ctx.warnings.service(name, 'run once', `is not converted: it runs as an init container of ${pods.map((w) => `"${w.name}"`).join(', ')}, once per pod start (make it idempotent, or run it as a Job by hand)`)
-  }
+  for (const name of initOnly) initOnlyWarnings(ctx, project.services[name], workloads.filter((w) => inits.get(w.name)!.some((s) => s.name === name)))
   for (const service of workloads) {
     const { manifest, headless } = workload(ctx, service, inits.get(service.name)!, plan)
     controllers.push(manifest)
     services.push(...serviceObjects(ctx, service, headless))
-    if (options.publishedAs !== 'none') published.set(service.name, containerPorts(ctx, service).filter((p) => service.ports.some((q) => q.target === p.port)))
+    if (options.publishedAs !== 'none') published.set(service.name, publishedPorts(ctx, service))
   }
   const documents = [
     ...(options.namespace ? [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: options.namespace, labels: projectLabels(ctx) } }] : []),
@@ -118,6 +114,22 @@ function initServices(project: Project, service: Service): Service[] {
   }
   visit(service)
   return out
+}
+
+/**
+ * A one-shot service lives in its dependents' pods: what only a workload of
+ * its own would carry (ports, a healthcheck, pod-wide fields) is named, and
+ * so is running more than once, where Compose runs it once per `up`.
+ */
+function initOnlyWarnings(ctx: Context, service: Service, pods: Service[]): void {
+  const many = pods.length > 1 || pods.some((w) => w.deploy?.mode === 'global' || (w.deploy?.replicas ?? w.scale ?? 1) > 1)
+  if (many) ctx.warnings.service(service.name, 'run once', `is not converted: it runs as an init container of ${pods.map((w) => `"${w.name}"`).join(', ')}, once per pod start (make it idempotent, or run it as a Job by hand)`)
+  const podWide = ['ports', 'expose', 'healthcheck', 'hostname', 'extra_hosts', 'dns_search', 'dns_opt', 'platform', 'stop_grace_period', 'network_mode', 'pid', 'ipc', 'sysctls', 'group_add', 'post_start', 'pre_stop'] as const
+  for (const field of podWide) {
+    const value = service[field]
+    if (value === undefined || (Array.isArray(value) && value.length === 0)) continue
+    ctx.warnings.service(service.name, field, 'is not converted (the service runs as an init container of its dependents)')
+  }
 }
 
 function dependencyWarnings(ctx: Context, service: Service): void {

@@ -1,6 +1,6 @@
 import { LABEL } from '../labels.js'
 import type { Service } from '../spec/project.js'
-import { metadata, networkLabel, projectLabels, type Context } from './context.js'
+import { metadata, networkLabel, projectLabels, selector, type Context } from './context.js'
 import { dnsLabel, labelValue } from './names.js'
 import type { ServicePort } from './services.js'
 import type { Manifest } from './types.js'
@@ -64,7 +64,7 @@ export function networkPolicies(ctx: Context, converted: Service[], published: M
       kind: 'NetworkPolicy',
       metadata: metadata(ctx, name, projectLabels(ctx)),
       spec: {
-        podSelector: { matchLabels: { [LABEL.project]: labelValue(ctx.project.name), [LABEL.service]: labelValue(service.name) } },
+        podSelector: { matchLabels: selector(ctx, service) },
         policyTypes: ['Ingress'],
         ingress: [{ ports: ports.map((p) => ({ protocol: p.protocol, port: p.port })) }],
       },

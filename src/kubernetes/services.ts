@@ -45,6 +45,11 @@ export function containerPorts(ctx: Context, service: Service): ServicePort[] {
   return out
 }
 
+/** The container ports that `ports:` publishes (the ones a NetworkPolicy opens to everyone). */
+export function publishedPorts(ctx: Context, service: Service): ServicePort[] {
+  return containerPorts(ctx, service).filter((p) => service.ports.some((q) => q.target === p.port && q.protocol.toUpperCase() === p.protocol))
+}
+
 /** A port's name: Compose's when it is a valid IANA service name, else `<protocol>-<port>` (names are needed once a Service has two ports). */
 function portName(name: string | undefined, port: number, protocol: string, taken: ServicePort[]): string {
   const valid = name && /^[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$/.test(name) && /[a-z]/.test(name) && !name.includes('--')

@@ -116,7 +116,7 @@ function podVolume(ctx: Context, service: Service, mount: Mount, generated: stri
     case 'volume': {
       if (!mount.source) return { volume: { name: dnsLabel(generated), emptyDir: {} } }
       const volume = ctx.project.volumes[mount.source]
-      const name = dnsLabel(mount.source)
+      const name = ctx.names.claim('volume', mount.source, dnsLabel(mount.source))
       if (plan.owner.has(mount.source)) return { volume: { name }, template: mount.source }
       return { volume: { name, persistentVolumeClaim: { claimName: dnsLabel(volume?.name ?? mount.source) } } }
     }

@@ -64,6 +64,19 @@ describe('Kubernetes conversion', () => {
     assert.equal(find(documents, 'Deployment', 'migrate'), undefined)
   })
 
+  it('names what a one-shot service loses by running as an init container', async () => {
+    const { warnings } = await convert('services:\n  app: {image: a, deploy: {replicas: 2}, depends_on: {migrate: {condition: service_completed_successfully}}}\n  migrate: {image: m, ports: ["9000"], hostname: mig}\n')
+    assert.deepEqual(warnings.sort(), [
+      'service "migrate": hostname is not converted (the service runs as an init container of its dependents)',
+      'service "migrate": ports is not converted (the service runs as an init container of its dependents)',
+      'service "migrate": run once is not converted: it runs as an init container of "app", once per pod start (make it idempotent, or run it as a Job by hand)',
+    ])
+  })
+
+  it('refuses two volumes that map to one pod volume name', async () => {
+    await assert.rejects(convert('services:\n  a: {image: a, volumes: [data_1:/x, data-1:/y]}\nvolumes: {data_1: {}, data-1: {}}\n'), /volumes "(data_1|data-1)" and "(data_1|data-1)" both become "data-1" in Kubernetes/)
+  })
+
   it('reads secrets from the environment and fails in one line on a missing variable or file', async () => {
     const { documents } = await convert('services:\n  a: {image: a, secrets: [k]}\nsecrets: {k: {environment: KEY}}\n', {}, { KEY: 'v' })
     assert.deepEqual(find(documents, 'Secret', 'proj-k').data, { k: Buffer.from('v').toString('base64') })
