@@ -11,11 +11,13 @@ import type { Manifest, PersistentVolumeClaimSpec, PodVolume, VolumeMount } from
  * users then meet the ReadWriteOnce trap: a second replica, or the new pod of
  * a rolling update, on another node cannot attach the claim and waits
  * forever. So a volume only one service mounts becomes a volumeClaimTemplate
- * of that service's StatefulSet (each replica owns its claim, and the pod is
- * replaced in place), while a volume several services mount becomes one
- * ReadWriteMany claim they share, which needs a storage class that offers
- * ReadWriteMany (NFS, CephFS, EFS, Azure Files …). An external volume is a
- * claim that already exists under the volume's name.
+ * of that service's StatefulSet: each replica owns its claim, and a pod is
+ * replaced in place. The template is the only trace of that volume (Kompose's
+ * StatefulSets also wrote a standalone claim, left Pending, and a pod volume
+ * beside it: kubernetes/kompose#2090). A volume several services mount
+ * becomes one ReadWriteMany claim they share, which needs a storage class
+ * that offers ReadWriteMany (NFS, CephFS, EFS, Azure Files …). An external
+ * volume is a claim that already exists under the volume's name.
  */
 export interface VolumePlan {
   /** Volume key → the workload whose StatefulSet holds it as a volumeClaimTemplate. */

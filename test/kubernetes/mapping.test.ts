@@ -53,6 +53,9 @@ describe('Kubernetes conversion', () => {
     const { documents } = await convert('services:\n  db: {image: p, volumes: [own:/d, shared:/s]}\n  app: {image: a, volumes: [shared:/s]}\nvolumes: {own: {}, shared: {}}\n')
     const db = find(documents, 'StatefulSet', 'db')
     assert.deepEqual(db.spec.volumeClaimTemplates.map((t: any) => t.metadata.name), ['own'])
+    // Only the template: no standalone claim, no pod volume beside it (Kompose wrote both, kubernetes/kompose#2090).
+    assert.deepEqual(db.spec.template.spec.volumes.map((v: any) => v.name), ['shared'])
+    assert.equal(find(documents, 'PersistentVolumeClaim', 'proj-own'), undefined)
     assert.equal(find(documents, 'Service', 'db').spec.clusterIP, 'None')
     assert.deepEqual(find(documents, 'PersistentVolumeClaim', 'proj-shared').spec.accessModes, ['ReadWriteMany'])
     assert.ok(find(documents, 'Deployment', 'app'))
