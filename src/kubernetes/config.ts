@@ -17,10 +17,12 @@ import { ConversionError } from './warnings.js'
 
 type Kind = 'secret' | 'config'
 
-export async function fileObjects(ctx: Context, kind: Kind): Promise<Manifest[]> {
+/** The Secrets or ConfigMaps of the objects named in `used`. */
+export async function fileObjects(ctx: Context, kind: Kind, used: Set<string>): Promise<Manifest[]> {
   const objects = kind === 'secret' ? ctx.project.secrets : ctx.project.configs
   const out: Manifest[] = []
   for (const [key, object] of Object.entries(objects)) {
+    if (!used.has(key)) continue
     for (const field of ['driver', 'driver_opts', 'template_driver'] as const) {
       if (object[field] !== undefined) ctx.warnings.object(kind, key, field, 'is not converted (the content is read by pier and stored as is)')
     }

@@ -24,7 +24,9 @@ export interface Conversion {
 /**
  * A loaded, normalized project as Kubernetes manifests, in the order they
  * apply: Namespace, NetworkPolicies, ConfigMaps, Secrets, claims, Services,
- * workloads. The result depends on the project alone (services in their
+ * workloads. Top-level networks, volumes, secrets and configs are converted
+ * when a converted service uses them (an unused claim would hold storage for
+ * nothing). The result depends on the project alone (services in their
  * Compose order, no timestamps, no random names), so converting twice gives
  * the same bytes and a golden file can pin it.
  */
@@ -56,9 +58,9 @@ export async function convertToKubernetes(project: Project, options: KubernetesO
   const documents = [
     ...(options.namespace ? [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: options.namespace, labels: projectLabels(ctx) } }] : []),
     ...networkPolicies(ctx, workloads, published),
-    ...(await fileObjects(ctx, 'config')),
-    ...(await fileObjects(ctx, 'secret')),
-    ...claims(ctx, plan),
+    ...(await fileObjects(ctx, 'config', new Set(selected.flatMap((s) => (s.configs ?? []).map((r) => r.source))))),
+    ...(await fileObjects(ctx, 'secret', new Set(selected.flatMap((s) => (s.secrets ?? []).map((r) => r.source))))),
+    ...claims(ctx, plan, new Set(selected.flatMap((s) => s.volumes.flatMap((m) => (m.type === 'volume' && m.source ? [m.source] : []))))),
     ...services,
     ...controllers,
   ]

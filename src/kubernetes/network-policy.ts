@@ -33,11 +33,11 @@ export function networkPolicies(ctx: Context, converted: Service[], published: M
   const used = new Set(converted.flatMap(serviceNetworks))
   const anyInternal = [...used].some((key) => ctx.project.networks[key]?.internal)
   for (const [key, network] of Object.entries(ctx.project.networks)) {
+    if (!used.has(key)) continue
     for (const field of ['driver', 'driver_opts', 'ipam', 'attachable', 'enable_ipv6', 'enable_ipv4'] as const) {
       if (network[field] !== undefined) ctx.warnings.object('network', key, field, 'is not converted (the cluster network plugin decides)')
     }
     if (network.external) ctx.warnings.object('network', key, 'external', "is not converted: its policy admits only this project's pods")
-    if (!used.has(key)) continue
     const member = { matchLabels: { [networkLabel(ctx, key)]: 'true' } }
     const egress = network.internal
       ? [{ to: [{ podSelector: member }] }, { to: [{ namespaceSelector: {} }], ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] }]

@@ -46,10 +46,11 @@ export function planVolumes(ctx: Context, pods: Map<string, Service[]>): VolumeP
   return { owner }
 }
 
-/** The standalone claims: every non-external volume that is not a claim template. */
-export function claims(ctx: Context, plan: VolumePlan): Manifest[] {
+/** The standalone claims: every volume named in `used` that is neither external nor a claim template. */
+export function claims(ctx: Context, plan: VolumePlan, used: Set<string>): Manifest[] {
   const out: Manifest[] = []
   for (const [key, volume] of Object.entries(ctx.project.volumes)) {
+    if (!used.has(key)) continue
     for (const field of ['driver', 'driver_opts'] as const) {
       if (volume[field] !== undefined) ctx.warnings.object('volume', key, field, 'is not converted (a claim gets its storage from the storage class; use --storage-class)')
     }

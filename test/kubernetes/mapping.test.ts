@@ -86,6 +86,13 @@ describe('Kubernetes conversion', () => {
     await assert.rejects(convert('services:\n  a: {image: a, secrets: [k]}\nsecrets: {k: {environment: KEY}}\n'), /secret "k": variable "KEY" is not set/)
   })
 
+  it('converts only what the converted services use', async () => {
+    const { project } = await load({ 'compose.yaml': 'services:\n  a: {image: a}\n  b: {image: b, secrets: [s], volumes: [v:/v], networks: [n]}\nsecrets: {s: {file: ./missing.txt}}\nvolumes: {v: {driver: nfs}, unused: {}}\nnetworks: {n: {}}\n' })
+    const { documents, warnings } = await convertToKubernetes(project, {}, ['a'])
+    assert.deepEqual(documents.map((d) => `${d.kind}/${d.metadata.name}`), ['NetworkPolicy/proj-network-default', 'Service/a', 'Deployment/a'])
+    assert.deepEqual(warnings, [])
+  })
+
   it('converts bind mounts only with hostPath, and names them otherwise', async () => {
     const yaml = 'services:\n  a: {image: a, volumes: ["/srv/x:/x"]}\n'
     const without = await convert(yaml)
