@@ -22,10 +22,12 @@ describe('pier convert --format kubernetes / pier k8s', () => {
     assert.equal(result.stderr, 'warning: service "web": build is not converted (build and push the image, then set image: to where the cluster pulls "example/web:1" from)\n')
   })
 
-  it('gives the same output as pier k8s and pier config --format kubernetes', () => {
+  it('gives the same output as pier k8s, pier config --format kubernetes and pier k8s -o FILE', () => {
     const convert = pier(['convert', '--format', 'kubernetes'], { cwd: project.dir })
     assert.equal(pier(['k8s'], { cwd: project.dir }).stdout, convert.stdout)
     assert.equal(pier(['config', '--format', 'kubernetes'], { cwd: project.dir }).stdout, convert.stdout)
+    assert.equal(pier(['k8s', '-o', 'all.yaml'], { cwd: project.dir }).stdout, '')
+    assert.equal(readFileSync(project.path('all.yaml'), 'utf8'), convert.stdout)
   })
 
   it('keeps pier convert without --format kubernetes what it is in Compose: pier config', () => {
