@@ -125,7 +125,7 @@ function podFields(ctx: Context, service: Service): Partial<PodSpec> {
   }
   for (const [network, options] of Object.entries(service.networks ?? {})) {
     for (const [field, value] of Object.entries(options ?? {})) {
-      if (value !== undefined) warn(`networks "${network}" ${field}`, field === 'aliases' ? 'is not converted (a Service has one name: add a Service per alias by hand)' : 'is not converted (the network plugin assigns addresses)')
+      if (value !== undefined && !(Array.isArray(value) && value.length === 0)) warn(`networks "${network}" ${field}`, field === 'aliases' ? 'is not converted (a Service has one name: add a Service per alias by hand)' : 'is not converted (the network plugin assigns addresses)')
     }
   }
   for (const link of service.links ?? []) {

@@ -16,6 +16,12 @@ export interface KubernetesFlags {
   strict?: boolean
 }
 
+/** Where the manifests go. */
+interface OutputFlags {
+  quiet?: boolean
+  output?: string
+}
+
 const FLAGS: (keyof KubernetesFlags)[] = ['namespace', 'publishedAs', 'hostPath', 'liveness', 'volumeSize', 'storageClass', 'strict']
 
 export function addKubernetesOptions(command: Command): Command {
@@ -39,8 +45,8 @@ export function registerKubernetes(program: Command): void {
       .argument('[services...]', 'only these services (and what they depend on)')
       .option('-q, --quiet', 'only convert and report; print nothing')
       .option('-o, --output <path>', 'write to this file, or one file per object into this directory (ends with / or exists)'),
-  ).action(async (services: string[], flags: KubernetesFlags & { quiet?: boolean; output?: string }, command: Command) => {
-    await kubernetes(command.optsWithGlobals() as GlobalFlags, flags, services, flags)
+  ).action(async (services: string[], flags: KubernetesFlags & OutputFlags, command: Command) => {
+    await kubernetes(command.optsWithGlobals() as GlobalFlags, flags, services)
   })
 }
 
@@ -51,7 +57,7 @@ export function refuseKubernetesFlags(flags: KubernetesFlags): void {
 }
 
 /** Converts, prints the warnings, and writes the manifests (nowhere with --quiet, nothing when --strict fails). */
-export async function kubernetes(global: GlobalFlags, flags: KubernetesFlags, services: string[], out: { quiet?: boolean; output?: string }): Promise<void> {
+export async function kubernetes(global: GlobalFlags, flags: KubernetesFlags & OutputFlags, services: string[]): Promise<void> {
   const options = kubernetesOptions(flags)
   const { loadProject } = await import('../../spec/load.js')
   const { convertToKubernetes, manifestsYaml } = await import('../../kubernetes/index.js')
@@ -59,21 +65,21 @@ export async function kubernetes(global: GlobalFlags, flags: KubernetesFlags, se
   const { documents, warnings } = await convertToKubernetes(project, options, services)
   for (const line of warnings) process.stderr.write(`warning: ${line}\n`)
   if (flags.strict && warnings.length) throw new UsageError(`${warnings.length} Compose field${warnings.length > 1 ? 's are' : ' is'} not converted (--strict): see the warnings above`)
-  if (out.quiet) return
-  if (!out.output) {
+  if (flags.quiet) return
+  if (!flags.output) {
     process.stdout.write(await manifestsYaml(documents))
     return
   }
-  if (out.output.endsWith('/') || (await stat(out.output).catch(() => undefined))?.isDirectory()) {
+  if (flags.output.endsWith('/') || (await stat(flags.output).catch(() => undefined))?.isDirectory()) {
     // One file per object, numbered in apply order (kubectl apply -f DIR reads them sorted by name).
-    await mkdir(out.output, { recursive: true })
+    await mkdir(flags.output, { recursive: true })
     const width = String(documents.length).length
     for (const [i, doc] of documents.entries()) {
-      await writeFile(join(out.output, `${String(i + 1).padStart(width, '0')}-${doc.kind.toLowerCase()}-${doc.metadata.name}.yaml`), await manifestsYaml([doc]))
+      await writeFile(join(flags.output, `${String(i + 1).padStart(width, '0')}-${doc.kind.toLowerCase()}-${doc.metadata.name}.yaml`), await manifestsYaml([doc]))
     }
     return
   }
-  await writeFile(out.output, await manifestsYaml(documents))
+  await writeFile(flags.output, await manifestsYaml(documents))
 }
 
 function kubernetesOptions(flags: KubernetesFlags): KubernetesOptions {
@@ -90,9 +96,9 @@ function kubernetesOptions(flags: KubernetesFlags): KubernetesOptions {
 }
 
 /** `pier config|convert --format kubernetes`: config's listing flags have no meaning for manifests. */
-export async function kubernetesFormat(global: GlobalFlags, flags: KubernetesFlags & { quiet?: boolean; output?: string; services?: boolean; volumes?: boolean; networks?: boolean; profiles?: boolean; images?: boolean; interpolate: boolean; normalize: boolean }, services: string[]): Promise<void> {
+export async function kubernetesFormat(global: GlobalFlags, flags: KubernetesFlags & OutputFlags & { services?: boolean; volumes?: boolean; networks?: boolean; profiles?: boolean; images?: boolean; interpolate: boolean; normalize: boolean }, services: string[]): Promise<void> {
   const listing = (['services', 'volumes', 'networks', 'profiles', 'images'] as const).find((f) => flags[f])
   if (listing) throw new UsageError(`--${listing} does not apply with --format kubernetes`)
   if (!flags.interpolate || !flags.normalize) throw new UsageError(`--no-${flags.interpolate ? 'normalize' : 'interpolate'} does not apply with --format kubernetes`)
-  await kubernetes(global, flags, services, flags)
+  await kubernetes(global, flags, services)
 }
