@@ -101,6 +101,7 @@ export interface PodSpec {
   dnsConfig?: { searches?: string[]; options?: { name: string; value?: string }[] }
   hostAliases?: { ip: string; hostnames: string[] }[]
   nodeSelector?: Record<string, string>
+  affinity?: Record<string, unknown>
   terminationGracePeriodSeconds?: number
   securityContext?: { sysctls?: { name: string; value: string }[]; supplementalGroups?: number[] }
 }

@@ -1,5 +1,6 @@
 import type { Service } from '../spec/project.js'
 import { container } from './container.js'
+import { placement, rollout } from './deploy.js'
 import { k8sName, metadata, networkLabel, selector, serviceLabels, type Context } from './context.js'
 import { serviceNetworks } from './network-policy.js'
 import { dnsLabel } from './names.js'
@@ -10,7 +11,7 @@ import type { Container, Manifest, PodSpec, PodVolume } from './types.js'
  * A Compose service as a workload: a Deployment; a StatefulSet when it owns
  * named volumes (see storage.ts); a DaemonSet for `deploy.mode: global`
  * (one per node, as Swarm runs a global service). Replicas come from
- * `deploy.replicas`, else `scale`.
+ * `deploy.replicas`, else `scale`; the rollout and placement from deploy.ts.
  *
  * Services it waits for with `service_completed_successfully` run first, as
  * init containers of its pod, in dependency order: Kubernetes starts the
@@ -30,6 +31,7 @@ export function workload(ctx: Context, service: Service, initServices: Service[]
     containers: [main.container],
     ...(volumes.length ? { volumes } : {}),
     ...podFields(ctx, service),
+    ...placement(ctx, service),
   }
   const template = { metadata: { labels: podLabels, ...annotations(service) }, spec: pod }
   const replicas = service.deploy?.replicas ?? service.scale ?? 1
@@ -39,17 +41,19 @@ export function workload(ctx: Context, service: Service, initServices: Service[]
   const meta = metadata(ctx, name, serviceLabels(ctx, service), service.deploy?.labels)
   const match = { matchLabels: selector(ctx, service) }
 
-  if (kind === 'DaemonSet') return { manifest: { apiVersion: 'apps/v1', kind, metadata: meta, spec: { selector: match, template } }, headless: false }
+  const update = rollout(ctx, service, kind)
+  if (kind === 'DaemonSet') return { manifest: { apiVersion: 'apps/v1', kind, metadata: meta, spec: { selector: match, ...update, template } }, headless: false }
   if (kind === 'StatefulSet') {
     if (replicas > 1) {
       for (const key of templates) ctx.warnings.service(service.name, `volume "${key}"`, `is one claim per replica in a StatefulSet (Compose shares one volume between the ${replicas} replicas)`)
     }
     const volumeClaimTemplates = templates.map((key) => ({ metadata: { name: dnsLabel(key), labels: volumeLabels(ctx, key) }, spec: claimSpec(ctx, 'ReadWriteOnce') }))
-    return { manifest: { apiVersion: 'apps/v1', kind, metadata: meta, spec: { serviceName: name, replicas, selector: match, template, volumeClaimTemplates } }, headless: true }
+    return { manifest: { apiVersion: 'apps/v1', kind, metadata: meta, spec: { serviceName: name, replicas, selector: match, ...update, template, volumeClaimTemplates } }, headless: true }
   }
   // A claim that may be ReadWriteOnce (an external one) cannot be attached by the new pod of a rolling update on another node: replace the pod instead.
   const recreate = volumes.some((v) => v.persistentVolumeClaim && externalClaim(ctx, v.persistentVolumeClaim.claimName))
-  return { manifest: { apiVersion: 'apps/v1', kind, metadata: meta, spec: { replicas, selector: match, ...(recreate ? { strategy: { type: 'Recreate' } } : {}), template } }, headless: false }
+  if (recreate && update.strategy) ctx.warnings.service(service.name, 'deploy.update_config', 'is not converted (an external volume may attach to one node only: the Deployment recreates its pods)')
+  return { manifest: { apiVersion: 'apps/v1', kind, metadata: meta, spec: { replicas, selector: match, ...update, ...(recreate ? { strategy: { type: 'Recreate' } } : {}), template } }, headless: false }
 }
 
 /** An init container takes no probes, lifecycle hooks or ports (the API refuses the first two). */
@@ -146,7 +150,5 @@ function deployFields(ctx: Context, service: Service, kind: string): void {
   for (const field of ['delay', 'max_attempts', 'window'] as const) {
     if (policy?.[field] !== undefined) ctx.warnings.service(service.name, `deploy.restart_policy.${field}`, 'is not converted (the kubelet backs off on its own)')
   }
-  for (const field of ['placement', 'update_config', 'rollback_config', 'endpoint_mode']) {
-    if (deploy[field] !== undefined) ctx.warnings.service(service.name, `deploy.${field}`, 'is not converted (Swarm-only; set affinity or the rollout strategy by hand)')
-  }
+  if (deploy.endpoint_mode !== undefined) ctx.warnings.service(service.name, 'deploy.endpoint_mode', 'is not converted (the Service is headless or has a virtual IP by what the service is)')
 }
