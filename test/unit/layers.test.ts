@@ -31,13 +31,15 @@ function imports(): { from: string; to: string }[] {
 const ALLOWED: [layer: string, may: string[]][] = [
   ['spec/', ['errors.ts', 'paths.ts', 'lock.ts']],
   ['planner/', ['spec/', 'engine/engine.ts', 'engine/errors.ts', 'errors.ts', 'labels.ts']],
+  // Kubernetes manifests are made from the Project alone, at the planner's level: no engine, no orchestration.
+  ['kubernetes/', ['spec/', 'errors.ts', 'labels.ts']],
   ['compose/', ['spec/', 'planner/', 'watch/', 'engine/engine.ts', 'engine/errors.ts', 'engine/index.ts', 'errors.ts', 'labels.ts']],
   // File watching is a mechanism the compose layer drives: it is handed the verbs it needs (rebuild, restart).
   ['watch/', ['spec/', 'engine/engine.ts', 'engine/errors.ts', 'engine/dockerignore.ts', 'errors.ts', 'labels.ts']],
   ['network/', ['engine/engine.ts', 'engine/errors.ts', 'errors.ts', 'lock.ts', 'paths.ts']],
   // spec/units.ts is a pure parser of durations, shared with the Dockerfile's HEALTHCHECK flags.
   ['engine/embedded/', ['engine/', 'network/', 'errors.ts', 'lock.ts', 'paths.ts', 'labels.ts', 'spec/units.ts']],
-  ['cli/', ['spec/', 'planner/', 'compose/', 'engine/engine.ts', 'engine/errors.ts', 'engine/index.ts', 'engine/tar.ts', 'engine/reference.ts', 'engine/platform.ts', 'errors.ts', 'labels.ts', 'paths.ts']],
+  ['cli/', ['spec/', 'planner/', 'compose/', 'kubernetes/', 'engine/engine.ts', 'engine/errors.ts', 'engine/index.ts', 'engine/tar.ts', 'engine/reference.ts', 'engine/platform.ts', 'errors.ts', 'labels.ts', 'paths.ts']],
 ]
 
 /**
