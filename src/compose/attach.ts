@@ -1,9 +1,10 @@
 import type { Container } from '../engine/engine.js'
 import { LABEL } from '../labels.js'
+import type { Plan } from '../planner/plan.js'
 import type { Project } from '../spec/project.js'
 import { containersOf, isRunning } from './containers.js'
 import type { Context } from './context.js'
-import { followLogs, type LogConsumer } from './logs.js'
+import type { LogConsumer } from './logs.js'
 
 export interface AttachOptions {
   /** The services `up` acted on. */
@@ -29,31 +30,212 @@ export interface AttachResult {
   exitCode?: number
 }
 
+export interface AttachEvents {
+  /** The containers followed, by the names output is prefixed with, before the first line. */
+  onAttach?: (names: string[]) => void
+  /** A run of a container ended; `restarting` when its restart policy starts it again. */
+  onExit?: (container: Container, exitCode: number, restarting: boolean) => void
+  onAbort?: () => void
+}
+
 /**
- * Attached `up`: the output of the services' containers until they all exit
- * (or the caller aborts). With abort-on-exit, the first exit stops the rest
- * gracefully. `onAttach` hears which containers are followed, before the
- * first line.
+ * The name a container's output is shown under, as Compose shows it: the
+ * container name without the project prefix (`web-1`) when it is the
+ * default one, else the name itself (`container_name`, one-offs).
  */
-export async function attach(ctx: Context, project: Project, options: AttachOptions, consumer: LogConsumer, events: { onAttach?: (containers: Container[]) => void; onExit?: (container: Container, exitCode: number) => void; onAbort?: () => void } = {}): Promise<AttachResult> {
-  const containers = (await containersOf(ctx, project, [], { oneOffs: false })).filter(
-    (c) => options.services.includes(c.labels[LABEL.service]) && (!options.attach?.length || options.attach.includes(c.labels[LABEL.service])) && !options.noAttach?.includes(c.labels[LABEL.service]),
-  )
-  if (containers.length === 0) return { containers }
-  events.onAttach?.(containers)
-  const abort = options.abortOnExit || options.exitCodeFrom !== undefined || options.abortOnFailure
-  let exitCode: number | undefined
-  let stopping: Promise<void> | undefined
-  await followLogs(ctx, containers, options.since ? { since: options.since } : {}, consumer, (c, code) => {
-    events.onExit?.(c, code)
-    if (options.exitCodeFrom !== undefined ? c.labels[LABEL.service] === options.exitCodeFrom : exitCode === undefined && (!options.abortOnFailure || code !== 0)) exitCode = code
-    if (abort && !stopping && (!options.abortOnFailure || code !== 0)) {
-      events.onAbort?.()
-      stopping = stopAll(ctx, project, options.services, { ...(options.stopTimeoutMs !== undefined ? { timeoutMs: options.stopTimeoutMs } : {}) })
+export function displayName(name: string, labels: Record<string, string>): string {
+  const project = labels[LABEL.project]
+  const byDefault = `${project}-${labels[LABEL.service]}-${labels[LABEL.number]}`
+  return project && name === byDefault ? name.slice(project.length + 1) : name
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const POLL_MS = 100
+
+/**
+ * Attached `up`, as Compose attaches: each container is followed from
+ * before it starts (`beforeStart`, called by up's executor), so no line and
+ * no exit is missed, a one-shot's output is printed whole before anything
+ * that waited for it starts, and every run of a restarting container ends
+ * with its own "exited with code N". With abort-on-exit, the container that
+ * exited first (by the engine's finish time, not by which exit pier noticed
+ * first) stops the rest and decides the exit code.
+ */
+export class Attacher {
+  private readonly followers = new Map<string, { container: Container; done: Promise<void>; finished: boolean; attachedExit: string | undefined }>()
+  private exitCode: number | undefined
+  private fromCode: number | undefined
+  private stopping: Promise<void> | undefined
+  private deciding: Promise<void> = Promise.resolve()
+  private announced = false
+
+  constructor(
+    private readonly ctx: Context,
+    private readonly project: Project,
+    private readonly options: AttachOptions,
+    private readonly consumer: LogConsumer,
+    private readonly events: AttachEvents = {},
+  ) {}
+
+  /** Whether this container's output is followed: a service's replica, selected and not left out. */
+  wants(labels: Record<string, string>): boolean {
+    const service = labels[LABEL.service]
+    return labels[LABEL.oneoff] !== 'True' && this.options.services.includes(service) && (!this.options.attach?.length || this.options.attach.includes(service)) && !this.options.noAttach?.includes(service)
+  }
+
+  /** Up's plan is made: "Attaching to …" names what will be followed, before anything starts. */
+  async planned(plan: Plan): Promise<void> {
+    const removed = new Set(plan.steps.flatMap((s) => (s.action.kind === 'remove-container' ? [s.action.id] : [])))
+    const existing = (await containersOf({ engine: this.ctx.engine }, this.project, [], { oneOffs: false })).filter((c) => !removed.has(c.id) && this.wants(c.labels))
+    const names = existing.map((c) => displayName(c.name, c.labels))
+    for (const s of plan.steps) {
+      const a = s.action
+      if (a.kind === 'create-container' && this.wants(a.spec.labels)) names.push(displayName(a.name, a.spec.labels))
     }
-  })
-  await stopping
-  return { containers, ...(abort && exitCode !== undefined ? { exitCode } : {}) }
+    this.announce([...new Set(names)].sort())
+  }
+
+  /** Up's executor is about to start `name`: follow it from now, after what already ended is printed. */
+  readonly beforeStart = async (name: string): Promise<void> => {
+    try {
+      const c = await this.ctx.engine.inspectContainer(name)
+      if (!c || !this.wants(c.labels)) return
+      await this.drain()
+      this.follow(c, new Date().toISOString())
+    } catch {
+      // Following is best effort: it never stops the start.
+    }
+  }
+
+  /**
+   * After up: the wanted containers up did not start (kept running) are
+   * followed from `since`; resolves once every followed container has
+   * exited for good (and, after an abort, the rest have stopped).
+   */
+  async finish(): Promise<AttachResult> {
+    const current = (await containersOf({ engine: this.ctx.engine }, this.project, [], { oneOffs: false })).filter((c) => this.wants(c.labels))
+    this.announce(current.map((c) => displayName(c.name, c.labels)))
+    for (const c of current) if (isRunning(c)) this.follow(c, this.options.since)
+    // A follower may be added while others run (nothing adds one after up, but a drain may still be waiting).
+    for (let count = -1; count !== this.followers.size; ) {
+      count = this.followers.size
+      await Promise.all([...this.followers.values()].map((f) => f.done))
+    }
+    await this.deciding
+    await this.stopping
+    const containers = [...this.followers.values()].map((f) => f.container)
+    const code = this.options.exitCodeFrom !== undefined ? this.fromCode : this.exitCode
+    return { containers, ...(this.aborts() && code !== undefined ? { exitCode: code } : {}) }
+  }
+
+  private announce(names: string[]): void {
+    if (this.announced || names.length === 0) return
+    this.announced = true
+    this.events.onAttach?.(names)
+  }
+
+  private aborts(): boolean {
+    return !!(this.options.abortOnExit || this.options.exitCodeFrom !== undefined || this.options.abortOnFailure)
+  }
+
+  /** The output of containers that have exited is printed to its end (their exit line too) before the caller goes on. */
+  private async drain(): Promise<void> {
+    const open = [...this.followers.values()].filter((f) => !f.finished)
+    await Promise.all(
+      open.map(async (f) => {
+        const c = await this.ctx.engine.inspectContainer(f.container.id).catch(() => undefined)
+        if (c && (c.state === 'exited' || c.state === 'dead')) await Promise.race([f.done, sleep(5_000)])
+      }),
+    )
+  }
+
+  /**
+   * Follows one container until it has exited for good: its lines as they
+   * come, and each run's exit. The log stream ends only when the engine is
+   * done with the container (embedded) or at each exit (Docker), so a poll
+   * of its state beside it hears the exits of runs a restart policy follows.
+   */
+  private follow(container: Container, since: string | undefined): void {
+    if (this.followers.has(container.id)) return
+    const follower = { container, done: Promise.resolve(), finished: false, attachedExit: container.finishedAt }
+    let reported = container.finishedAt
+    const report = (c: Container) => {
+      if (!c.finishedAt || c.finishedAt === reported) return
+      reported = c.finishedAt
+      this.exited(container, c, c.state === 'restarting' || c.state === 'running' || c.state === 'paused')
+    }
+    const poll = async () => {
+      while (!follower.finished) {
+        await sleep(POLL_MS)
+        const c = await this.ctx.engine.inspectContainer(container.id).catch(() => undefined)
+        // A run ended and the next is on its way: that exit is reported now, not at the very end.
+        if (c && !follower.finished && (c.state === 'restarting' || c.state === 'running')) report(c)
+      }
+    }
+    const read = async () => {
+      let from = since
+      let last = ''
+      for (;;) {
+        for await (const line of this.ctx.engine.logs(container.id, { follow: true, ...(from ? { since: from } : {}) })) {
+          if (last && line.time <= last) continue
+          last = line.time
+          this.consumer({ container, line })
+        }
+        const c = await this.ctx.engine.inspectContainer(container.id).catch(() => undefined)
+        if (!c) return
+        if (c.state !== 'created') report(c)
+        if (c.state === 'exited' || c.state === 'dead') return
+        // Not started yet, or restarting: the stream ended early (Docker), so it is opened again.
+        if (last) from = last
+        await sleep(POLL_MS)
+      }
+    }
+    follower.done = (async () => {
+      const polling = poll()
+      try {
+        await read()
+      } finally {
+        follower.finished = true
+        await polling
+      }
+    })().catch(() => undefined)
+    this.followers.set(container.id, follower)
+  }
+
+  /** One run of `container` ended (state `c`); abort and exit code are decided here, one exit at a time. */
+  private exited(container: Container, c: Container, restarting: boolean): void {
+    const code = c.exitCode ?? 0
+    this.events.onExit?.(container, code, restarting)
+    if (this.options.exitCodeFrom !== undefined && container.labels[LABEL.service] === this.options.exitCodeFrom && this.fromCode === undefined) this.fromCode = code
+    if (!this.aborts() || this.stopping || (this.options.abortOnFailure && code === 0)) return
+    this.deciding = this.deciding.then(() => this.abort(c))
+  }
+
+  /**
+   * The first exit seen starts the abort; the code is that of the container
+   * that finished first among those that have exited since they were
+   * followed, so two exits close together always give the same answer.
+   */
+  private async abort(seen: Container): Promise<void> {
+    if (this.stopping) return
+    let first = seen
+    for (const f of this.followers.values()) {
+      const c = await this.ctx.engine.inspectContainer(f.container.id).catch(() => undefined)
+      if (!c?.finishedAt || c.finishedAt === f.attachedExit || (this.options.abortOnFailure && (c.exitCode ?? 0) === 0)) continue
+      if (c.finishedAt < (first.finishedAt ?? '')) first = c
+    }
+    this.exitCode = first.exitCode ?? 0
+    this.events.onAbort?.()
+    this.stopping = stopAll(this.ctx, this.project, this.options.services, this.options.stopTimeoutMs !== undefined ? { timeoutMs: this.options.stopTimeoutMs } : {})
+  }
+}
+
+/**
+ * Attached output for containers already started (the library's form,
+ * without following from before the start): until they all exit.
+ */
+export async function attach(ctx: Context, project: Project, options: AttachOptions, consumer: LogConsumer, events: AttachEvents = {}): Promise<AttachResult> {
+  return new Attacher(ctx, project, options, consumer, events).finish()
 }
 
 /** Stops (or, with `kill`, kills) the running containers of `services`: Ctrl-C during attached `up`, an abort on exit. */

@@ -1,4 +1,4 @@
-import { attach, stopAll } from '../../compose/attach.js'
+import { Attacher, stopAll } from '../../compose/attach.js'
 import { buildServices } from '../../compose/images.js'
 import { down as downVerb } from '../../compose/down.js'
 import { port as portVerb, ps as psVerb } from '../../compose/ps.js'
@@ -8,7 +8,7 @@ import { LABEL } from '../../labels.js'
 import { formatPlan } from '../../planner/plan.js'
 import { selectServices } from '../../planner/reconcile.js'
 import { interrupts, printLogs } from '../attach.js'
-import { colorOutput, contextFor, loadFor, millis, parallelLimit, progressMode, requireServices, type GlobalFlags } from '../global.js'
+import { colorOutput, composeSwitch, contextFor, loadFor, millis, parallelLimit, progressMode, requireServices, type GlobalFlags } from '../global.js'
 import { psRow, renderTemplate, statusFilters } from '../ps-format.js'
 import { table } from '../table.js'
 
@@ -59,6 +59,9 @@ export async function up(flags: GlobalFlags, services: string[], opts: UpFlags):
   )
   const project = await loadFor(flags, services)
   requireServices(project, [...(opts.attach ?? []), ...(opts.skipAttach ?? []), ...(opts.exitCodeFrom !== undefined ? [opts.exitCodeFrom] : [])])
+  const removeOrphans = opts.removeOrphans ?? composeSwitch(project.environment, 'COMPOSE_REMOVE_ORPHANS')
+  const ignoreOrphans = composeSwitch(project.environment, 'COMPOSE_IGNORE_ORPHANS')
+  if (ignoreOrphans && removeOrphans) throw new UsageError('cannot combine COMPOSE_IGNORE_ORPHANS and --remove-orphans: unset one')
 
   // Ctrl-C: the first stops starting things (and, attached, stops the containers
   // gracefully); the second kills them (attached) and leaves at once.
@@ -75,13 +78,37 @@ export async function up(flags: GlobalFlags, services: string[], opts: UpFlags):
   const ctx = await contextFor(flags, { signal: ctrlC.signal, quietPull: !!opts.quietPull })
   try {
     const since = new Date().toISOString()
+    const color = colorOutput(flags) && opts.color !== false
+    const printer = printLogs({ color, prefix: opts.logPrefix !== false, timestamps: !!opts.timestamps })
+    // Attached, each container is followed from before it starts, as Compose attaches. Not under the
+    // Ctrl-C signal: after Ctrl-C the output goes on until the containers have stopped.
+    const attacher = attached
+      ? new Attacher({ engine: ctx.engine }, project, {
+          services: selected,
+          ...(opts.attach ? { attach: opts.attach } : {}),
+          ...(opts.skipAttach ? { noAttach: opts.skipAttach } : {}),
+          since,
+          ...(opts.abortOnContainerExit ? { abortOnExit: true } : {}),
+          ...(opts.abortOnContainerFailure ? { abortOnFailure: true } : {}),
+          ...(opts.exitCodeFrom !== undefined ? { exitCodeFrom: opts.exitCodeFrom } : {}),
+          ...(stopTimeoutMs !== undefined ? { stopTimeoutMs } : {}),
+        }, printer.line, {
+          onAttach: (names) => {
+            printer.layout(names)
+            process.stdout.write(`Attaching to ${names.join(', ')}\n`)
+          },
+          onExit: printer.exit,
+          onAbort: () => process.stderr.write('Aborting on container exit...\n'),
+        })
+      : undefined
     const result = await upVerb(ctx, project, {
       services,
       noDeps: !opts.deps,
       ...(opts.forceRecreate ? { forceRecreate: true } : {}),
       noRecreate: !opts.recreate,
       noStart: !opts.start,
-      ...(opts.removeOrphans ? { removeOrphans: true } : {}),
+      ...(removeOrphans ? { removeOrphans: true } : {}),
+      ...(ignoreOrphans ? { ignoreOrphans: true } : {}),
       scale,
       ...(opts.build ? { build: true } : {}),
       ...(opts.pull !== undefined ? { pull: opts.pull } : {}),
@@ -90,6 +117,7 @@ export async function up(flags: GlobalFlags, services: string[], opts: UpFlags):
       ...(waitTimeoutMs !== undefined ? { waitTimeoutMs } : {}),
       ...(stopTimeoutMs !== undefined ? { stopTimeoutMs } : {}),
       ...(opts.dryRun ? { dryRun: true } : {}),
+      ...(attacher ? { attacher } : {}),
     })
     selected = result.services
     if (opts.dryRun) {
@@ -97,29 +125,10 @@ export async function up(flags: GlobalFlags, services: string[], opts: UpFlags):
       return void process.stdout.write(formatPlan(result.plan))
     }
     if (result.plan.steps.length === 0 && progressMode(flags) !== 'quiet') process.stderr.write(`project ${project.name} is up to date\n`)
-    if (!attached) return
-    const color = colorOutput(flags) && opts.color !== false
-    const printer = printLogs({ color, prefix: opts.logPrefix !== false, timestamps: !!opts.timestamps })
+    if (!attacher) return
     // --watch: the watch runs beside the attached output until Ctrl-C (it outlives containers that exit).
     const watching = opts.watch ? (await import('../../compose/watch.js')).watch(ctx, project, { services: result.services.filter((s) => project.services[s].develop?.watch?.length), noUp: true }).catch((err: Error) => void process.stderr.write(`warning: not watching: ${err.message}\n`)) : undefined
-    // Not under the Ctrl-C signal: after Ctrl-C the output goes on until the containers have stopped.
-    const { exitCode } = await attach({ engine: ctx.engine }, project, {
-      services: result.services,
-      ...(opts.attach ? { attach: opts.attach } : {}),
-      ...(opts.skipAttach ? { noAttach: opts.skipAttach } : {}),
-      since,
-      ...(opts.abortOnContainerExit ? { abortOnExit: true } : {}),
-      ...(opts.abortOnContainerFailure ? { abortOnFailure: true } : {}),
-      ...(opts.exitCodeFrom !== undefined ? { exitCodeFrom: opts.exitCodeFrom } : {}),
-      ...(stopTimeoutMs !== undefined ? { stopTimeoutMs } : {}),
-    }, printer.line, {
-      onAttach: (containers) => {
-        printer.layout(containers)
-        process.stderr.write(`Attaching to ${containers.map((c) => c.name).join(', ')}\n`)
-      },
-      onExit: printer.exit,
-      onAbort: () => process.stderr.write('Aborting on container exit...\n'),
-    })
+    const { exitCode } = await attacher.finish()
     await stopping
     await watching
     if (ctrlC.signal.aborted) process.exitCode = 130
@@ -133,12 +142,22 @@ export async function up(flags: GlobalFlags, services: string[], opts: UpFlags):
   }
 }
 
-export async function down(flags: GlobalFlags, opts: { volumes?: boolean; removeOrphans?: boolean; dryRun?: boolean; timeout?: string; rmi?: string }): Promise<void> {
+/** `pier down [SERVICE…]`: --remove-orphans defaults to COMPOSE_REMOVE_ORPHANS (environment, then .env), as in Compose. */
+export async function down(flags: GlobalFlags, services: string[], opts: { volumes?: boolean; removeOrphans?: boolean; dryRun?: boolean; timeout?: string; rmi?: string }): Promise<void> {
   const stopTimeoutMs = millis(opts.timeout, '--timeout')
   if (opts.rmi !== undefined && opts.rmi !== 'all' && opts.rmi !== 'local') throw new UsageError(`invalid --rmi "${opts.rmi}": use all or local`)
   const project = await loadFor(flags, [], { allProfiles: true })
+  requireServices(project, services)
+  const removeOrphans = opts.removeOrphans ?? composeSwitch(project.environment, 'COMPOSE_REMOVE_ORPHANS')
   const ctx = await contextFor(flags)
-  const plan = await downVerb(ctx, project, { ...(opts.volumes ? { volumes: true } : {}), ...(opts.removeOrphans ? { removeOrphans: true } : {}), ...(stopTimeoutMs !== undefined ? { stopTimeoutMs } : {}), ...(opts.dryRun ? { dryRun: true } : {}), ...(opts.rmi ? { removeImages: opts.rmi as 'all' | 'local' } : {}) })
+  const plan = await downVerb(ctx, project, {
+    ...(services.length ? { services } : {}),
+    ...(opts.volumes ? { volumes: true } : {}),
+    ...(removeOrphans ? { removeOrphans: true } : {}),
+    ...(stopTimeoutMs !== undefined ? { stopTimeoutMs } : {}),
+    ...(opts.dryRun ? { dryRun: true } : {}),
+    ...(opts.rmi ? { removeImages: opts.rmi as 'all' | 'local' } : {}),
+  })
   if (opts.dryRun) {
     for (const w of plan.warnings) process.stderr.write(`warning: ${w}\n`)
     process.stdout.write(formatPlan(plan))

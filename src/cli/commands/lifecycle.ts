@@ -26,7 +26,7 @@ export function registerLifecycle(program: Command): void {
     .option('--no-recreate', 'never recreate existing containers')
     .option('--no-deps', "don't start the named services' dependencies")
     .option('--no-start', 'create without starting')
-    .option('--remove-orphans', 'remove containers of services no longer in the project')
+    .option('--remove-orphans', 'remove containers of services no longer in the project, and exited one-offs (default: COMPOSE_REMOVE_ORPHANS)')
     .option('--scale <service=n>', 'run n replicas of a service (repeatable)', collect)
     .option('--dry-run', 'print the plan and change nothing')
     .option('--parallel <n>', 'at most n engine operations at once')
@@ -57,14 +57,15 @@ export function registerLifecycle(program: Command): void {
   program
     .command('down')
     .description("stop and remove the project's containers and networks")
+    .argument('[services...]', 'only these services (and those that depend on them)')
     .option('-v, --volumes', 'remove named volumes too')
     .option('-t, --timeout <seconds>', 'stop grace period, over the services\' own')
-    .option('--remove-orphans', 'remove containers of services no longer in the project')
+    .option('--remove-orphans', 'remove one-off containers and those of services no longer in the project (default: COMPOSE_REMOVE_ORPHANS)')
     .option('--rmi <which>', 'remove images too: all (every service\'s) or local (built ones without an image: name)')
     .option('--dry-run', 'print the plan and change nothing')
-    .action(async (opts, command: Command) => {
+    .action(async (services: string[], opts, command: Command) => {
       const { down } = await import('./lifecycle-run.js')
-      await down(command.optsWithGlobals() as GlobalFlags, opts)
+      await down(command.optsWithGlobals() as GlobalFlags, services, opts)
     })
 
   program
