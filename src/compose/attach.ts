@@ -62,12 +62,16 @@ const POLL_MS = 100
  * first) stops the rest and decides the exit code.
  */
 export class Attacher {
-  private readonly followers = new Map<string, { container: Container; done: Promise<void>; finished: boolean; attachedExit: string | undefined }>()
+  private readonly followers = new Map<string, { container: Container; done: Promise<void>; started: boolean; finished: boolean; attachedExit: string | undefined }>()
+  private planEnded = false
   private exitCode: number | undefined
   private fromCode: number | undefined
   private stopping: Promise<void> | undefined
   private deciding: Promise<void> = Promise.resolve()
   private announced = false
+  private readonly aborting = new AbortController()
+  /** Aborts once a container's exit stopped them all: up starts nothing more (its plan ends with an AbortError). */
+  readonly signal: AbortSignal = this.aborting.signal
 
   constructor(
     private readonly ctx: Context,
@@ -101,7 +105,7 @@ export class Attacher {
       const c = await this.ctx.engine.inspectContainer(name)
       if (!c || !this.wants(c.labels)) return
       await this.drain()
-      this.follow(c, new Date().toISOString())
+      this.follow(c, new Date().toISOString(), false)
     } catch {
       // Following is best effort: it never stops the start.
     }
@@ -113,9 +117,10 @@ export class Attacher {
    * exited for good (and, after an abort, the rest have stopped).
    */
   async finish(): Promise<AttachResult> {
+    this.close()
     const current = (await containersOf({ engine: this.ctx.engine }, this.project, [], { oneOffs: false })).filter((c) => this.wants(c.labels))
     this.announce(current.map((c) => displayName(c.name, c.labels)))
-    for (const c of current) if (isRunning(c)) this.follow(c, this.options.since)
+    for (const c of current) if (isRunning(c)) this.follow(c, this.options.since, true)
     // A follower may be added while others run (nothing adds one after up, but a drain may still be waiting).
     for (let count = -1; count !== this.followers.size; ) {
       count = this.followers.size
@@ -138,9 +143,9 @@ export class Attacher {
     return !!(this.options.abortOnExit || this.options.exitCodeFrom !== undefined || this.options.abortOnFailure)
   }
 
-  /** The output of containers that have exited is printed to its end (their exit line too) before the caller goes on. */
+  /** The output of containers that have run and exited is printed to its end (their exit line too) before the caller goes on. */
   private async drain(): Promise<void> {
-    const open = [...this.followers.values()].filter((f) => !f.finished)
+    const open = [...this.followers.values()].filter((f) => f.started && !f.finished)
     await Promise.all(
       open.map(async (f) => {
         const c = await this.ctx.engine.inspectContainer(f.container.id).catch(() => undefined)
@@ -149,20 +154,38 @@ export class Attacher {
     )
   }
 
+  /** Up's plan has ended (or failed): a container followed for a start that never came is no longer waited for. */
+  close(): void {
+    this.planEnded = true
+  }
+
   /**
    * Follows one container until it has exited for good: its lines as they
-   * come, and each run's exit. The log stream ends only when the engine is
-   * done with the container (embedded) or at each exit (Docker), so a poll
-   * of its state beside it hears the exits of runs a restart policy follows.
+   * come, and each run's exit. Told before a start, it first waits for the
+   * start to happen (the engine's start time changes): a stopped container
+   * still shows its last run until then. The log stream ends only when the
+   * engine is done with the container (embedded) or at each exit (Docker),
+   * so a poll of its state beside it hears the exits of runs a restart
+   * policy follows.
    */
-  private follow(container: Container, since: string | undefined): void {
+  private follow(container: Container, since: string | undefined, started: boolean): void {
     if (this.followers.has(container.id)) return
-    const follower = { container, done: Promise.resolve(), finished: false, attachedExit: container.finishedAt }
+    const follower = { container, done: Promise.resolve(), started, finished: false, attachedExit: container.finishedAt }
     let reported = container.finishedAt
     const report = (c: Container) => {
       if (!c.finishedAt || c.finishedAt === reported) return
       reported = c.finishedAt
       this.exited(container, c, c.state === 'restarting' || c.state === 'running' || c.state === 'paused')
+    }
+    const startedYet = async (): Promise<boolean> => {
+      while (!follower.started) {
+        const c = await this.ctx.engine.inspectContainer(container.id).catch(() => undefined)
+        if (!c) return false
+        if (c.startedAt && c.startedAt !== container.startedAt) follower.started = true
+        else if (this.planEnded) return false
+        else await sleep(POLL_MS / 2)
+      }
+      return true
     }
     const poll = async () => {
       while (!follower.finished) {
@@ -183,14 +206,15 @@ export class Attacher {
         }
         const c = await this.ctx.engine.inspectContainer(container.id).catch(() => undefined)
         if (!c) return
-        if (c.state !== 'created') report(c)
+        report(c)
         if (c.state === 'exited' || c.state === 'dead') return
-        // Not started yet, or restarting: the stream ended early (Docker), so it is opened again.
+        // Restarting: the stream ended at the exit (Docker), so it is opened again.
         if (last) from = last
         await sleep(POLL_MS)
       }
     }
     follower.done = (async () => {
+      if (!(await startedYet())) return
       const polling = poll()
       try {
         await read()
@@ -198,7 +222,11 @@ export class Attacher {
         follower.finished = true
         await polling
       }
-    })().catch(() => undefined)
+    })()
+      .catch(() => undefined)
+      .finally(() => {
+        follower.finished = true
+      })
     this.followers.set(container.id, follower)
   }
 
@@ -225,6 +253,7 @@ export class Attacher {
       if (c.finishedAt < (first.finishedAt ?? '')) first = c
     }
     this.exitCode = first.exitCode ?? 0
+    this.aborting.abort()
     this.events.onAbort?.()
     this.stopping = stopAll(this.ctx, this.project, this.options.services, this.options.stopTimeoutMs !== undefined ? { timeoutMs: this.options.stopTimeoutMs } : {})
   }

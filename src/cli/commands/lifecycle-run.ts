@@ -101,7 +101,9 @@ export async function up(flags: GlobalFlags, services: string[], opts: UpFlags):
           onAbort: () => process.stderr.write('Aborting on container exit...\n'),
         })
       : undefined
-    const result = await upVerb(ctx, project, {
+    // An abort on a container's exit stops the plan too: what has not started yet is not started.
+    const upCtx = attacher ? { ...ctx, signal: AbortSignal.any([ctrlC.signal, attacher.signal]) } : ctx
+    const result = await upVerb(upCtx, project, {
       services,
       noDeps: !opts.deps,
       ...(opts.forceRecreate ? { forceRecreate: true } : {}),
@@ -118,13 +120,20 @@ export async function up(flags: GlobalFlags, services: string[], opts: UpFlags):
       ...(stopTimeoutMs !== undefined ? { stopTimeoutMs } : {}),
       ...(opts.dryRun ? { dryRun: true } : {}),
       ...(attacher ? { attacher } : {}),
+    }).catch((err: Error) => {
+      // Stopped by the abort: the exit code is the container's, not the plan's failure.
+      if (attacher?.signal.aborted && !ctrlC.signal.aborted) return undefined
+      attacher?.close()
+      throw err
     })
+    if (!result) return void (process.exitCode = (await attacher!.finish()).exitCode ?? 0)
     selected = result.services
     if (opts.dryRun) {
       for (const w of result.plan.warnings) process.stderr.write(`warning: ${w}\n`)
       return void process.stdout.write(formatPlan(result.plan))
     }
     if (result.plan.steps.length === 0 && progressMode(flags) !== 'quiet') process.stderr.write(`project ${project.name} is up to date\n`)
+    attacher?.close()
     if (!attacher) return
     // --watch: the watch runs beside the attached output until Ctrl-C (it outlives containers that exit).
     const watching = opts.watch ? (await import('../../compose/watch.js')).watch(ctx, project, { services: result.services.filter((s) => project.services[s].develop?.watch?.length), noUp: true }).catch((err: Error) => void process.stderr.write(`warning: not watching: ${err.message}\n`)) : undefined
