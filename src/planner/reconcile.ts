@@ -305,8 +305,9 @@ export interface DownOptions {
  * One-offs (`run`) are left alone unless `removeOrphans`; with it, they go,
  * and so do the containers of services no longer in the project. A network
  * or volume that a container left behind still uses is kept, with one line
- * saying who uses it: Compose v2 failed there ("has active endpoints"), v5
- * warns "Resource is still in use" — pier names the container.
+ * saying who uses it: Compose before v2.18 failed there ("has active
+ * endpoints", docker/compose#10295), later ones warn "Resource is still in
+ * use" (#10555) — pier names the container too.
  */
 export function reconcileDown(project: Project, observed: ObservedState, options: DownOptions = {}): Plan {
   const plan = new PlanBuilder(project.name)
