@@ -197,4 +197,22 @@ services:
     const start = run(['start', '--progress', 'plain'])
     assert.match(start.stderr, new RegExp(`Container ${name}-web-1\\s+Starting\\nContainer ${name}-web-1\\s+Started\\n`))
   })
+
+  it("log prefixes: a container_name and a one-off's name are shown whole, a replica as service-N", () => {
+    work.write({
+      'compose.yaml': `name: ${name}
+services:
+  web: {image: busybox, init: true, command: ["sh", "-c", "echo from web; exec sleep 600"], scale: 2}
+  named: {image: busybox, container_name: ${name}-custom, command: ["sh", "-c", "echo from named"]}
+`,
+    })
+    assert.equal(run(['up', '-d', '--wait']).status, 0)
+    // Detached, so its output is in its log (an attached run's goes to pier's own stdout).
+    const oneOff = run(['run', '-d', '--no-deps', '--name', `${name}-adhoc`, 'named', 'echo', 'from run'])
+    assert.equal(oneOff.status, 0, oneOff.stderr)
+    assert.equal(run(['wait', 'named']).status, 0)
+    const logs = run(['logs', 'web', 'named']).stdout.split('\n').filter(Boolean).sort()
+    const w = `${name}-custom`.length
+    assert.deepEqual(logs, [`${name}-adhoc`.padEnd(w) + ' | from run', `${name}-custom | from named`, 'web-1'.padEnd(w) + ' | from web', 'web-2'.padEnd(w) + ' | from web'].sort())
+  })
 })
