@@ -7,12 +7,17 @@ import type { Context } from './context.js'
 import type { LogConsumer } from './logs.js'
 
 export interface AttachOptions {
-  /** The services `up` acted on. */
+  /** The services `up` acted on: an abort stops theirs. */
   services: string[]
-  /** Follow only these (`--attach`) … */
+  /** Whose output is shown (`--attach`; default: `services`) … */
   attach?: string[]
-  /** … and not these (`--no-attach`). */
+  /** … but not these (`--no-attach`). */
   noAttach?: string[]
+  /**
+   * Whose exits are shown and count for an abort (default: those shown).
+   * Compose watches the services named on the command line, shown or not.
+   */
+  watch?: string[]
   /** Only output written from this moment on (containers `up` kept running). */
   since?: string
   /** The first container to stop stops them all (`--abort-on-container-exit`). */
@@ -50,6 +55,13 @@ export function displayName(name: string, labels: Record<string, string>): strin
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** `promise`, or nothing after `ms`; the timer is cleared, so it never holds the process open. */
+async function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([promise, new Promise((r) => (timer = setTimeout(r, ms)))])
+  clearTimeout(timer)
+}
 const POLL_MS = 100
 
 /**
@@ -81,20 +93,30 @@ export class Attacher {
     private readonly events: AttachEvents = {},
   ) {}
 
-  /** Whether this container's output is followed: a service's replica, selected and not left out. */
+  /** Whether this service's output is shown. */
+  private shown(service: string): boolean {
+    return (this.options.attach?.length ? this.options.attach : this.options.services).includes(service) && !this.options.noAttach?.includes(service)
+  }
+
+  /** Whether this service's exits are shown and count for an abort. */
+  private watched(service: string): boolean {
+    return this.options.watch ? this.options.watch.includes(service) : this.shown(service)
+  }
+
+  /** Whether this container is followed: a service's replica, shown or watched. */
   wants(labels: Record<string, string>): boolean {
     const service = labels[LABEL.service]
-    return labels[LABEL.oneoff] !== 'True' && this.options.services.includes(service) && (!this.options.attach?.length || this.options.attach.includes(service)) && !this.options.noAttach?.includes(service)
+    return labels[LABEL.oneoff] !== 'True' && (this.shown(service) || this.watched(service))
   }
 
   /** Up's plan is made: "Attaching to …" names what will be followed, before anything starts. */
   async planned(plan: Plan): Promise<void> {
     const removed = new Set(plan.steps.flatMap((s) => (s.action.kind === 'remove-container' ? [s.action.id] : [])))
     const existing = (await containersOf({ engine: this.ctx.engine }, this.project, [], { oneOffs: false })).filter((c) => !removed.has(c.id) && this.wants(c.labels))
-    const names = existing.map((c) => displayName(c.name, c.labels))
+    const names = existing.filter((c) => this.shown(c.labels[LABEL.service])).map((c) => displayName(c.name, c.labels))
     for (const s of plan.steps) {
       const a = s.action
-      if (a.kind === 'create-container' && this.wants(a.spec.labels)) names.push(displayName(a.name, a.spec.labels))
+      if (a.kind === 'create-container' && this.wants(a.spec.labels) && this.shown(a.service)) names.push(displayName(a.name, a.spec.labels))
     }
     this.announce([...new Set(names)].sort())
   }
@@ -119,7 +141,7 @@ export class Attacher {
   async finish(): Promise<AttachResult> {
     this.close()
     const current = (await containersOf({ engine: this.ctx.engine }, this.project, [], { oneOffs: false })).filter((c) => this.wants(c.labels))
-    this.announce(current.map((c) => displayName(c.name, c.labels)))
+    this.announce(current.filter((c) => this.shown(c.labels[LABEL.service])).map((c) => displayName(c.name, c.labels)))
     for (const c of current) if (isRunning(c)) this.follow(c, this.options.since, true)
     // A follower may be added while others run (nothing adds one after up, but a drain may still be waiting).
     for (let count = -1; count !== this.followers.size; ) {
@@ -149,7 +171,7 @@ export class Attacher {
     await Promise.all(
       open.map(async (f) => {
         const c = await this.ctx.engine.inspectContainer(f.container.id).catch(() => undefined)
-        if (c && (c.state === 'exited' || c.state === 'dead')) await Promise.race([f.done, sleep(5_000)])
+        if (c && (c.state === 'exited' || c.state === 'dead')) await within(f.done, 5_000)
       }),
     )
   }
@@ -170,6 +192,7 @@ export class Attacher {
    */
   private follow(container: Container, since: string | undefined, started: boolean): void {
     if (this.followers.has(container.id)) return
+    const shown = this.shown(container.labels[LABEL.service])
     const follower = { container, done: Promise.resolve(), started, finished: false, attachedExit: container.finishedAt }
     let reported = container.finishedAt
     const report = (c: Container) => {
@@ -202,7 +225,7 @@ export class Attacher {
         for await (const line of this.ctx.engine.logs(container.id, { follow: true, ...(from ? { since: from } : {}) })) {
           if (last && line.time <= last) continue
           last = line.time
-          this.consumer({ container, line })
+          if (shown) this.consumer({ container, line })
         }
         const c = await this.ctx.engine.inspectContainer(container.id).catch(() => undefined)
         if (!c) return
@@ -233,6 +256,7 @@ export class Attacher {
   /** One run of `container` ended (state `c`); abort and exit code are decided here, one exit at a time. */
   private exited(container: Container, c: Container, restarting: boolean): void {
     const code = c.exitCode ?? 0
+    if (!this.watched(container.labels[LABEL.service])) return
     this.events.onExit?.(container, code, restarting)
     if (this.options.exitCodeFrom !== undefined && container.labels[LABEL.service] === this.options.exitCodeFrom && this.fromCode === undefined) this.fromCode = code
     if (!this.aborts() || this.stopping || (this.options.abortOnFailure && code === 0)) return
@@ -248,6 +272,7 @@ export class Attacher {
     if (this.stopping) return
     let first = seen
     for (const f of this.followers.values()) {
+      if (!this.watched(f.container.labels[LABEL.service])) continue
       const c = await this.ctx.engine.inspectContainer(f.container.id).catch(() => undefined)
       if (!c?.finishedAt || c.finishedAt === f.attachedExit || (this.options.abortOnFailure && (c.exitCode ?? 0) === 0)) continue
       if (c.finishedAt < (first.finishedAt ?? '')) first = c

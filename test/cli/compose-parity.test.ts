@@ -215,4 +215,23 @@ services:
     const w = `${name}-custom`.length
     assert.deepEqual(logs, [`${name}-adhoc`.padEnd(w) + ' | from run', `${name}-custom | from named`, 'web-1'.padEnd(w) + ' | from web', 'web-2'.padEnd(w) + ' | from web'].sort())
   })
+
+  it('up SERVICE attaches to that service only (--attach-dependencies adds what it needs), and only its exit aborts', () => {
+    work.write({
+      'compose.yaml': `name: ${name}
+services:
+  db: {image: busybox, command: ["sh", "-c", "echo db says; sleep 0.2"]}
+  web: {image: busybox, command: ["sh", "-c", "sleep 1; echo web done; exit 7"], depends_on: [db]}
+`,
+    })
+    const up = run(['up', '--abort-on-container-exit', 'web'])
+    assert.equal(up.status, 7, up.stderr)
+    assert.match(up.stdout, /^Attaching to web-1\n/)
+    assert.doesNotMatch(up.stdout, /db says|db-1/)
+    const withDeps = run(['up', '--attach-dependencies', '--abort-on-container-exit', 'web'])
+    assert.equal(withDeps.status, 7, withDeps.stderr)
+    assert.match(withDeps.stdout, /^Attaching to db-1, web-1\n/)
+    assert.match(withDeps.stdout, /db-1 {2}\| db says/)
+    assert.match(run(['up', '--attach', 'db', '--attach-dependencies', 'web']).stderr, /^error: cannot combine --attach and --attach-dependencies/)
+  })
 })

@@ -19,6 +19,7 @@ interface UpFlags {
   abortOnContainerFailure?: boolean
   exitCodeFrom?: string
   attach?: string[]
+  attachDependencies?: boolean
   skipAttach?: string[]
   timestamps?: boolean
   logPrefix?: boolean
@@ -47,6 +48,7 @@ export async function up(flags: GlobalFlags, services: string[], opts: UpFlags):
   if ((opts.abortOnContainerExit || opts.abortOnContainerFailure || opts.exitCodeFrom !== undefined) && opts.detach) throw new UsageError('--abort-on-container-exit, --abort-on-container-failure and --exit-code-from need the attached mode: drop -d')
   if (opts.watch && (opts.detach || opts.wait || opts.dryRun || !opts.start)) throw new UsageError('--watch needs the attached mode: drop -d, --wait, --dry-run and --no-start')
   if (opts.abortOnContainerExit && opts.abortOnContainerFailure) throw new UsageError('--abort-on-container-exit and --abort-on-container-failure cannot be used together')
+  if (opts.attach?.length && opts.attachDependencies) throw new UsageError('cannot combine --attach and --attach-dependencies')
   const waitTimeoutMs = millis(opts.waitTimeout, '--wait-timeout')
   const stopTimeoutMs = millis(opts.timeout, '--timeout')
   const parallel = parallelLimit(opts.parallel)
@@ -85,7 +87,10 @@ export async function up(flags: GlobalFlags, services: string[], opts: UpFlags):
     const attacher = attached
       ? new Attacher({ engine: ctx.engine }, project, {
           services: selected,
-          ...(opts.attach ? { attach: opts.attach } : {}),
+          // As Compose: the named services' output (their dependencies' too with --attach-dependencies),
+          // and their exits are what --abort-on-container-exit watches; with none named, every service's.
+          ...(opts.attach ? { attach: opts.attach } : services.length && !opts.attachDependencies ? { attach: services } : {}),
+          ...(services.length ? { watch: services } : {}),
           ...(opts.skipAttach ? { noAttach: opts.skipAttach } : {}),
           since,
           ...(opts.abortOnContainerExit ? { abortOnExit: true } : {}),

@@ -15,6 +15,7 @@ export function registerLifecycle(program: Command): void {
     .option('--abort-on-container-failure', 'stop everything when a container exits with a non-zero code (attached)')
     .option('--exit-code-from <service>', "exit with this service's exit code; implies --abort-on-container-exit")
     .option('--attach <service>', 'follow only these services (repeatable)', collect)
+    .option('--attach-dependencies', "follow the named services' dependencies too")
     // commander would read --no-attach as the negation of --attach: main.ts spells it --skip-attach.
     .option('--skip-attach <service>', "(--no-attach) don't follow these services (repeatable)", collect)
     .option('--timestamps', 'show timestamps in the output')
