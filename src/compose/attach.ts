@@ -62,6 +62,7 @@ async function within(promise: Promise<unknown>, ms: number): Promise<void> {
   await Promise.race([promise, new Promise((r) => (timer = setTimeout(r, ms)))])
   clearTimeout(timer)
 }
+
 const POLL_MS = 100
 
 /**
@@ -143,7 +144,7 @@ export class Attacher {
     const current = (await containersOf({ engine: this.ctx.engine }, this.project, [], { oneOffs: false })).filter((c) => this.wants(c.labels))
     this.announce(current.filter((c) => this.shown(c.labels[LABEL.service])).map((c) => displayName(c.name, c.labels)))
     for (const c of current) if (isRunning(c)) this.follow(c, this.options.since, true)
-    // A follower may be added while others run (nothing adds one after up, but a drain may still be waiting).
+    // A start up made just before it ended may add a follower while these are awaited: those are awaited too.
     for (let count = -1; count !== this.followers.size; ) {
       count = this.followers.size
       await Promise.all([...this.followers.values()].map((f) => f.done))

@@ -82,6 +82,16 @@ export async function up(flags: GlobalFlags, services: string[], opts: UpFlags):
     const since = new Date().toISOString()
     const color = colorOutput(flags) && opts.color !== false
     const printer = printLogs({ color, prefix: opts.logPrefix !== false, timestamps: !!opts.timestamps })
+    // The terminal progress display redraws its lines in place and would wipe output written
+    // under it: there, the output waits (in order) until the plan is drawn for the last time.
+    const mode = progressMode(flags)
+    let held: (() => void)[] | undefined = (mode === 'auto' ? process.stderr.isTTY : mode === 'tty') ? [] : undefined
+    const gate = <A extends unknown[]>(fn: (...args: A) => void) => (...args: A) => (held ? void held.push(() => fn(...args)) : fn(...args))
+    const release = () => {
+      const waiting = held ?? []
+      held = undefined
+      for (const show of waiting) show()
+    }
     // Attached, each container is followed from before it starts, as Compose attaches. Not under the
     // Ctrl-C signal: after Ctrl-C the output goes on until the containers have stopped.
     const attacher = attached
@@ -97,12 +107,12 @@ export async function up(flags: GlobalFlags, services: string[], opts: UpFlags):
           ...(opts.abortOnContainerFailure ? { abortOnFailure: true } : {}),
           ...(opts.exitCodeFrom !== undefined ? { exitCodeFrom: opts.exitCodeFrom } : {}),
           ...(stopTimeoutMs !== undefined ? { stopTimeoutMs } : {}),
-        }, printer.line, {
-          onAttach: (names) => {
+        }, gate(printer.line), {
+          onAttach: gate((names: string[]) => {
             printer.layout(names)
             process.stdout.write(`Attaching to ${names.join(', ')}\n`)
-          },
-          onExit: printer.exit,
+          }),
+          onExit: gate(printer.exit),
           onAbort: () => process.stderr.write('Aborting on container exit...\n'),
         })
       : undefined
@@ -131,6 +141,7 @@ export async function up(flags: GlobalFlags, services: string[], opts: UpFlags):
       attacher?.close()
       throw err
     })
+    release()
     if (!result) return void (process.exitCode = (await attacher!.finish()).exitCode ?? 0)
     selected = result.services
     if (opts.dryRun) {
