@@ -1,5 +1,6 @@
 import type { Container } from '../engine/engine.js'
 import { LABEL } from '../labels.js'
+import { restartPolicy } from '../planner/container-spec.js'
 import type { Plan } from '../planner/plan.js'
 import type { Project } from '../spec/project.js'
 import { containersOf, isRunning } from './containers.js'
@@ -64,6 +65,7 @@ async function within(promise: Promise<unknown>, ms: number): Promise<void> {
 }
 
 const POLL_MS = 100
+const RESTART_POLL_MS = 40
 
 /**
  * Attached `up`, as Compose attaches: each container is followed from
@@ -211,12 +213,17 @@ export class Attacher {
       }
       return true
     }
+    // Only a container its restart policy may start again has runs that end before the last: only
+    // those are polled, often enough to see each back-off (100 ms at first) on either engine.
+    const service = this.project.services[container.labels[LABEL.service]]
+    const restarts = !!service && restartPolicy(service).policy !== 'no'
     const poll = async () => {
-      while (!follower.finished) {
-        await sleep(POLL_MS)
+      while (restarts && !follower.finished) {
+        await sleep(RESTART_POLL_MS)
         const c = await this.ctx.engine.inspectContainer(container.id).catch(() => undefined)
         // A run ended and the next is on its way: that exit is reported now, not at the very end.
-        if (c && !follower.finished && (c.state === 'restarting' || c.state === 'running')) report(c)
+        // Running again, only where the engine still knows the last run's code (Docker resets it).
+        if (c && !follower.finished && (c.state === 'restarting' || (c.state === 'running' && c.exitCode !== undefined))) report(c)
       }
     }
     const read = async () => {
