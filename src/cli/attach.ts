@@ -1,3 +1,4 @@
+import { displayName } from '../compose/attach.js'
 import type { LogEntry } from '../compose/logs.js'
 import type { Container } from '../engine/engine.js'
 
@@ -11,26 +12,31 @@ export interface PrintOptions {
 
 /**
  * Prints containers' output on standard output as `docker compose up`
- * shows it: each line prefixed with the container's name in its own colour,
- * names aligned; "NAME exited with code N" as each ends. `layout` fixes the
- * colours and the width from the containers followed.
+ * shows it: each line prefixed with the name Compose shows (`web-1`: the
+ * container name without the project; a `container_name` or a one-off's
+ * name as it is) in its own colour, names aligned; "web-1 exited with code
+ * N" as each run ends ("(restarting)" when its restart policy starts it
+ * again). `layout` fixes the colours and the width from the names followed.
  */
 export function printLogs(options: PrintOptions) {
   let width = 0
   const place = new Map<string, number>()
-  const layout = (containers: Container[]) => {
-    width = Math.max(width, ...containers.map((c) => c.name.length))
-    for (const c of containers) if (!place.has(c.id)) place.set(c.id, place.size)
+  const layout = (names: string[]) => {
+    width = Math.max(width, ...names.map((n) => n.length))
+    for (const n of names) if (!place.has(n)) place.set(n, place.size)
   }
+  const nameOf = (c: Container) => displayName(c.name, c.labels)
   return {
     layout,
     line({ container: c, line }: LogEntry) {
-      if (!place.has(c.id)) layout([c])
-      const label = options.prefix ? `${paint(`${c.name.padEnd(width)} |`, place.get(c.id)!, options.color)} ` : ''
+      const name = nameOf(c)
+      if (!place.has(name)) layout([name])
+      const label = options.prefix ? `${paint(`${name.padEnd(width)} |`, place.get(name)!, options.color)} ` : ''
       process.stdout.write(`${label}${options.timestamps ? `${line.time} ` : ''}${line.text}\n`)
     },
-    exit(c: Container, code: number) {
-      process.stdout.write(`${paint(`${c.name} exited with code ${code}`, place.get(c.id) ?? 0, options.color)}\n`)
+    exit(c: Container, code: number, restarting = false) {
+      const name = nameOf(c)
+      process.stdout.write(`${paint(`${name} exited with code ${code}${restarting ? ' (restarting)' : ''}`, place.get(name) ?? 0, options.color)}\n`)
     },
   }
 }

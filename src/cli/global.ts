@@ -95,3 +95,13 @@ export function parallelLimit(flag: string | undefined): number | undefined {
   if (!/^[1-9]\d*$/.test(text)) throw new UsageError(`invalid --parallel "${text}": give a whole number of at least 1`)
   return Number(text)
 }
+
+/**
+ * A COMPOSE_* switch (COMPOSE_REMOVE_ORPHANS, COMPOSE_IGNORE_ORPHANS) as
+ * Compose reads it: from the environment, else from the project's .env
+ * (the project's environment has both, the process's winning); "1", "t",
+ * "true" or "y" in any case is on.
+ */
+export function composeSwitch(environment: Record<string, string>, name: string): boolean {
+  return /^(1|t|true|y)$/i.test((process.env[name] ?? environment[name] ?? '').trim())
+}

@@ -44,10 +44,14 @@ export function noContainer(project: Project, services: string[], what: 'created
   return new UsageError(`no ${what} container${services.length ? ` for ${services.join(', ')}` : ''} in project ${project.name}${what === 'running' ? ': start it with "pier up -d"' : ''}`)
 }
 
-/** Runs `fn` on each container at once; every success is reported, the first failure fails the verb. */
-async function each(ctx: Context, containers: Container[], done: string, fn: (c: Container) => Promise<unknown>): Promise<Container[]> {
+/**
+ * Runs `fn` on each container at once, reported in Compose's progress words
+ * (`Starting` then `Started`); the first failure fails the verb.
+ */
+async function each(ctx: Context, containers: Container[], [working, done]: [string, string], fn: (c: Container) => Promise<unknown>): Promise<Container[]> {
   const results = await Promise.allSettled(
     containers.map(async (c) => {
+      ctx.reporter?.container?.(c, working)
       await fn(c)
       ctx.reporter?.container?.(c, done)
     }),
@@ -69,14 +73,14 @@ export async function start(ctx: Context, project: Project, services: string[] =
   // Service by service in dependency order, each service's replicas at once.
   for (const service of order) {
     const stopped = containers.filter((c) => c.labels[LABEL.service] === service && !isRunning(c))
-    started.push(...(await each(ctx, stopped, 'Started', (c) => ctx.engine.start(c.id))))
+    started.push(...(await each(ctx, stopped, ['Starting', 'Started'], (c) => ctx.engine.start(c.id))))
   }
   return started
 }
 
 export async function stop(ctx: Context, project: Project, services: string[] = [], options: { timeoutMs?: number } = {}): Promise<Container[]> {
   const containers = await containersOf(ctx, project, services)
-  return each(ctx, containers.filter(isRunning), 'Stopped', (c) => ctx.engine.stop(c.id, stopOptions(options.timeoutMs)))
+  return each(ctx, containers.filter(isRunning), ['Stopping', 'Stopped'], (c) => ctx.engine.stop(c.id, stopOptions(options.timeoutMs)))
 }
 
 /**
@@ -93,9 +97,9 @@ export async function restart(ctx: Context, project: Project, services: string[]
     if (isRunning(c)) await ctx.engine.stop(c.id, stopOptions(options.timeoutMs))
     await ctx.engine.start(c.id)
   }
-  if (targets.length === 0) return each(ctx, containers, 'Restarted', restartOne)
+  if (targets.length === 0) return each(ctx, containers, ['Restarting', 'Started'], restartOne)
   const done: Container[] = []
-  for (const service of targets) done.push(...(await each(ctx, containers.filter((c) => c.labels[LABEL.service] === service), 'Restarted', restartOne)))
+  for (const service of targets) done.push(...(await each(ctx, containers.filter((c) => c.labels[LABEL.service] === service), ['Restarting', 'Started'], restartOne)))
   return done
 }
 
@@ -118,7 +122,7 @@ function withRestartDependents(project: Project, services: string[]): string[] {
 export async function kill(ctx: Context, project: Project, services: string[] = [], options: { signal?: string } = {}): Promise<Container[]> {
   const targets = (await containersOf(ctx, project, services)).filter(isRunning)
   if (targets.length === 0) throw noContainer(project, services, 'running')
-  return each(ctx, targets, 'Killed', (c) => ctx.engine.kill(c.id, options.signal ?? 'KILL'))
+  return each(ctx, targets, ['Killing', 'Killed'], (c) => ctx.engine.kill(c.id, options.signal ?? 'KILL'))
 }
 
 /**
@@ -128,22 +132,22 @@ export async function kill(ctx: Context, project: Project, services: string[] = 
  */
 export async function rm(ctx: Context, project: Project, services: string[] = [], options: { force?: boolean; stop?: boolean; volumes?: boolean; confirm?: (names: string[]) => Promise<boolean> } = {}): Promise<Container[]> {
   const containers = await containersOf(ctx, project, services)
-  if (options.stop) await each(ctx, containers.filter(isRunning), 'Stopped', (c) => ctx.engine.stop(c.id))
+  if (options.stop) await each(ctx, containers.filter(isRunning), ['Stopping', 'Stopped'], (c) => ctx.engine.stop(c.id))
   const targets = options.stop ? containers : containers.filter((c) => !isRunning(c))
   if (targets.length === 0) return []
   if (!options.force && !(await options.confirm?.(targets.map((c) => c.name)))) return []
-  return each(ctx, targets, 'Removed', (c) => ctx.engine.remove(c.id, { force: true, volumes: !!options.volumes }))
+  return each(ctx, targets, ['Removing', 'Removed'], (c) => ctx.engine.remove(c.id, { force: true, volumes: !!options.volumes }))
 }
 
 /** `pause`: running containers paused; nothing to pause is not an error, as in Compose. */
 export async function pause(ctx: Context, project: Project, services: string[] = []): Promise<Container[]> {
   const targets = (await containersOf(ctx, project, services)).filter((c) => c.state === 'running')
-  return each(ctx, targets, 'Paused', (c) => ctx.engine.pause(c.id))
+  return each(ctx, targets, ['Pausing', 'Paused'], (c) => ctx.engine.pause(c.id))
 }
 
 export async function unpause(ctx: Context, project: Project, services: string[] = []): Promise<Container[]> {
   const targets = (await containersOf(ctx, project, services)).filter((c) => c.state === 'paused')
-  return each(ctx, targets, 'Unpaused', (c) => ctx.engine.unpause(c.id))
+  return each(ctx, targets, ['Unpausing', 'Unpaused'], (c) => ctx.engine.unpause(c.id))
 }
 
 /** `wait`: until the containers stop; their exit codes, in the order of `containers`. */

@@ -100,7 +100,7 @@ export async function up(options: ProjectSource & EngineChoice & UpOptions & Env
     if (options.wait || waitFor) await started.ready(waitFor ?? {}, options.wait ?? false, options.waitTimeoutMs ?? 120_000)
     return started
   } catch (err) {
-    await down(ctx, loaded.project, { volumes: true }).catch(() => undefined)
+    await down(ctx, loaded.project, { volumes: true, removeOrphans: true }).catch(() => undefined)
     release(loaded.name)
     await loaded.close()
     throw err
@@ -248,10 +248,14 @@ export class StartedProject {
     await stopContainers(this.live(), this.project, services, options)
   }
 
-  /** Takes the project down; afterwards this object can do nothing more. */
+  /**
+   * Takes the project down; afterwards this object can do nothing more.
+   * Unlike `pier down`, its one-offs go too unless `removeOrphans: false`:
+   * an environment leaves nothing behind once released from the reaper.
+   */
   async down(options: DownOptions = {}): Promise<void> {
     if (this.gone) return
-    await down(this.ctx, this.project, options)
+    await down(this.ctx, this.project, { removeOrphans: true, ...options })
     this.gone = true
     release(this.project.name)
     if (this.ownsEngine) await this.ctx.engine.close()

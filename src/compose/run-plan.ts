@@ -32,6 +32,8 @@ export interface RunPlanOptions {
   parallel?: number
   /** How long a dependency's healthy or completed condition may take. */
   waitTimeoutMs?: number
+  /** Told before each container is started (attached `up`). */
+  beforeStart?: (name: string) => Promise<void>
 }
 
 /**
@@ -49,6 +51,7 @@ export async function runPlan(ctx: Context, plan: Plan, options: RunPlanOptions 
       ...(options.parallel ? { parallel: options.parallel } : {}),
       ...(options.waitTimeoutMs !== undefined ? { waitTimeoutMs: options.waitTimeoutMs } : {}),
       ...(ctx.signal ? { signal: ctx.signal } : {}),
+      ...(options.beforeStart ? { beforeStart: options.beforeStart } : {}),
       onEvent: (e) => ctx.reporter?.step?.(e),
       onWarning: (text) => warn(ctx, text),
     })

@@ -18,6 +18,8 @@ export interface UpOptions extends ImageOptions, Omit<PlanOptions, 'images' | 'c
   waitTimeoutMs?: number
   /** Plan and return the plan; change nothing. */
   dryRun?: boolean
+  /** Attached `up` (an Attacher): told the plan before it runs, and each container before it starts. */
+  attacher?: { planned(plan: Plan): Promise<void>; beforeStart(name: string): Promise<void> }
 }
 
 export interface UpResult {
@@ -45,10 +47,11 @@ export async function up(ctx: Context, project: Project, options: UpOptions = {}
     noDeps: true,
     images,
     capabilities: ctx.engine.capabilities,
-    ...pick(options, ['forceRecreate', 'noRecreate', 'noStart', 'removeOrphans', 'scale', 'stopTimeoutMs']),
+    ...pick(options, ['forceRecreate', 'noRecreate', 'noStart', 'removeOrphans', 'ignoreOrphans', 'scale', 'stopTimeoutMs']),
   })
   if (options.dryRun) return { plan, services }
-  await runPlan(ctx, plan, { ...pick(options, ['parallel', 'waitTimeoutMs']) })
+  await options.attacher?.planned(plan)
+  await runPlan(ctx, plan, { ...pick(options, ['parallel', 'waitTimeoutMs']), ...(options.attacher ? { beforeStart: options.attacher.beforeStart } : {}) })
   if (options.wait && !options.noStart) await waitForServices(ctx, project.name, services, options.waitTimeoutMs ?? 120_000)
   return { plan, services }
 }

@@ -234,7 +234,8 @@ function healthcheck(service: Service, image: Image): Pick<ContainerSpec, 'healt
   }
 }
 
-function restartPolicy(service: Service): ContainerSpec['restart'] {
+/** The service's restart policy as the engine takes it (restart:, else deploy.restart_policy). */
+export function restartPolicy(service: Service): ContainerSpec['restart'] {
   const text = service.restart ?? deployRestart(service)
   const [policy, max] = text.split(':')
   return { policy: policy as ContainerSpec['restart']['policy'], ...(max ? { maxRetries: Number(max) } : {}) }

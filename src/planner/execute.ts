@@ -21,6 +21,8 @@ export interface ExecuteOptions {
   onWarning?: (text: string) => void
   /** Once aborted (Ctrl-C), no further step starts; those running finish. */
   signal?: AbortSignal
+  /** Told before a container is started (attached `up` follows it from before its first line); it decides nothing. */
+  beforeStart?: (name: string) => Promise<void>
 }
 
 export interface ExecuteResult {
@@ -70,7 +72,7 @@ export async function execute(plan: Plan, engine: Engine, options: ExecuteOption
       }
       options.onEvent?.({ step, status: 'running' })
       try {
-        await runStep(step, engine, plan.project, timeout, options.signal)
+        await runStep(step, engine, plan.project, timeout, options.signal, options.beforeStart)
         options.onEvent?.({ step, status: 'done' })
       } catch (err) {
         failures.push({ step, error: err as Error })
@@ -88,7 +90,7 @@ export async function execute(plan: Plan, engine: Engine, options: ExecuteOption
 }
 
 /** One step, one engine call. */
-async function runStep(step: Step, engine: Engine, project: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+async function runStep(step: Step, engine: Engine, project: string, timeoutMs: number, signal?: AbortSignal, beforeStart?: (name: string) => Promise<void>): Promise<void> {
   const a = step.action
   switch (a.kind) {
     case 'create-network':
@@ -101,6 +103,7 @@ async function runStep(step: Step, engine: Engine, project: string, timeoutMs: n
       await engine.createContainer(a.spec)
       return
     case 'start-container':
+      await beforeStart?.(a.name)
       await engine.start(a.name)
       return
     case 'stop-container':

@@ -12,7 +12,7 @@ export async function observe(engine: Engine, project: string): Promise<Observed
   const labels = { [LABEL.project]: project }
   const [containers, volumes, networks] = await Promise.all([engine.listContainers(labels, { all: true }), engine.listVolumes({}), engine.listNetworks({})])
   return {
-    containers: containers.map((c) => ({ id: c.id, name: c.name, labels: c.labels, running: c.state === 'running' || c.state === 'paused' || c.state === 'restarting', mounts: c.mounts })),
+    containers: containers.map((c) => ({ id: c.id, name: c.name, labels: c.labels, running: c.state === 'running' || c.state === 'paused' || c.state === 'restarting', mounts: c.mounts, state: c.state, networks: Object.keys(c.addresses ?? {}) })),
     volumes: volumes.map((v) => v.name),
     networks: networks.map((n) => n.name),
   }

@@ -21,6 +21,10 @@ export interface ObservedContainer {
   running: boolean
   /** Its mounts: a replacement takes over its anonymous volumes. */
   mounts?: ContainerMount[]
+  /** `exited`, `created`, … as the engine says (an exited one-off is an orphan; a running one is not). */
+  state?: string
+  /** The networks it has an address in (by name), where the engine reports them. */
+  networks?: string[]
 }
 
 /** Everything the engine holds for the project, taken once per command. */
@@ -39,6 +43,8 @@ export interface UpOptions {
   /** Create without starting (`pier create`, `up --no-start`). */
   noStart?: boolean
   removeOrphans?: boolean
+  /** COMPOSE_IGNORE_ORPHANS: no orphan warning. */
+  ignoreOrphans?: boolean
   /** `--scale SERVICE=N`, over scale/deploy.replicas. */
   scale?: Record<string, number>
   /**
@@ -74,6 +80,7 @@ export function selectServices(project: Project, services: string[] = [], noDeps
 export function reconcileUp(project: Project, observed: ObservedState, options: UpOptions): Plan {
   const graph = DependencyGraph.of(project)
   const selected = selectServices(project, options.services, options.noDeps)
+  requireDonors(project, observed, selected)
   const plan = new PlanBuilder(project.name)
   const resources = planResources(plan, project, observed, selected)
   const byService = groupByService(observed.containers, project.name)
@@ -82,8 +89,33 @@ export function reconcileUp(project: Project, observed: ObservedState, options: 
   for (const name of selected) {
     planService(plan, project, name, graph.dependencies(name), byService.get(name) ?? [], { options, resources, started, recreated })
   }
-  planOrphans(plan, project, observed, options.removeOrphans)
+  planOrphans(plan, project, observed, options)
   return plan.build()
+}
+
+/**
+ * A service that shares another's volumes (volumes_from) or namespaces
+ * (network_mode, ipc, pid `service:`) needs that service's container. One
+ * neither in the engine nor made by this plan (`up --no-deps`, its container
+ * removed) is refused before anything is made, in Compose's words.
+ */
+function requireDonors(project: Project, observed: ObservedState, selected: string[]): void {
+  const present = (s: string) => selected.includes(s) || observed.containers.some((c) => c.labels[LABEL.project] === project.name && c.labels[LABEL.service] === s && !isOneOff(c))
+  const refuse = (what: string, donor: string) => {
+    throw new PlanError('not-found', `cannot share ${what} with service ${donor}: container missing (create it with "pier up -d ${donor}")`)
+  }
+  for (const name of selected) {
+    const service = project.services[name]
+    for (const from of service.volumes_from ?? []) {
+      const donor = from.split(':')[0]
+      if (!from.startsWith('container:') && donor in project.services && !present(donor)) refuse('volume', donor)
+    }
+    const namespaces = { network_mode: 'network namespace', ipc: 'IPC namespace', pid: 'PID namespace' } as const
+    for (const [attr, what] of Object.entries(namespaces) as [keyof typeof namespaces, string][]) {
+      const value = service[attr]
+      if (typeof value === 'string' && value.startsWith('service:') && value.slice(8) in project.services && !present(value.slice(8))) refuse(what, value.slice(8))
+    }
+  }
 }
 
 interface Resources {
@@ -199,13 +231,27 @@ function planService(plan: PlanBuilder, project: Project, name: string, dependen
   for (const extra of sorted.filter((c) => number(c) > replicas).reverse()) removeContainer(plan, extra, 'scale down', name, stopTimeout(service, options))
 }
 
-/** Containers of services no longer in the project: removed with --remove-orphans, else named in a warning. */
-function planOrphans(plan: PlanBuilder, project: Project, observed: ObservedState, remove?: boolean): void {
-  const orphans = observed.containers.filter((c) => c.labels[LABEL.project] === project.name && c.labels[LABEL.oneoff] !== 'True' && !(c.labels[LABEL.service] in project.services) && !(c.labels[LABEL.service] in project.disabledServices))
-  if (orphans.length && remove) for (const o of orphans) removeContainer(plan, o, 'orphan', o.labels[LABEL.service], {})
-  else if (orphans.length) {
-    plan.warn(`found orphan containers (${orphans.map((o) => o.name).join(', ')}) for this project: if you removed or renamed their service, run with --remove-orphans to clean them up`)
-  }
+/**
+ * Orphans as Compose counts them: containers of services no longer in the
+ * project, and one-offs that have exited (a running one-off is in use, not
+ * orphaned). Removed with --remove-orphans, else named in Compose's warning.
+ */
+function planOrphans(plan: PlanBuilder, project: Project, observed: ObservedState, options: { removeOrphans?: boolean; ignoreOrphans?: boolean }): void {
+  const orphans = observed.containers.filter((c) => c.labels[LABEL.project] === project.name && isOrphan(project, c))
+  if (orphans.length && options.removeOrphans) for (const o of orphans) removeContainer(plan, o, 'orphan', o.labels[LABEL.service], {})
+  else if (orphans.length && !options.ignoreOrphans) plan.warn(orphanWarning(orphans))
+}
+
+const isOneOff = (c: ObservedContainer) => c.labels[LABEL.oneoff] === 'True'
+
+function isOrphan(project: Project, c: ObservedContainer): boolean {
+  if (isOneOff(c)) return c.state === 'exited' || c.state === 'dead'
+  return !(c.labels[LABEL.service] in project.services) && !(c.labels[LABEL.service] in project.disabledServices)
+}
+
+/** Compose's words, so a script grepping for them finds them. */
+function orphanWarning(orphans: ObservedContainer[]): string {
+  return `Found orphan containers (${orphans.map((o) => o.name).join(', ')}) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.`
 }
 
 export interface RunPlanOptions {
@@ -223,6 +269,7 @@ export interface RunPlanOptions {
 export function reconcileRun(project: Project, observed: ObservedState, service: string, options: RunPlanOptions): Plan {
   const graph = DependencyGraph.of(project)
   const dependencies = options.noDeps ? [] : graph.withDependencies([service]).filter((s) => s !== service)
+  requireDonors(project, observed, [...dependencies, service])
   const plan = new PlanBuilder(project.name)
   const resources = planResources(plan, project, observed, [...dependencies, service])
   const byService = groupByService(observed.containers, project.name)
@@ -245,22 +292,30 @@ export interface DownOptions {
   removeOrphans?: boolean
   /** `-t`: the stop grace period for every container, over the services' own. */
   stopTimeoutMs?: number
+  /** `down SERVICE…`: only these services and what depends on them; their networks and volumes only when nothing else uses them. */
+  services?: string[]
 }
 
 /**
- * `down`: every container of the project stopped (what depends on a service
- * before the service) and removed, then its networks, and its volumes —
- * named and anonymous — with `volumes`. Works from what the engine holds,
- * whatever state it is in. One-offs of the project's services go too
- * (Compose v2 leaves running ones, and then cannot remove their network:
- * pier removes them rather than leave a half-done down).
+ * `down`, as Compose v5 does it: the services' containers stopped (what
+ * depends on a service before the service) and removed, then the networks
+ * (and, with `volumes`, the volumes — named and anonymous). Works from what
+ * the engine holds, whatever state it is in.
+ *
+ * One-offs (`run`) are left alone unless `removeOrphans`; with it, they go,
+ * and so do the containers of services no longer in the project. A network
+ * or volume that a container left behind still uses is kept, with one line
+ * saying who uses it: Compose before v2.18 failed there ("has active
+ * endpoints", docker/compose#10295), later ones warn "Resource is still in
+ * use" (#10555) — pier names the container too.
  */
 export function reconcileDown(project: Project, observed: ObservedState, options: DownOptions = {}): Plan {
   const plan = new PlanBuilder(project.name)
   const graph = DependencyGraph.of(project)
   const mine = observed.containers.filter((c) => c.labels[LABEL.project] === project.name)
-  const known = (c: ObservedContainer) => c.labels[LABEL.service] in project.services || c.labels[LABEL.service] in project.disabledServices
-  const targets = mine.filter((c) => options.removeOrphans || known(c))
+  const scope = options.services?.length ? withDependents(graph, options.services) : undefined
+  const inScope = (c: ObservedContainer) => (scope ? scope.includes(c.labels[LABEL.service]) : !isOrphan(project, c) || isOneOff(c))
+  const targets = mine.filter((c) => (inScope(c) && (!isOneOff(c) || options.removeOrphans)) || (options.removeOrphans && isOrphan(project, c)))
   const stops = new Map<string, string[]>()
   const removes: string[] = []
   // Reverse start order: a service stops after everything that depends on it.
@@ -276,17 +331,49 @@ export function reconcileDown(project: Project, observed: ObservedState, options
     removes.push(plan.add({ kind: 'remove-container', service: name, name: c.name, id: c.id, ...(options.volumes ? { volumes: true } : {}) }, 'down', [{ step: stop, condition: 'done' }]))
   }
   const afterRemoves = removes.map((step): After => ({ step, condition: 'done' }))
-  for (const network of Object.values(project.networks)) {
-    if (!network.external && observed.networks.includes(network.name)) plan.add({ kind: 'remove-network', name: network.name }, 'down', afterRemoves)
+  const left = mine.filter((c) => !targets.includes(c))
+  // With services named, only their networks and volumes are candidates, as Compose loads only what they use.
+  const used = scope ? scope.map((s) => project.services[s]) : Object.values(project.services)
+  const networkKeys = scope ? new Set(used.flatMap((s) => Object.keys(s.networks ?? {}))) : new Set(Object.keys(project.networks))
+  for (const [key, network] of Object.entries(project.networks)) {
+    if (network.external || !networkKeys.has(key) || !observed.networks.includes(network.name)) continue
+    const users = left.filter((c) => Object.keys(project.services[c.labels[LABEL.service]]?.networks ?? {}).includes(key) || c.networks?.includes(network.name))
+    if (users.length) plan.warn(stillInUse('Network', network.name, users))
+    else plan.add({ kind: 'remove-network', name: network.name }, 'down', afterRemoves)
   }
   if (options.volumes) {
-    for (const volume of Object.values(project.volumes)) {
-      if (!volume.external && observed.volumes.includes(volume.name)) plan.add({ kind: 'remove-volume', name: volume.name }, 'down', afterRemoves)
+    const volumeKeys = scope ? new Set(used.flatMap((s) => s.volumes.flatMap((m) => (m.type === 'volume' && m.source ? [m.source] : [])))) : new Set(Object.keys(project.volumes))
+    for (const [key, volume] of Object.entries(project.volumes)) {
+      if (volume.external || !volumeKeys.has(key) || !observed.volumes.includes(volume.name)) continue
+      const users = left.filter((c) => c.mounts?.some((m) => m.type === 'volume' && m.source === volume.name))
+      if (users.length) plan.warn(stillInUse('Volume', volume.name, users))
+      else plan.add({ kind: 'remove-volume', name: volume.name }, 'down', afterRemoves)
     }
   }
-  const left = mine.filter((c) => !targets.includes(c))
-  if (left.length) plan.warn(`found orphan containers (${left.map((o) => o.name).join(', ')}) for this project: run with --remove-orphans to remove them too`)
+  const orphans = left.filter((c) => isOrphan(project, c))
+  if (orphans.length) plan.warn(orphanWarning(orphans))
   return plan.build()
+}
+
+/** A network or volume down keeps: Compose's words, then who uses it and, for one-offs, how to remove them. */
+function stillInUse(kind: string, name: string, users: ObservedContainer[]): string {
+  const oneOffs = users.some(isOneOff)
+  return `${kind} ${name}: Resource is still in use by ${users.map((c) => c.name).join(', ')}, so it is kept${oneOffs ? ' (one-offs go with "down --remove-orphans")' : ''}`
+}
+
+/** `services` and, transitively, the services that depend on them: what `down SERVICE` takes down, as Compose does. */
+function withDependents(graph: DependencyGraph, services: string[]): string[] {
+  const out = new Set(services)
+  const visit = (s: string) => {
+    for (const e of graph.dependents(s)) {
+      if (!out.has(e.from)) {
+        out.add(e.from)
+        visit(e.from)
+      }
+    }
+  }
+  services.forEach(visit)
+  return [...out]
 }
 
 function conditionOf(edge: Edge): Condition & ('started' | 'healthy' | 'completed') {

@@ -36,9 +36,10 @@ services:
   it('logs: every container merged in time order, prefixed and aligned; --tail, -t, --no-log-prefix, --since, services', () => {
     const logs = run(['logs'])
     assert.equal(logs.status, 0, logs.stderr)
-    assert.equal(logs.stdout, `${name}-a-1 | first from a\n${name}-b-1 | second from b\n${name}-a-1 | third from a\n`)
+    // Compose's prefix: the container name without the project (web-1).
+    assert.equal(logs.stdout, `a-1 | first from a\nb-1 | second from b\na-1 | third from a\n`)
     assert.equal(run(['logs', '--tail', '1', '--no-log-prefix', 'a']).stdout, 'third from a\n')
-    assert.match(run(['logs', '-t', 'b']).stdout, new RegExp(`^${name}-b-1 \\| \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z second from b\\n$`))
+    assert.match(run(['logs', '-t', 'b']).stdout, new RegExp(`^b-1 \\| \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z second from b\\n$`))
     assert.equal(run(['logs', '--since', '1h', '--no-log-prefix', 'b']).stdout, 'second from b\n')
     assert.equal(run(['logs', '--since', '2099-01-01T00:00:00Z']).stdout, '')
     assert.match(run(['logs', '--tail', 'many']).stderr, /^error: invalid --tail "many"/)
@@ -81,7 +82,12 @@ services:
     await new Promise((r) => setTimeout(r, 300))
     assert.equal(await (await fetch(`http://127.0.0.1:${port}/`)).text(), 'one-off\n')
     assert.match(run(['run', 'nope']).stderr, /^error: no such service: "nope"; the services are: a, b|^error: no such service: nope/)
-    assert.equal(run(['down', '-t', '0']).status, 0)
+    // A plain down leaves the running one-off (and the network it is on), as Compose does; --remove-orphans takes it.
+    const down = run(['down', '-t', '0'])
+    assert.equal(down.status, 0, down.stderr)
+    assert.deepEqual(states(), ['b:Running'])
+    assert.match(down.stderr, new RegExp(`Network ${name}_default: Resource is still in use by ${name}-once, so it is kept`))
+    assert.equal(run(['down', '-t', '0', '--remove-orphans']).status, 0)
     assert.deepEqual(states(), [])
   })
 

@@ -116,7 +116,7 @@ services:
       await compose.up(ctx, loaded.project, { services: ['web'], wait: true, waitTimeoutMs: 10_000 })
       await assert.rejects(compose.up(ctx, loaded.project, {}), /service "other": no image not-here:1 and pull_policy is never/)
     } finally {
-      await compose.down(ctx, loaded.project, { volumes: true })
+      await compose.down(ctx, loaded.project, { volumes: true, removeOrphans: true })
     }
   })
 

@@ -91,7 +91,7 @@ describe('planner: plans as data (golden)', () => {
     assert.deepEqual(plan.warnings, ['service "log": uts is not supported by pier yet and is ignored', 'service "log": logging is not supported by this engine; it is ignored'])
   })
 
-  it('down removes anonymous volumes with -v, one-offs included', async () => {
+  it('down removes anonymous volumes with -v; one-offs only with --remove-orphans, a running one keeping its network', async () => {
     const p = await project()
     const labels = (service: string, oneoff = 'False') => ({ [LABEL.project]: 'app', [LABEL.service]: service, [LABEL.number]: '1', [LABEL.oneoff]: oneoff })
     const observed: ObservedState = {
@@ -102,7 +102,10 @@ describe('planner: plans as data (golden)', () => {
         { id: 'b', name: 'app-db-run-1', running: true, labels: labels('db', 'True') },
       ],
     }
-    const plan = reconcileDown(p, observed, { volumes: true })
+    const plain = reconcileDown(p, observed, { volumes: true })
+    assert.equal(formatPlanGraph(plain), '[1] stop-container app-db-1 (down)\n[2] remove-container app-db-1 (down) <- 1:done\n')
+    assert.deepEqual(plain.warnings, ['Network app_default: Resource is still in use by app-db-run-1, so it is kept (one-offs go with "down --remove-orphans")'])
+    const plan = reconcileDown(p, observed, { volumes: true, removeOrphans: true })
     assert.equal(
       formatPlanGraph(plan),
       '[1] stop-container app-db-1 (down)\n[2] remove-container app-db-1 (down) <- 1:done\n[3] stop-container app-db-run-1 (down)\n[4] remove-container app-db-run-1 (down) <- 3:done\n[5] remove-network app_default (down) <- 2:done, 4:done\n',

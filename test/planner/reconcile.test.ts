@@ -158,7 +158,7 @@ describe('planner: reconcile', () => {
     state.containers.push({ id: 'other', name: 'other-db-1', running: true, labels: { [LABEL.project]: 'other', [LABEL.service]: 'db', [LABEL.number]: '1' } })
     const warned = planUp(p, state)
     assert.deepEqual(warned.steps, [])
-    assert.match(warned.warnings[0], /found orphan containers \(shop-old-1\) for this project: .*--remove-orphans/)
+    assert.equal(warned.warnings[0], 'Found orphan containers (shop-old-1) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.')
     assert.deepEqual(kinds(planUp(p, state, { removeOrphans: true })), ['stop-container shop-old-1', 'remove-container shop-old-1'])
   })
 

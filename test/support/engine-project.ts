@@ -35,9 +35,10 @@ export class EngineProject {
     return { PATH: process.env.PATH ?? '', PIER_ROOT: this.root, PIER_NO_CACHE: '1' }
   }
 
+  /** `down` takes one-offs only with --remove-orphans (as Compose does): a test's cleanup always adds it. */
   dispose(down = ['down', '-t', '0']): void {
     try {
-      this.run(down)
+      this.run(down[0] === 'down' && !down.includes('--remove-orphans') ? [...down, '--remove-orphans'] : down)
     } finally {
       this.work.cleanup()
       rmSync(this.root, { recursive: true, force: true })

@@ -1,3 +1,4 @@
+import { displayName } from '../../compose/attach.js'
 import * as verbs from '../../compose/containers.js'
 import { exec as execVerb } from '../../compose/exec.js'
 import { logs as logsVerb } from '../../compose/logs.js'
@@ -106,7 +107,7 @@ export async function logs(flags: GlobalFlags, services: string[], opts: { follo
   const { project, ctx } = await setup(flags, services)
   const printer = printLogs({ color: opts.color && colorOutput(flags), prefix: opts.logPrefix, timestamps: !!opts.timestamps })
   // Names are aligned and coloured over every container listed, before the first line.
-  printer.layout(await verbs.containersOf(ctx, project, services))
+  printer.layout((await verbs.containersOf(ctx, project, services)).map((c) => displayName(c.name, c.labels)))
   await logsVerb(ctx, project, services, { ...(tail !== undefined ? { tail } : {}), ...(since ? { since } : {}), ...(until ? { until } : {}), ...(opts.follow ? { follow: true } : {}), ...(opts.index ? { index: Number(opts.index) } : {}) }, printer.line)
 }
 
@@ -209,23 +210,28 @@ export async function events(flags: GlobalFlags, services: string[], opts: { jso
  * `pier cp SERVICE:SRC DEST` and `pier cp SRC SERVICE:DEST` (either side `-`
  * for a tar stream on stdin/stdout), as `docker compose cp`: into an existing
  * directory the source keeps its name, else it takes the destination's.
+ * Into a service it copies into every replica (`--index N`: that one only);
+ * out of a service it reads replica 1 (`--index N`: that one). One-offs only
+ * with `--all`, as in Compose.
  */
-export async function cp(flags: GlobalFlags, source: string, dest: string, opts: { index: string }): Promise<void> {
+export async function cp(flags: GlobalFlags, source: string, dest: string, opts: { index?: string; all?: boolean }): Promise<void> {
   const side = (arg: string) => /^([a-zA-Z0-9][a-zA-Z0-9_.-]*):(.*)$/.exec(arg)
   const from = side(source)
   const to = side(dest)
   if (!!from === !!to) throw new UsageError('cp copies between a service and this machine: one of SOURCE and DEST must be SERVICE:PATH')
   const [, service, path] = (from ?? to)!
   if (!path) throw new UsageError(`give a path after "${service}:"`)
+  if (opts.index !== undefined && !/^[1-9]\d*$/.test(opts.index)) throw new UsageError(`invalid --index "${opts.index}": give a replica number from 1`)
   const { project, engine, containers } = await scope(flags, [service])
-  const target = containers.find((c) => c.labels[LABEL.number] === opts.index)
-  if (!target) throw new UsageError(`service "${service}" has no container${opts.index !== '1' ? ` with index ${opts.index}` : ''} in project ${project.name}: create it with "pier up -d ${service}"`)
-  const { firstEntryType, packHostPath, unpackInto } = await import('../../engine/tar.js')
+  const replicas = containers.filter((c) => opts.all || c.labels[LABEL.oneoff] !== 'True').sort((a, b) => Number(a.labels[LABEL.number]) - Number(b.labels[LABEL.number]))
+  const chosen = opts.index !== undefined ? replicas.filter((c) => c.labels[LABEL.oneoff] !== 'True' && c.labels[LABEL.number] === opts.index) : from ? replicas.slice(0, 1) : replicas
+  if (chosen.length === 0) throw new UsageError(`no container found for service "${service}"${opts.index !== undefined ? ` with index ${opts.index}` : ''} in project ${project.name}: create it with "pier up -d ${service}"`)
+  const { packHostPath, unpackInto } = await import('../../engine/tar.js')
   const { existsSync, statSync } = await import('node:fs')
   const { mkdtemp, rename, rm } = await import('node:fs/promises')
   const { basename, dirname, resolve } = await import('node:path')
   if (from) {
-    const archive = await engine.copyFrom(target.id, path)
+    const archive = await engine.copyFrom(chosen[0].id, path)
     if (dest === '-') return void (await new Promise((done, fail) => archive.pipe(process.stdout).on('finish', done).on('error', fail)))
     const host = resolve(dest)
     if (existsSync(host) && statSync(host).isDirectory()) return unpackInto(host, archive as never)
@@ -239,11 +245,25 @@ export async function cp(flags: GlobalFlags, source: string, dest: string, opts:
     }
     return
   }
-  if (source === '-') return engine.copyTo(target.id, path, process.stdin)
+  if (source === '-') {
+    // One stream on stdin, several replicas: read once, given to each.
+    const { Readable } = await import('node:stream')
+    const chunks: Buffer[] = []
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+    for (const c of chosen) await engine.copyTo(c.id, path, Readable.from([Buffer.concat(chunks)]))
+    return
+  }
   const host = resolve(source)
   if (!existsSync(host)) throw new UsageError(`no such file or directory: ${source}`)
-  const probe = await engine.copyFrom(target.id, path).catch(() => undefined)
+  for (const c of chosen) await copyInto(engine, c, host, path, packHostPath)
+}
+
+/** One host path into one container: into a directory there it keeps its name, else it takes `path`'s. */
+async function copyInto(engine: Engine, c: Container, host: string, path: string, packHostPath: (host: string, name?: string) => Promise<NodeJS.ReadableStream>): Promise<void> {
+  const { firstEntryType } = await import('../../engine/tar.js')
+  const { basename, dirname } = await import('node:path')
+  const probe = await engine.copyFrom(c.id, path).catch(() => undefined)
   const isDir = probe ? (await firstEntryType(probe as never)) === 'directory' : false
-  if (isDir) return engine.copyTo(target.id, path, await packHostPath(host))
-  await engine.copyTo(target.id, dirname(path) || '/', await packHostPath(host, basename(path)))
+  if (isDir) return engine.copyTo(c.id, path, await packHostPath(host))
+  await engine.copyTo(c.id, dirname(path) || '/', await packHostPath(host, basename(path)))
 }

@@ -78,6 +78,7 @@ export function registerContainers(program: Command): void {
     .option('--name <name>', 'name the container')
     .option('--no-deps', "don't start the service's dependencies")
     .option('-T, --no-tty', 'no terminal, even when pier has one')
+    .option('-i, --interactive', 'keep stdin open, even detached (the default, as in Compose)', true)
     .action(async (service: string, command: string[], opts, cmd: Command) => {
       const { run: runOneOff } = await import('./oneoff-run.js')
       await runOneOff(cmd.optsWithGlobals() as GlobalFlags, service, command, opts)
@@ -93,7 +94,8 @@ export function registerContainers(program: Command): void {
     .description('copy files between a service container and this machine (SERVICE:PATH on one side; - for a tar stream)')
     .argument('<source>', 'SERVICE:PATH or a local path')
     .argument('<dest>', 'a local path or SERVICE:PATH')
-    .option('--index <n>', 'which replica', '1')
+    .option('--index <n>', 'which replica (default: into a service, every replica; out of one, replica 1)')
+    .option('--all', 'one-off containers too')
     .action((source: string, dest: string, opts, command: Command) => run(command, (m, f) => m.cp(f, source, dest, opts)))
 
   program

@@ -1,4 +1,4 @@
-import { attach, stopAll } from '../../compose/attach.js'
+import { Attacher, stopAll } from '../../compose/attach.js'
 import { buildServices } from '../../compose/images.js'
 import { down as downVerb } from '../../compose/down.js'
 import { port as portVerb, ps as psVerb } from '../../compose/ps.js'
@@ -8,7 +8,7 @@ import { LABEL } from '../../labels.js'
 import { formatPlan } from '../../planner/plan.js'
 import { selectServices } from '../../planner/reconcile.js'
 import { interrupts, printLogs } from '../attach.js'
-import { colorOutput, contextFor, loadFor, millis, parallelLimit, progressMode, requireServices, type GlobalFlags } from '../global.js'
+import { colorOutput, composeSwitch, contextFor, loadFor, millis, parallelLimit, progressMode, requireServices, type GlobalFlags } from '../global.js'
 import { psRow, renderTemplate, statusFilters } from '../ps-format.js'
 import { table } from '../table.js'
 
@@ -19,6 +19,7 @@ interface UpFlags {
   abortOnContainerFailure?: boolean
   exitCodeFrom?: string
   attach?: string[]
+  attachDependencies?: boolean
   skipAttach?: string[]
   timestamps?: boolean
   logPrefix?: boolean
@@ -47,6 +48,7 @@ export async function up(flags: GlobalFlags, services: string[], opts: UpFlags):
   if ((opts.abortOnContainerExit || opts.abortOnContainerFailure || opts.exitCodeFrom !== undefined) && opts.detach) throw new UsageError('--abort-on-container-exit, --abort-on-container-failure and --exit-code-from need the attached mode: drop -d')
   if (opts.watch && (opts.detach || opts.wait || opts.dryRun || !opts.start)) throw new UsageError('--watch needs the attached mode: drop -d, --wait, --dry-run and --no-start')
   if (opts.abortOnContainerExit && opts.abortOnContainerFailure) throw new UsageError('--abort-on-container-exit and --abort-on-container-failure cannot be used together')
+  if (opts.attach?.length && opts.attachDependencies) throw new UsageError('cannot combine --attach and --attach-dependencies')
   const waitTimeoutMs = millis(opts.waitTimeout, '--wait-timeout')
   const stopTimeoutMs = millis(opts.timeout, '--timeout')
   const parallel = parallelLimit(opts.parallel)
@@ -59,6 +61,9 @@ export async function up(flags: GlobalFlags, services: string[], opts: UpFlags):
   )
   const project = await loadFor(flags, services)
   requireServices(project, [...(opts.attach ?? []), ...(opts.skipAttach ?? []), ...(opts.exitCodeFrom !== undefined ? [opts.exitCodeFrom] : [])])
+  const removeOrphans = opts.removeOrphans ?? composeSwitch(project.environment, 'COMPOSE_REMOVE_ORPHANS')
+  const ignoreOrphans = composeSwitch(project.environment, 'COMPOSE_IGNORE_ORPHANS')
+  if (ignoreOrphans && removeOrphans) throw new UsageError('cannot combine COMPOSE_IGNORE_ORPHANS and --remove-orphans: unset one')
 
   // Ctrl-C: the first stops starting things (and, attached, stops the containers
   // gracefully); the second kills them (attached) and leaves at once.
@@ -75,13 +80,52 @@ export async function up(flags: GlobalFlags, services: string[], opts: UpFlags):
   const ctx = await contextFor(flags, { signal: ctrlC.signal, quietPull: !!opts.quietPull })
   try {
     const since = new Date().toISOString()
-    const result = await upVerb(ctx, project, {
+    const color = colorOutput(flags) && opts.color !== false
+    const printer = printLogs({ color, prefix: opts.logPrefix !== false, timestamps: !!opts.timestamps })
+    // The terminal progress display redraws its lines in place and would wipe output written
+    // under it: there, the output waits (in order) until the plan is drawn for the last time.
+    const mode = progressMode(flags)
+    let held: (() => void)[] | undefined = (mode === 'auto' ? process.stderr.isTTY : mode === 'tty') ? [] : undefined
+    const gate = <A extends unknown[]>(fn: (...args: A) => void) => (...args: A) => (held ? void held.push(() => fn(...args)) : fn(...args))
+    const release = () => {
+      const waiting = held ?? []
+      held = undefined
+      for (const show of waiting) show()
+    }
+    // Attached, each container is followed from before it starts, as Compose attaches. Not under the
+    // Ctrl-C signal: after Ctrl-C the output goes on until the containers have stopped.
+    const attacher = attached
+      ? new Attacher({ engine: ctx.engine }, project, {
+          services: selected,
+          // As Compose: the named services' output (their dependencies' too with --attach-dependencies),
+          // and their exits are what --abort-on-container-exit watches; with none named, every service's.
+          ...(opts.attach ? { attach: opts.attach } : services.length && !opts.attachDependencies ? { attach: services } : {}),
+          ...(services.length ? { watch: services } : {}),
+          ...(opts.skipAttach ? { noAttach: opts.skipAttach } : {}),
+          since,
+          ...(opts.abortOnContainerExit ? { abortOnExit: true } : {}),
+          ...(opts.abortOnContainerFailure ? { abortOnFailure: true } : {}),
+          ...(opts.exitCodeFrom !== undefined ? { exitCodeFrom: opts.exitCodeFrom } : {}),
+          ...(stopTimeoutMs !== undefined ? { stopTimeoutMs } : {}),
+        }, gate(printer.line), {
+          onAttach: gate((names: string[]) => {
+            printer.layout(names)
+            process.stdout.write(`Attaching to ${names.join(', ')}\n`)
+          }),
+          onExit: gate(printer.exit),
+          onAbort: () => process.stderr.write('Aborting on container exit...\n'),
+        })
+      : undefined
+    // An abort on a container's exit stops the plan too: what has not started yet is not started.
+    const upCtx = attacher ? { ...ctx, signal: AbortSignal.any([ctrlC.signal, attacher.signal]) } : ctx
+    const result = await upVerb(upCtx, project, {
       services,
       noDeps: !opts.deps,
       ...(opts.forceRecreate ? { forceRecreate: true } : {}),
       noRecreate: !opts.recreate,
       noStart: !opts.start,
-      ...(opts.removeOrphans ? { removeOrphans: true } : {}),
+      ...(removeOrphans ? { removeOrphans: true } : {}),
+      ...(ignoreOrphans ? { ignoreOrphans: true } : {}),
       scale,
       ...(opts.build ? { build: true } : {}),
       ...(opts.pull !== undefined ? { pull: opts.pull } : {}),
@@ -90,36 +134,26 @@ export async function up(flags: GlobalFlags, services: string[], opts: UpFlags):
       ...(waitTimeoutMs !== undefined ? { waitTimeoutMs } : {}),
       ...(stopTimeoutMs !== undefined ? { stopTimeoutMs } : {}),
       ...(opts.dryRun ? { dryRun: true } : {}),
+      ...(attacher ? { attacher } : {}),
+    }).catch((err: Error) => {
+      // Stopped by the abort: the exit code is the container's, not the plan's failure.
+      if (attacher?.signal.aborted && !ctrlC.signal.aborted) return undefined
+      attacher?.close()
+      throw err
     })
+    release()
+    if (!result) return void (process.exitCode = (await attacher!.finish()).exitCode ?? 0)
     selected = result.services
     if (opts.dryRun) {
       for (const w of result.plan.warnings) process.stderr.write(`warning: ${w}\n`)
       return void process.stdout.write(formatPlan(result.plan))
     }
     if (result.plan.steps.length === 0 && progressMode(flags) !== 'quiet') process.stderr.write(`project ${project.name} is up to date\n`)
-    if (!attached) return
-    const color = colorOutput(flags) && opts.color !== false
-    const printer = printLogs({ color, prefix: opts.logPrefix !== false, timestamps: !!opts.timestamps })
+    attacher?.close()
+    if (!attacher) return
     // --watch: the watch runs beside the attached output until Ctrl-C (it outlives containers that exit).
     const watching = opts.watch ? (await import('../../compose/watch.js')).watch(ctx, project, { services: result.services.filter((s) => project.services[s].develop?.watch?.length), noUp: true }).catch((err: Error) => void process.stderr.write(`warning: not watching: ${err.message}\n`)) : undefined
-    // Not under the Ctrl-C signal: after Ctrl-C the output goes on until the containers have stopped.
-    const { exitCode } = await attach({ engine: ctx.engine }, project, {
-      services: result.services,
-      ...(opts.attach ? { attach: opts.attach } : {}),
-      ...(opts.skipAttach ? { noAttach: opts.skipAttach } : {}),
-      since,
-      ...(opts.abortOnContainerExit ? { abortOnExit: true } : {}),
-      ...(opts.abortOnContainerFailure ? { abortOnFailure: true } : {}),
-      ...(opts.exitCodeFrom !== undefined ? { exitCodeFrom: opts.exitCodeFrom } : {}),
-      ...(stopTimeoutMs !== undefined ? { stopTimeoutMs } : {}),
-    }, printer.line, {
-      onAttach: (containers) => {
-        printer.layout(containers)
-        process.stderr.write(`Attaching to ${containers.map((c) => c.name).join(', ')}\n`)
-      },
-      onExit: printer.exit,
-      onAbort: () => process.stderr.write('Aborting on container exit...\n'),
-    })
+    const { exitCode } = await attacher.finish()
     await stopping
     await watching
     if (ctrlC.signal.aborted) process.exitCode = 130
@@ -133,12 +167,22 @@ export async function up(flags: GlobalFlags, services: string[], opts: UpFlags):
   }
 }
 
-export async function down(flags: GlobalFlags, opts: { volumes?: boolean; removeOrphans?: boolean; dryRun?: boolean; timeout?: string; rmi?: string }): Promise<void> {
+/** `pier down [SERVICE…]`: --remove-orphans defaults to COMPOSE_REMOVE_ORPHANS (environment, then .env), as in Compose. */
+export async function down(flags: GlobalFlags, services: string[], opts: { volumes?: boolean; removeOrphans?: boolean; dryRun?: boolean; timeout?: string; rmi?: string }): Promise<void> {
   const stopTimeoutMs = millis(opts.timeout, '--timeout')
   if (opts.rmi !== undefined && opts.rmi !== 'all' && opts.rmi !== 'local') throw new UsageError(`invalid --rmi "${opts.rmi}": use all or local`)
   const project = await loadFor(flags, [], { allProfiles: true })
+  requireServices(project, services)
+  const removeOrphans = opts.removeOrphans ?? composeSwitch(project.environment, 'COMPOSE_REMOVE_ORPHANS')
   const ctx = await contextFor(flags)
-  const plan = await downVerb(ctx, project, { ...(opts.volumes ? { volumes: true } : {}), ...(opts.removeOrphans ? { removeOrphans: true } : {}), ...(stopTimeoutMs !== undefined ? { stopTimeoutMs } : {}), ...(opts.dryRun ? { dryRun: true } : {}), ...(opts.rmi ? { removeImages: opts.rmi as 'all' | 'local' } : {}) })
+  const plan = await downVerb(ctx, project, {
+    ...(services.length ? { services } : {}),
+    ...(opts.volumes ? { volumes: true } : {}),
+    ...(removeOrphans ? { removeOrphans: true } : {}),
+    ...(stopTimeoutMs !== undefined ? { stopTimeoutMs } : {}),
+    ...(opts.dryRun ? { dryRun: true } : {}),
+    ...(opts.rmi ? { removeImages: opts.rmi as 'all' | 'local' } : {}),
+  })
   if (opts.dryRun) {
     for (const w of plan.warnings) process.stderr.write(`warning: ${w}\n`)
     process.stdout.write(formatPlan(plan))

@@ -15,6 +15,7 @@ export function registerLifecycle(program: Command): void {
     .option('--abort-on-container-failure', 'stop everything when a container exits with a non-zero code (attached)')
     .option('--exit-code-from <service>', "exit with this service's exit code; implies --abort-on-container-exit")
     .option('--attach <service>', 'follow only these services (repeatable)', collect)
+    .option('--attach-dependencies', "follow the named services' dependencies too")
     // commander would read --no-attach as the negation of --attach: main.ts spells it --skip-attach.
     .option('--skip-attach <service>', "(--no-attach) don't follow these services (repeatable)", collect)
     .option('--timestamps', 'show timestamps in the output')
@@ -26,7 +27,7 @@ export function registerLifecycle(program: Command): void {
     .option('--no-recreate', 'never recreate existing containers')
     .option('--no-deps', "don't start the named services' dependencies")
     .option('--no-start', 'create without starting')
-    .option('--remove-orphans', 'remove containers of services no longer in the project')
+    .option('--remove-orphans', 'remove containers of services no longer in the project, and exited one-offs (default: COMPOSE_REMOVE_ORPHANS)')
     .option('--scale <service=n>', 'run n replicas of a service (repeatable)', collect)
     .option('--dry-run', 'print the plan and change nothing')
     .option('--parallel <n>', 'at most n engine operations at once')
@@ -57,14 +58,15 @@ export function registerLifecycle(program: Command): void {
   program
     .command('down')
     .description("stop and remove the project's containers and networks")
+    .argument('[services...]', 'only these services (and those that depend on them)')
     .option('-v, --volumes', 'remove named volumes too')
     .option('-t, --timeout <seconds>', 'stop grace period, over the services\' own')
-    .option('--remove-orphans', 'remove containers of services no longer in the project')
+    .option('--remove-orphans', 'remove one-off containers and those of services no longer in the project (default: COMPOSE_REMOVE_ORPHANS)')
     .option('--rmi <which>', 'remove images too: all (every service\'s) or local (built ones without an image: name)')
     .option('--dry-run', 'print the plan and change nothing')
-    .action(async (opts, command: Command) => {
+    .action(async (services: string[], opts, command: Command) => {
       const { down } = await import('./lifecycle-run.js')
-      await down(command.optsWithGlobals() as GlobalFlags, opts)
+      await down(command.optsWithGlobals() as GlobalFlags, services, opts)
     })
 
   program

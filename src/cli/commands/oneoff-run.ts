@@ -21,6 +21,7 @@ export interface RunFlags {
   name?: string
   deps: boolean
   tty: boolean
+  interactive?: boolean
 }
 
 /**
@@ -41,7 +42,7 @@ export async function run(flags: GlobalFlags, service: string, command: string[]
   const mounts = (opts.volume ?? []).map((v) => volumeFlag(project, v))
   const ports = (opts.publish ?? []).map(publishFlag)
   const ctx = await contextFor(flags)
-  // Interactive as docker compose run is: a terminal when pier has one (unless -T), stdin always.
+  // Interactive as docker compose run is: a terminal when pier has one (unless -T), stdin kept open (-i).
   const tty = !opts.detach && opts.tty && !!process.stdin.isTTY && !!process.stdout.isTTY
   const container = await createOneOff(ctx, project, service, {
     command,
@@ -55,7 +56,8 @@ export async function run(flags: GlobalFlags, service: string, command: string[]
     ...(opts.name ? { name: opts.name } : {}),
     ...(!opts.deps ? { noDeps: true } : {}),
     tty,
-    stdinOpen: !opts.detach,
+    // -i is Compose's default, detached too: `run -d svc cat` keeps running on its open stdin.
+    stdinOpen: opts.interactive !== false,
   })
   if (opts.detach) {
     await ctx.engine.start(container.id)

@@ -222,7 +222,8 @@ export function containerOf(c: Inspect): Container {
     mounts,
     state,
     ...(health === 'starting' || health === 'healthy' || health === 'unhealthy' ? { health } : {}),
-    ...(state === 'exited' || state === 'dead' ? { exitCode: c.State.ExitCode } : {}),
+    // Restarting too: the run that just ended (a start resets Docker's ExitCode to 0).
+    ...(state === 'exited' || state === 'dead' || state === 'restarting' ? { exitCode: c.State.ExitCode } : {}),
     createdAt: iso(c.Created),
     ...(unset(c.State.StartedAt) ? {} : { startedAt: iso(c.State.StartedAt) }),
     ...(unset(c.State.FinishedAt) ? {} : { finishedAt: iso(c.State.FinishedAt) }),
