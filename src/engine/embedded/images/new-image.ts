@@ -44,8 +44,10 @@ export async function addLayerImage(store: ImageStore, top: LayerOnTop, options:
   const config = applyChanges(base.config ?? {}, options.changes ?? [])
   const layers = [...(top.base?.layers ?? [])]
   if (top.layer) layers.push({ digest: top.layer.digest, diffId: top.layer.digest, size: top.layer.size, mediaType: MEDIA.ociLayer })
+  // A base with no history (some archives) gets an entry per layer, so the history still pairs with the layers.
+  const baseHistory: HistoryJson[] = base.history?.length ? base.history : (top.base?.layers ?? []).map(() => ({ ...(base.created ? { created: base.created } : {}), created_by: '' }))
   const history: HistoryJson[] = [
-    ...(base.history ?? []),
+    ...baseHistory,
     { created, created_by: top.createdBy, ...(options.author ? { author: options.author } : {}), ...(options.message ? { comment: options.message } : {}), ...(top.layer ? {} : { empty_layer: true }) },
   ]
   const json: FullConfigJson = {
