@@ -2,7 +2,8 @@ import { constants, existsSync } from 'node:fs'
 import { lstat, open, readdir, readlink } from 'node:fs/promises'
 import { PassThrough, type Readable } from 'node:stream'
 import tar from 'tar-stream'
-import type { Image, ImageChanges } from '../engine.js'
+import type { ContainerSpec, Image, ImageChanges } from '../engine.js'
+import type { Config } from './build/config.js'
 import { layerTar, upperEntries } from './build/layer.js'
 import type { ContainerManager } from './containers/manager.js'
 import { isMounted, mountRootfs, unmountRootfs } from './containers/rootfs.js'
@@ -35,7 +36,29 @@ export async function commitContainer(images: ImageStore, containers: ContainerM
     if (pause) await containers.unpause(record.id)
   }
   const base = await images.require(record.image)
-  return addLayerImage(images, { base, ...(layer ? { layer } : {}), createdBy: record.spec.argv.join(' '), ...(options.tag ? { tag: options.tag } : {}) }, options)
+  const runConfig = containerConfig((await images.config(base)).config ?? {}, record.spec)
+  // History: an empty "created by", as dockerd writes for a commit (the docker CLI sends it no command).
+  return addLayerImage(images, { base, ...(layer ? { layer } : {}), createdBy: '', runConfig, ...(options.tag ? { tag: options.tag } : {}) }, options)
+}
+
+/**
+ * The committed image runs what the container ran, as Docker's commit
+ * gives it the container's configuration: its environment, working
+ * directory and user, and its command (the image's ENTRYPOINT kept when the
+ * command starts with it). Compose's labels stay on the container.
+ */
+function containerConfig(base: Config, spec: ContainerSpec): Config {
+  const config: Config = { ...base, Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`) }
+  if (spec.workingDir) config.WorkingDir = spec.workingDir
+  if (spec.user) config.User = spec.user
+  const entrypoint = base.Entrypoint ?? []
+  if (entrypoint.length && entrypoint.every((a, i) => spec.argv[i] === a)) {
+    config.Cmd = spec.argv.slice(entrypoint.length)
+  } else {
+    config.Entrypoint = null
+    config.Cmd = spec.argv
+  }
+  return config
 }
 
 /**

@@ -30,6 +30,8 @@ export interface LayerOnTop {
   /** What the history says made it: the container's command (commit), empty (import). */
   createdBy: string
   tag?: string
+  /** The run configuration before the changes (commit: the container's); default the base image's. */
+  runConfig?: NonNullable<ConfigJson['config']>
 }
 
 /**
@@ -41,7 +43,7 @@ export async function addLayerImage(store: ImageStore, top: LayerOnTop, options:
   const base: FullConfigJson = top.base ? ((await store.config(top.base)) as FullConfigJson) : {}
   const platform = top.base?.platform ?? hostPlatform()
   const created = new Date().toISOString()
-  const config = applyChanges(base.config ?? {}, options.changes ?? [])
+  const config = applyChanges(top.runConfig ?? base.config ?? {}, options.changes ?? [])
   const layers = [...(top.base?.layers ?? [])]
   if (top.layer) layers.push({ digest: top.layer.digest, diffId: top.layer.digest, size: top.layer.size, mediaType: MEDIA.ociLayer })
   // A base with no history (some archives) gets an entry per layer, so the history still pairs with the layers.
