@@ -5,6 +5,9 @@ import { familiarName, formatReference, parseReference } from '../reference.js'
 import { RegistryClient } from '../registry-client.js'
 import { type DockerClient, jsonLines } from './client.js'
 
+/** Podman's compat API gives bare hex IDs where dockerd gives `sha256:…`: one form for callers. */
+const imageId = (id: string) => (/^[a-f0-9]{64}$/.test(id) ? `sha256:${id}` : id)
+
 /** `repo` and `tag` query parameters of a reference (commit, import). */
 function repoTag(ref?: string): { repo?: string; tag?: string } {
   if (!ref) return {}
@@ -29,7 +32,7 @@ export class ImageCommands {
   async history(ref: string): Promise<HistoryEntry[]> {
     const items = await this.client.json<{ Id: string; Created: number; CreatedBy: string; Tags: string[] | null; Size: number; Comment: string }[]>('GET', `/images/${encodeURIComponent(ref)}/history`, { what: `image ${ref}` })
     return items.map((h) => ({
-      ...(h.Id && h.Id !== '<missing>' ? { id: h.Id } : {}),
+      ...(h.Id && h.Id !== '<missing>' ? { id: imageId(h.Id) } : {}),
       ...(h.Created ? { created: new Date(h.Created * 1000).toISOString() } : {}),
       createdBy: h.CreatedBy ?? '',
       size: h.Size ?? 0,
@@ -51,9 +54,17 @@ export class ImageCommands {
     for await (const m of jsonLines<{ status?: string; error?: string }>(res)) {
       if (m.error) throw new EngineError('invalid', `import: ${m.error}`)
       if (m.status?.startsWith('sha256:')) id = m.status.trim()
+      // Podman answers with the bare ID in `id` and no status of that form.
+      else if (!id && /^[a-f0-9]{64}$/.test((m as { id?: string }).id ?? '')) id = `sha256:${(m as { id?: string }).id}`
     }
-    const image = id ? await this.inspect(id) : undefined
+    let image = id ? await this.inspect(id) : undefined
     if (!image) throw new EngineError('runtime', 'import: the engine reported no image')
+    // Podman's compat import ignores `tag`: the name is given afterwards where it did not stick.
+    if (options.tag && !image.tags.includes(formatReference(parseReference(options.tag)))) {
+      const { repo, tag } = repoTag(options.tag)
+      await this.client.call('POST', `/images/${encodeURIComponent(image.id)}/tag`, { query: { repo, tag }, what: `image ${image.id}` })
+      image = (await this.inspect(image.id)) ?? image
+    }
     return image
   }
 
@@ -79,13 +90,20 @@ export class ImageCommands {
     const items = r.ImagesDeleted ?? []
     return {
       untagged: items.flatMap((i) => (i.Untagged ? [familiarName(formatReference(parseReference(i.Untagged)))] : [])),
-      deleted: items.flatMap((i) => (i.Deleted ? [i.Deleted] : [])),
+      deleted: items.flatMap((i) => (i.Deleted ? [imageId(i.Deleted)] : [])),
       reclaimed: r.SpaceReclaimed ?? 0,
     }
   }
 
   async pruneBuildCache(): Promise<{ entries: number; reclaimed: number }> {
-    const r = await this.client.json<{ CachesDeleted: string[] | null; SpaceReclaimed: number }>('POST', '/build/prune', { query: { all: true } })
+    let r: { CachesDeleted: string[] | null; SpaceReclaimed: number }
+    try {
+      r = await this.client.json('POST', '/build/prune', { query: { all: true } })
+    } catch (e) {
+      // Podman's compat API has no build cache endpoint: its builds cache in images, which `image prune` removes.
+      if (e instanceof EngineError && e.code === 'not-found') throw new EngineError('unsupported', 'this engine has no build cache API (POST /build/prune; Podman keeps its build cache as images): use "pier image prune" instead', { cause: e })
+      throw e
+    }
     return { entries: (r.CachesDeleted ?? []).length, reclaimed: r.SpaceReclaimed ?? 0 }
   }
 
