@@ -144,6 +144,16 @@ export interface BuildSpec {
   noCache?: boolean
   /** References to name the image. */
   tags: string[]
+  /** Named contexts (`additional_contexts`) for `FROM name`, `COPY --from=name`, `RUN --mount=from=name`: a directory, or `docker-image://REF`. */
+  additionalContexts?: Record<string, string>
+  /** The RUN steps' network: `default` (the host's, as `docker build`), `host`, or `none`. */
+  network?: string
+  /** The RUN steps' /dev/shm size, in bytes. */
+  shmSize?: number
+  /** Extra /etc/hosts lines of the RUN steps: host name → addresses. */
+  extraHosts?: Record<string, string[]>
+  /** Secrets for `RUN --mount=type=secret,id=ID`: a file on this machine, or a value. */
+  secrets?: Record<string, { file: string } | { value: string }>
 }
 
 // ---------------------------------------------------------------- volumes and networks

@@ -178,6 +178,9 @@ export class Images {
 
   /** POST /build (the classic builder) with a tar of the context; see build-context.ts for what is sent. */
   async build(spec: BuildSpec, output: (line: string) => void = () => {}): Promise<Image> {
+    // The classic builder (POST /build) has no named contexts and no secret mounts: said before anything is sent.
+    if (spec.additionalContexts && Object.keys(spec.additionalContexts).length) throw new EngineError('unsupported', 'build: additional_contexts need BuildKit, which the docker engine driver does not speak (it uses POST /build): use the embedded engine')
+    if (spec.secrets && Object.keys(spec.secrets).length) throw new EngineError('unsupported', 'build: build secrets need BuildKit, which the docker engine driver does not speak (it uses POST /build): use the embedded engine')
     const { tar, dockerfile } = await contextTar(spec)
     const res = await this.client.request('POST', '/build', {
       body: tar,
@@ -189,6 +192,9 @@ export class Images {
         target: spec.target,
         rm: true,
         forcerm: true,
+        networkmode: spec.network,
+        shmsize: spec.shmSize,
+        extrahosts: Object.entries(spec.extraHosts ?? {}).flatMap(([host, addresses]) => addresses.map((a) => `${host}:${a}`)),
       },
       headers: { 'X-Registry-Config': Buffer.from('{}').toString('base64') },
       stream: true,
