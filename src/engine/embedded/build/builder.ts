@@ -17,7 +17,7 @@ import { expand, parseDockerfile, type Instruction, type Stage } from './dockerf
 import { entryOf, layerTar, treeEntries, type LayerEntry } from './layer.js'
 import { checkFlags, mountRequests, runMount, Views, type MountRequest } from './mounts.js'
 import { runStep, type RunMount } from './run.js'
-import { stageNamed, stagesFor } from './stages.js'
+import { dependencies, stageNamed, stagesFor } from './stages.js'
 
 export interface BuildContext {
   root: Root
@@ -49,6 +49,8 @@ interface Build {
   cache: BuildCache
   views: Views
   built: Map<Stage, Built>
+  /** Each selected stage's build, started or finished: a reference the dependency scan could not see (a variable) waits on it. */
+  pending: Map<Stage, Promise<void>>
   layerSizes: Record<string, number>
   /** Where secret values are written for their mounts; removed when the build ends. */
   secretsDir: string
@@ -75,9 +77,9 @@ export async function buildImage(ctx: BuildContext, spec: BuildSpec): Promise<Im
   for (const i of globalArgs) for (const [k, v] of i.properties) globals[k] = spec.args[k] ?? (v !== undefined ? expand(v, globals) : '')
   for (const s of stages) for (const i of [s.from, ...s.steps]) checkFlags(i)
   const selected = stagesFor(stages, spec.target, globals)
-  const b: Build = { ctx, spec, stages, globals, ignore: await readDockerIgnore(spec.context), cache: new BuildCache(ctx.root, ctx.images), views: new Views(ctx.root), built: new Map(), layerSizes: {}, counter: 1, multiStage: stages.length > 1, secretsDir: ctx.root.temp('build-secrets') }
+  const b: Build = { ctx, spec, stages, globals, ignore: await readDockerIgnore(spec.context), cache: new BuildCache(ctx.root, ctx.images), views: new Views(ctx.root), built: new Map(), pending: new Map(), layerSizes: {}, counter: 1, multiStage: stages.length > 1, secretsDir: ctx.root.temp('build-secrets') }
   try {
-    for (const stage of selected) b.built.set(stage, await buildStage(b, stage))
+    await buildStages(b, selected)
   } finally {
     await b.views.close()
     await rm(b.secretsDir, { recursive: true, force: true })
@@ -101,22 +103,53 @@ export async function buildImage(ctx: BuildContext, spec: BuildSpec): Promise<Im
   return image
 }
 
+/**
+ * Builds the selected stages, each as soon as the stages it reads (FROM,
+ * COPY --from, RUN --mount from=) are built, so independent stages run
+ * side by side as BuildKit runs them. Every stage is waited for, failed or
+ * not, before the build's mounts are cleared away; the first failure (in
+ * Dockerfile order) is the build's.
+ */
+async function buildStages(b: Build, selected: Stage[]): Promise<void> {
+  const started = b.pending
+  const run = (stage: Stage): Promise<void> => {
+    let promise = started.get(stage)
+    if (!promise) {
+      promise = (async () => {
+        const deps = dependencies(b.stages, stage, b.globals).filter((d) => selected.includes(d))
+        await Promise.all(deps.map(run))
+        b.built.set(stage, await buildStage(b, stage))
+      })()
+      started.set(stage, promise)
+    }
+    return promise
+  }
+  const results = await Promise.allSettled(selected.map(run))
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+  if (failed) throw failed.reason
+}
+
 async function buildStage(b: Build, stage: Stage): Promise<Built> {
   const { ctx } = b
   const total = stage.steps.length + 1
   const label = b.multiStage ? `${stage.name ?? `stage-${stage.index}`} ` : ''
-  const announce = (n: number, i: Instruction) => ctx.output(`#${b.counter++} [${label}${n}/${total}] ${i.keyword} ${i.flagList.map(([k, v]) => `--${k}=${v} `).join('')}${i.text.split('\n')[0]}`)
+  // Returns the step's number: stages run side by side, so the counter may have moved on when the step ends.
+  const announce = (n: number, i: Instruction) => {
+    const number = b.counter++
+    ctx.output(`#${number} [${label}${n}/${total}] ${i.keyword} ${i.flagList.map(([k, v]) => `--${k}=${v} `).join('')}${i.text.split('\n')[0]}`)
+    return number
+  }
   announce(1, stage.from)
   const s = await start(b, stage)
   const layerDirs = () => s.layers.map((l) => ctx.images.layers.dir(l.diffId))
   for (const [n, i] of stage.steps.entries()) {
-    announce(n + 2, i)
+    const number = announce(n + 2, i)
     const word = (t: string) => expand(t, { ...s.args, ...envOf(s.config) })
     const step = async (key: string, created_by: string, make?: (commit: (entries: LayerEntry[]) => Promise<void>) => Promise<void>) => {
       s.key = key
       const hit = b.spec.noCache ? undefined : await b.cache.get(key)
       if (hit) {
-        ctx.output(`#${b.counter - 1} CACHED`)
+        ctx.output(`#${number} CACHED`)
         if (hit.layer) {
           s.layers.push(hit.layer)
           if (hit.layer.bytes !== undefined) b.layerSizes[hit.layer.diffId] = hit.layer.bytes
@@ -211,6 +244,7 @@ async function image(b: Build, ref: string) {
 async function viewOf(b: Build, ref: string, stage: Stage, i: Instruction): Promise<{ root: string; what: string }> {
   const from = stageNamed(b.stages, ref, stage.index)
   if (from) {
+    if (!b.built.has(from)) await b.pending.get(from)?.catch(() => undefined)
     const built = b.built.get(from)
     if (!built) throw new EngineError('invalid', `Dockerfile line ${i.line}: stage ${ref} is not built before this one`)
     return { root: await b.views.of(built.key, built.layers.map((l) => b.ctx.images.layers.dir(l.diffId))), what: `stage ${ref}` }

@@ -14,24 +14,28 @@ import type { RunMount } from './run.js'
  * them (they are read through resolveInRoot, or bind-mounted read-only).
  */
 export class Views {
-  private readonly mounted = new Map<string, string>()
+  // Promises: stages built side by side may ask for the same view at once, and both wait for the one mount.
+  private readonly mounted = new Map<string, Promise<string>>()
   private readonly dir: string
   constructor(root: Root) {
     this.dir = root.temp('build-views')
   }
 
-  async of(id: string, layers: string[]): Promise<string> {
+  of(id: string, layers: string[]): Promise<string> {
     const known = this.mounted.get(id)
     if (known) return known
     const base = join(this.dir, String(this.mounted.size))
     const target = join(base, 'rootfs')
-    this.mounted.set(id, target)
-    await mountRootfs(layers, join(base, 'upper'), join(base, 'work'), target)
-    return target
+    const mounting = mountRootfs(layers, join(base, 'upper'), join(base, 'work'), target).then(() => target)
+    this.mounted.set(id, mounting)
+    return mounting
   }
 
   async close(): Promise<void> {
-    for (const target of this.mounted.values()) await unmountRootfs(target).catch(() => undefined)
+    for (const mounting of this.mounted.values()) {
+      const target = await mounting.catch(() => undefined)
+      if (target) await unmountRootfs(target).catch(() => undefined)
+    }
     await rm(this.dir, { recursive: true, force: true })
   }
 }
