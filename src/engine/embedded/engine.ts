@@ -120,7 +120,14 @@ export class EmbeddedEngine implements Engine {
   /** One layer, the tar as given; Docker's history says where it came from unless a message does. */
   async importImage(archive: NodeJS.ReadableStream, options: ImageChanges & { tag?: string } = {}): Promise<Image> {
     const layer = await putRootfsTar(this.images, archive as Readable)
-    return addLayerImage(this.images, { layer, createdBy: '', ...(options.tag ? { tag: options.tag } : {}) }, { ...options, message: options.message || 'Imported from -' })
+    try {
+      return await addLayerImage(this.images, { layer, createdBy: '', ...(options.tag ? { tag: options.tag } : {}) }, { ...options, message: options.message || 'Imported from -' })
+    } catch (err) {
+      // A refused tar (a hostile entry, a bad change) leaves no blob behind, unless an image already had that very layer.
+      const data = await this.images.catalog.read()
+      if (!Object.values(data.images).some((img) => img.layers.some((l) => l.digest === layer.digest))) await this.images.blobs.remove(layer.digest)
+      throw err
+    }
   }
 
   async pruneImages(options: { all?: boolean } = {}): Promise<PruneReport> {

@@ -63,6 +63,8 @@ export async function addLayerImage(store: ImageStore, top: LayerOnTop, options:
     rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
     history,
   }
+  // Unpacked before the config and manifest are written: a tar the extraction refuses leaves only its own blob to clear.
+  const unpacked = top.layer ? await store.layers.unpack(top.layer.digest, store.blobs.path(top.layer.digest)) : undefined
   const configText = JSON.stringify(json)
   const configDigest = await store.blobs.putBuffer(configText)
   const manifest = {
@@ -73,7 +75,7 @@ export async function addLayerImage(store: ImageStore, top: LayerOnTop, options:
   }
   const manifestDigest = await store.blobs.putBuffer(JSON.stringify(manifest))
   const tags = top.tag ? [formatReference(parseReference(top.tag))] : []
-  return store.add({ manifest: manifestDigest, config: configDigest, layers, platform, created, tags, digests: [] })
+  return store.add({ manifest: manifestDigest, config: configDigest, layers, platform, created, tags, digests: [], ...(unpacked && top.layer ? { layerSizes: { [top.layer.digest]: unpacked.bytes } } : {}) })
 }
 
 /**
