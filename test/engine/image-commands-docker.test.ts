@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -61,6 +62,27 @@ describe('docker driver: login, search, builder prune, and the image commands fr
       assert.equal(run(['search', `${registry.host}/busy`]).stdout, `NAME\n${registry.host}/team/busybox\n`)
     } finally {
       await d.engine.removeImage(name)
+    }
+  })
+
+  it("pier commit and pier export of a service's container on the docker engine", () => {
+    const work = mkdtempSync(join(tmpdir(), 'pier-imgdocker-'))
+    writeFileSync(join(work, 'compose.yaml'), `name: ${project}\nservices:\n  app:\n    image: busybox\n    command: ["sh", "-c", "echo made > /made && exec sleep 600"]\n    stop_grace_period: 1s\n`)
+    const run = (args: string[]) => pier(args, { env: { DOCKER_HOST: d.host, PIER_ENGINE: 'docker' }, cwd: work })
+    try {
+      assert.equal(run(['up', '-d', '--wait']).status, 0)
+      const exec = run(['exec', '-T', 'app', 'sh', '-c', 'while [ ! -e /made ]; do sleep 0.05; done'])
+      assert.equal(exec.status, 0, exec.stderr)
+      const committed = run(['commit', '-m', 'from compose', 'app', `${project}-snap:1`])
+      assert.equal(committed.status, 0, committed.stderr)
+      assert.match(run(['image', 'history', '--format', 'json', `${project}-snap:1`]).stdout, /"Comment":"from compose"/)
+      const exported = run(['export', 'app', '-o', 'fs.tar'])
+      assert.equal(exported.status, 0, exported.stderr)
+      assert.ok(execFileSync('tar', ['-tf', join(work, 'fs.tar')], { encoding: 'utf8' }).split('\n').includes('made'))
+      assert.equal(run(['image', 'rm', `${project}-snap:1`]).status, 0)
+    } finally {
+      run(['down', '-t', '0'])
+      rmSync(work, { recursive: true, force: true })
     }
   })
 
