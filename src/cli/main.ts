@@ -8,6 +8,7 @@ import { registerCompletion } from './commands/completion.js'
 import { registerConfig } from './commands/config.js'
 import { registerContainers } from './commands/containers.js'
 import { registerImages } from './commands/images.js'
+import { registerImageCommands } from './commands/image-commands.js'
 import { registerKubernetes } from './commands/kubernetes.js'
 import { registerLifecycle } from './commands/lifecycle.js'
 import { registerWatch } from './commands/watch.js'
@@ -36,6 +37,7 @@ export async function main(argv: string[]): Promise<void> {
   registerLifecycle(program)
   registerContainers(program)
   registerImages(program)
+  registerImageCommands(program)
   registerCompletion(program)
   registerWatch(program)
   registerKubernetes(program)
@@ -92,6 +94,9 @@ const SHADOWED: Record<string, Record<string, string>> = {
   rm: { f: '--force', s: '--stop', v: '--volumes' },
   logs: { f: '--follow', t: '--timestamps' },
   run: { p: '--publish' },
+  commit: { p: '--pause' },
+  login: { p: '--password' },
+  prune: { f: '--force' },
 }
 
 function ownShortFlags(argv: string[], takesValue: Set<string>): string[] {

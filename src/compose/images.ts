@@ -3,6 +3,7 @@ import { EngineError } from '../engine/errors.js'
 import { PierError, UsageError } from '../errors.js'
 import { PlanError } from '../planner/errors.js'
 import type { Project, Service } from '../spec/project.js'
+import { buildOptions } from './build-options.js'
 import { info, type Context } from './context.js'
 
 export type PullPolicy = 'always' | 'missing' | 'never' | 'build'
@@ -92,6 +93,9 @@ export async function buildService(ctx: Context, project: Project, service: Serv
   if (!build) throw new PlanError('invalid', `service "${service.name}" has no build section`)
   if (/^[a-z]+:\/\/|^git@/.test(build.context)) throw new EngineError('unsupported', `service "${service.name}": a remote build context (${build.context}) is not supported; clone it and give a directory`)
   const args = Object.fromEntries(Object.entries({ ...build.args, ...buildArgs }).filter((e): e is [string, string] => e[1] !== null && e[1] !== undefined))
+  // Named contexts, network, shm_size, extra_hosts, secrets (build-options.ts); a `service:` context's image is built first.
+  const { options: more, needs } = buildOptions(project, service, (s) => builtImageName(project, s))
+  for (const name of needs) if (!(await ctx.engine.inspectImage(builtImageName(project, project.services[name])))) await buildService(ctx, project, project.services[name], buildArgs, options)
   info(ctx, `Building ${service.name}`)
   const image = await ctx.engine
     .buildImage(
@@ -103,6 +107,7 @@ export async function buildService(ctx: Context, project: Project, service: Serv
         ...(build.target ? { target: build.target } : {}),
         ...(options.noCache ? { noCache: true } : {}),
         tags: [builtImageName(project, service), ...(build.tags ?? [])],
+        ...more,
       },
       { output: (line) => ctx.reporter?.buildOutput?.(service.name, line) },
     )

@@ -86,6 +86,47 @@ export interface ImageEngine {
   removeImage(ref: string, options?: { force?: boolean }): Promise<{ untagged: string[]; deleted: string[] }>
   /** Builds an image from a Dockerfile; `output` gets each line of the build's log. */
   buildImage(spec: BuildSpec, options?: { output?: (line: string) => void }): Promise<Image>
+  /** The steps that made an image, newest first (`docker image history`). */
+  imageHistory(ref: string): Promise<HistoryEntry[]>
+  /** An image of one layer from a root filesystem tar (plain or gzip), `changes` applied (`docker image import`). */
+  importImage(archive: NodeJS.ReadableStream, options?: ImageChanges & { tag?: string }): Promise<Image>
+  /** Removes dangling images (with `all`: every image no container uses) and what only they held. */
+  pruneImages(options?: { all?: boolean }): Promise<PruneReport>
+  /** Removes the build cache (steps and cache mounts); what only the cache held goes too. */
+  pruneBuildCache(): Promise<{ entries: number; reclaimed: number }>
+  /** Checks credentials against a registry's /v2/ (basic or token auth); throws EngineError('registry') when refused. */
+  checkLogin(server: string, credentials: { username: string; password: string }): Promise<void>
+  /** Repository names of a registry's catalog (`/v2/_catalog`) that contain `term`. */
+  searchRegistry(registry: string, term: string, options?: { limit?: number }): Promise<string[]>
+}
+
+/** One step of an image's history, as `docker image history` shows it. */
+export interface HistoryEntry {
+  /** The image ID where a local image is this step's result (the top step: the image itself); else undefined (`<missing>`). */
+  id?: string
+  created?: string
+  createdBy: string
+  /** Bytes the step's layer holds; 0 for steps that made no layer. */
+  size: number
+  comment: string
+  tags: string[]
+}
+
+/** Dockerfile instructions (`-c`) and a message for an image made from a container or a tar. */
+export interface ImageChanges {
+  /** CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, VOLUME, WORKDIR, STOPSIGNAL, HEALTHCHECK lines. */
+  changes?: string[]
+  message?: string
+  author?: string
+}
+
+export interface PruneReport {
+  /** Names removed (familiar form). */
+  untagged: string[]
+  /** Image IDs removed. */
+  deleted: string[]
+  /** Bytes freed on disk. */
+  reclaimed: number
 }
 
 /** An image to build from a Dockerfile (Compose's `build:`). */
@@ -104,6 +145,16 @@ export interface BuildSpec {
   noCache?: boolean
   /** References to name the image. */
   tags: string[]
+  /** Named contexts (`additional_contexts`) for `FROM name`, `COPY --from=name`, `RUN --mount=from=name`: a directory, or `docker-image://REF`. */
+  additionalContexts?: Record<string, string>
+  /** The RUN steps' network: `default` (the host's, as `docker build`), `host`, or `none`. */
+  network?: string
+  /** The RUN steps' /dev/shm size, in bytes. */
+  shmSize?: number
+  /** Extra /etc/hosts lines of the RUN steps: host name → addresses. */
+  extraHosts?: Record<string, string[]>
+  /** Secrets for `RUN --mount=type=secret,id=ID`: a file on this machine, or a value. */
+  secrets?: Record<string, { file: string } | { value: string }>
 }
 
 // ---------------------------------------------------------------- volumes and networks
@@ -379,6 +430,10 @@ export interface ContainerEngine {
   /** Paths (absolute, in the container) removed with what is under them, links not followed; absent ones are no error. For file sync's deletes: needs no `rm` in the image, and may need no running container. */
   removePaths(id: string, paths: string[]): Promise<void>
   events(labels: Labels): AsyncIterable<EngineEvent>
+  /** A new image from the container's filesystem changes on top of its image (`docker commit`); paused meanwhile unless `pause: false`. */
+  commitContainer(id: string, options?: ImageChanges & { tag?: string; pause?: boolean }): Promise<Image>
+  /** A tar stream of the container's whole filesystem, volumes left out (`docker export`). */
+  exportContainer(id: string): Promise<NodeJS.ReadableStream>
 }
 
 /**

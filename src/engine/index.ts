@@ -28,3 +28,4 @@ export async function openEngine(name: EngineName = 'embedded', options: { root?
 export type * from './engine.js'
 export { EngineError } from './errors.js'
 export { parseReference, formatReference, familiarName } from './reference.js'
+export { credentialsFor, eraseCredentials, serverKey, storeCredentials } from './credentials.js'

@@ -18,7 +18,7 @@ describe('pier completion', () => {
   }
 
   it('completes commands, their flags and the project\'s services in bash', () => {
-    assert.deepEqual(complete(['pier', 'lo']), ['logs'])
+    assert.deepEqual(complete(['pier', 'lo']), ['login', 'logout', 'logs'])
     assert.ok(complete(['pier', 'logs', '--ta']).includes('--tail'))
     assert.deepEqual(complete(['pier', 'logs', 'w']), ['web', 'worker'])
     assert.deepEqual(complete(['pier', 'exec', 'wo']), ['worker'])

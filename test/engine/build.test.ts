@@ -81,7 +81,7 @@ CMD ["httpd", "-f", "-p", "8080"]
       ['FROM scratch\nONBUILD RUN true\n', /Dockerfile line 2: ONBUILD is not supported by pier's builder/],
       ['RUN true\n', /the Dockerfile has no FROM instruction/],
       ['FROM scratch\nRUN true\n', /RUN needs something to run on: FROM scratch has no files yet/],
-      ['FROM scratch\nCOPY busybox /bin/busybox\nRUN --mount=type=secret,id=x ["/bin/busybox", "true"]\n', /Dockerfile line 3: RUN --mount=type=secret is not supported by pier's builder/],
+      ['FROM scratch\nCOPY busybox /bin/busybox\nRUN --mount=type=ssh ["/bin/busybox", "true"]\n', /Dockerfile line 3: RUN --mount=type=ssh is not supported by pier's builder/],
       ['FROM scratch\nCOPY busybox /bin/busybox\nRUN --network=none ["/bin/busybox", "true"]\n', /Dockerfile line 3: RUN --network is not supported by pier's builder/],
       ['FROM scratch\nADD https://example.com/x /x\n', /ADD from a URL is not supported/],
     ]

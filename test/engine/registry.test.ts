@@ -142,7 +142,7 @@ describe('image store: registries (docker-registry on 127.0.0.1)', function () {
       const source = engine()
       await source.engine.loadImages(Readable.from(await ociArchive(await busyboxImage([name]))))
       process.env.DOCKER_CONFIG = dockerConfig
-      await assert.rejects(source.engine.pushImage(name), /registry 127\.0\.0\.1:\d+ refused access to private\/busybox \(HTTP 401[^)]*\): log in, with credentials in ~\/\.docker\/config\.json/)
+      await assert.rejects(source.engine.pushImage(name), /registry 127\.0\.0\.1:\d+ refused access to private\/busybox \(HTTP 401[^)]*\): log in with "pier login 127\.0\.0\.1:\d+"/)
       writeFileSync(join(dockerConfig, 'config.json'), JSON.stringify({ auths: { [secured.host]: { auth: Buffer.from('alice:s3cret').toString('base64') } } }))
       await source.engine.pushImage(name)
       const pulled = await engine().engine.pullImage(name)

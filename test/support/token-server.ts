@@ -42,7 +42,7 @@ export class TokenServer {
       }
       const scope = url.searchParams.get('scope') ?? ''
       this.requests.push(scope)
-      const [, name, actions] = scope.split(':')
+      const [type, name, actions] = scope.split(':')
       const now = Math.floor(Date.now() / 1000)
       const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url')
       const head = b64({ alg: 'RS256', typ: 'JWT', x5c: [der] })
@@ -54,7 +54,7 @@ export class TokenServer {
         nbf: now - 10,
         iat: now,
         jti: randomBytes(8).toString('hex'),
-        access: name ? [{ type: 'repository', name, actions: (actions ?? '').split(',') }] : [],
+        access: name ? [{ type: type || 'repository', name, actions: (actions ?? '').split(',') }] : [],
       })
       const signature = createSign('RSA-SHA256').update(`${head}.${claims}`).sign(key).toString('base64url')
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: `${head}.${claims}.${signature}` }))

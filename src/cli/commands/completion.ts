@@ -28,7 +28,7 @@ interface CommandInfo {
 }
 
 /** Commands whose arguments are services. */
-const TAKES_SERVICES = ['up', 'ps', 'logs', 'start', 'stop', 'restart', 'kill', 'rm', 'pause', 'unpause', 'wait', 'top', 'exec', 'run', 'port', 'build', 'pull', 'push', 'config', 'create', 'watch', 'events', 'cp']
+const TAKES_SERVICES = ['up', 'ps', 'logs', 'start', 'stop', 'restart', 'kill', 'rm', 'pause', 'unpause', 'wait', 'top', 'exec', 'run', 'port', 'build', 'pull', 'push', 'config', 'create', 'watch', 'events', 'cp', 'commit', 'export']
 
 function bash(commands: CommandInfo[], global: string[]): string {
   const cases = commands.map((c) => `    ${c.name}) opts="${[...c.flags, ...global].join(' ')}" ;;`).join('\n')

@@ -1,9 +1,10 @@
 import type { Readable } from 'node:stream'
-import type { BuildSpec, Container, ContainerSpec, Engine, EngineCapabilities, EngineEvent, EngineInfo, ExecSpec, Image, Labels, LogLine, LogOptions, Network, NetworkSpec, ProcessList, Progress, PullOptions, Volume, VolumeSpec } from '../engine.js'
+import type { BuildSpec, Container, ContainerSpec, Engine, EngineCapabilities, EngineEvent, EngineInfo, ExecSpec, HistoryEntry, Image, ImageChanges, Labels, LogLine, LogOptions, Network, NetworkSpec, ProcessList, Progress, PruneReport, PullOptions, Volume, VolumeSpec } from '../engine.js'
 import { EngineError } from '../errors.js'
 import { DockerClient, labelFilter, parseHost } from './client.js'
 import { type ContainerInspect, containerOf, createBody, isAnonymousVolume, orderedNetworks } from './containers.js'
 import { dockerEvents } from './events.js'
+import { ImageCommands } from './image-commands.js'
 import { Images } from './images.js'
 import { containerLogs, execIn, startAttached } from './io.js'
 import { Networks } from './networks.js'
@@ -19,6 +20,7 @@ const path = (id: string) => `/containers/${encodeURIComponent(id)}`
  */
 export class DockerEngine implements Engine {
   private readonly images: Images
+  private readonly imageCommands: ImageCommands
   private readonly volumes: Volumes
   private readonly networks: Networks
   private server = { Version: '', Os: 'linux', Arch: '' }
@@ -28,6 +30,7 @@ export class DockerEngine implements Engine {
 
   private constructor(private readonly client: DockerClient) {
     this.images = new Images(client)
+    this.imageCommands = new ImageCommands(client, (ref) => this.images.inspect(ref))
     this.volumes = new Volumes(client)
     this.networks = new Networks(client)
   }
@@ -92,6 +95,38 @@ export class DockerEngine implements Engine {
 
   buildImage(spec: BuildSpec, options: { output?: (line: string) => void } = {}): Promise<Image> {
     return this.images.build(spec, options.output)
+  }
+
+  imageHistory(ref: string): Promise<HistoryEntry[]> {
+    return this.imageCommands.history(ref)
+  }
+
+  importImage(archive: NodeJS.ReadableStream, options: ImageChanges & { tag?: string } = {}): Promise<Image> {
+    return this.imageCommands.import(archive, options)
+  }
+
+  pruneImages(options: { all?: boolean } = {}): Promise<PruneReport> {
+    return this.imageCommands.prune(!!options.all)
+  }
+
+  pruneBuildCache(): Promise<{ entries: number; reclaimed: number }> {
+    return this.imageCommands.pruneBuildCache()
+  }
+
+  checkLogin(server: string, credentials: { username: string; password: string }): Promise<void> {
+    return this.imageCommands.checkLogin(server, credentials)
+  }
+
+  searchRegistry(registry: string, term: string, options: { limit?: number } = {}): Promise<string[]> {
+    return this.imageCommands.search(registry, term, options.limit)
+  }
+
+  commitContainer(id: string, options: ImageChanges & { tag?: string; pause?: boolean } = {}): Promise<Image> {
+    return this.imageCommands.commit(id, options)
+  }
+
+  exportContainer(id: string): Promise<NodeJS.ReadableStream> {
+    return this.imageCommands.export(id)
   }
 
   // ------------------------------------------------------------ volumes and networks

@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs'
-import { homedir } from 'node:os'
-import { join } from 'node:path'
 import type { Readable } from 'node:stream'
 import type { BuildSpec, Image, Progress, PullOptions } from '../engine.js'
+import { credentialsFor, serverKey } from '../credentials.js'
 import { EngineError } from '../errors.js'
 import { formatReference, parseReference } from '../reference.js'
 import { contextTar } from './build-context.js'
@@ -56,29 +54,16 @@ export function imageOf(i: ImageInspect): Image {
 }
 
 /**
- * X-Registry-Auth for a registry, from ~/.docker/config.json's `auths` when
- * it holds a `user:password` for it (credential helpers are not run). The
- * header is sent even empty: push requires it.
+ * X-Registry-Auth for a registry, from the credentials pier and the docker
+ * CLI store (credentials.ts: config.json's `auths`, or a credential
+ * helper). The header is sent even empty: push requires it.
  */
 export function registryAuth(ref: string): string {
   const registry = parseReference(ref).registry
-  let auth: { username: string; password: string; serveraddress: string } | undefined
-  try {
-    const config = JSON.parse(readFileSync(join(process.env.DOCKER_CONFIG ?? join(homedir(), '.docker'), 'config.json'), 'utf8')) as { auths?: Record<string, { auth?: string }> }
-    const keys = registry === 'docker.io' ? ['https://index.docker.io/v1/', 'docker.io', 'index.docker.io'] : [registry, `https://${registry}`, `http://${registry}`]
-    for (const k of keys) {
-      const entry = config.auths?.[k]?.auth
-      if (!entry) continue
-      const text = Buffer.from(entry, 'base64').toString('utf8')
-      const cut = text.indexOf(':')
-      auth = { username: text.slice(0, cut), password: text.slice(cut + 1), serveraddress: k }
-      break
-    }
-  } catch {
-    // No config: anonymous.
-  }
+  const found = credentialsFor(registry)
+  const auth = found ? { username: found.username, password: found.password, serveraddress: serverKey(registry) } : {}
   // Go's base64.URLEncoding, as the docker CLI sends it: URL-safe, and padded (Podman refuses it unpadded).
-  return Buffer.from(JSON.stringify(auth ?? {})).toString('base64').replace(/\+/g, '-').replace(/\//g, '_')
+  return Buffer.from(JSON.stringify(auth)).toString('base64').replace(/\+/g, '-').replace(/\//g, '_')
 }
 
 /**
@@ -193,6 +178,9 @@ export class Images {
 
   /** POST /build (the classic builder) with a tar of the context; see build-context.ts for what is sent. */
   async build(spec: BuildSpec, output: (line: string) => void = () => {}): Promise<Image> {
+    // The classic builder (POST /build) has no named contexts and no secret mounts: said before anything is sent.
+    if (spec.additionalContexts && Object.keys(spec.additionalContexts).length) throw new EngineError('unsupported', 'build: additional_contexts need BuildKit, which the docker engine driver does not speak (it uses POST /build): use the embedded engine')
+    if (spec.secrets && Object.keys(spec.secrets).length) throw new EngineError('unsupported', 'build: build secrets need BuildKit, which the docker engine driver does not speak (it uses POST /build): use the embedded engine')
     const { tar, dockerfile } = await contextTar(spec)
     const res = await this.client.request('POST', '/build', {
       body: tar,
@@ -204,6 +192,9 @@ export class Images {
         target: spec.target,
         rm: true,
         forcerm: true,
+        networkmode: spec.network,
+        shmsize: spec.shmSize,
+        extrahosts: Object.entries(spec.extraHosts ?? {}).flatMap(([host, addresses]) => addresses.map((a) => `${host}:${a}`)),
       },
       headers: { 'X-Registry-Config': Buffer.from('{}').toString('base64') },
       stream: true,

@@ -1,9 +1,11 @@
 import { existsSync } from 'node:fs'
 import { arch, release } from 'node:os'
 import type { Readable, Writable } from 'node:stream'
-import type { BuildSpec, Container, ContainerSpec, EngineCapabilities, EngineEvent, Engine, EngineInfo, ExecSpec, Image, Labels, LogLine, LogOptions, Network, NetworkSpec, ProcessList, Progress, PullOptions, Volume, VolumeSpec } from '../engine.js'
+import type { BuildSpec, Container, ContainerSpec, EngineCapabilities, EngineEvent, Engine, EngineInfo, ExecSpec, HistoryEntry, Image, ImageChanges, Labels, LogLine, LogOptions, Network, NetworkSpec, ProcessList, Progress, PruneReport, PullOptions, Volume, VolumeSpec } from '../engine.js'
 import { describeNetwork, NetworkStore } from '../../network/networks.js'
 import { EngineError } from '../errors.js'
+import { RegistryClient } from '../registry-client.js'
+import { commitContainer, exportContainer } from './container-image.js'
 import { pollEvents } from './events.js'
 import { ContainerManager } from './containers/manager.js'
 import { removePaths } from './containers/remove-paths.js'
@@ -11,6 +13,8 @@ import { Runtime } from './containers/runtime.js'
 import { blkioWeightWorks } from './containers/spec.js'
 import { VolumeStore } from './volumes.js'
 import { loadArchive, saveArchive } from './images/archive.js'
+import { imageHistory } from './images/history.js'
+import { addLayerImage, putRootfsTar } from './images/new-image.js'
 import { pullImage, pushImage } from './images/registry.js'
 import { ImageStore } from './images/store.js'
 import { Root } from './root.js'
@@ -107,6 +111,44 @@ export class EmbeddedEngine implements Engine {
       },
       spec,
     )
+  }
+
+  imageHistory(ref: string): Promise<HistoryEntry[]> {
+    return imageHistory(this.images, ref)
+  }
+
+  /** One layer, the tar as given; Docker's history says where it came from unless a message does. */
+  async importImage(archive: NodeJS.ReadableStream, options: ImageChanges & { tag?: string } = {}): Promise<Image> {
+    const layer = await putRootfsTar(this.images, archive as Readable)
+    try {
+      return await addLayerImage(this.images, { layer, createdBy: '', ...(options.tag ? { tag: options.tag } : {}) }, { ...options, message: options.message || 'Imported from -' })
+    } catch (err) {
+      // A refused tar (a hostile entry, a bad change) leaves no blob behind, unless an image already had that very layer.
+      const data = await this.images.catalog.read()
+      if (!Object.values(data.images).some((img) => img.layers.some((l) => l.digest === layer.digest))) await this.images.blobs.remove(layer.digest)
+      throw err
+    }
+  }
+
+  async pruneImages(options: { all?: boolean } = {}): Promise<PruneReport> {
+    // Under the containers lock, so no container is made from an image between the look and the removal.
+    return this.root.withLock('containers', async () => {
+      const inUse = new Set((await this.containers.records.all({ locked: true })).map((r) => r.image))
+      return this.images.prune(inUse, options.all)
+    })
+  }
+
+  pruneBuildCache(): Promise<{ entries: number; reclaimed: number }> {
+    return this.images.pruneBuildCache()
+  }
+
+  async checkLogin(server: string, credentials: { username: string; password: string }): Promise<void> {
+    await new RegistryClient(server, '', ['pull'], credentials).ping()
+  }
+
+  async searchRegistry(registry: string, term: string, options: { limit?: number } = {}): Promise<string[]> {
+    const names = await new RegistryClient(registry, '').catalog()
+    return names.filter((n) => n.includes(term)).slice(0, options.limit ?? 25)
   }
 
   // ------------------------------------------------------------ volumes
@@ -215,6 +257,14 @@ export class EmbeddedEngine implements Engine {
 
   copyTo(id: string, dir: string, archive: NodeJS.ReadableStream): Promise<void> {
     return this.containers.copyTo(id, dir, archive as Readable)
+  }
+
+  commitContainer(id: string, options: ImageChanges & { tag?: string; pause?: boolean } = {}): Promise<Image> {
+    return commitContainer(this.images, this.containers, id, options)
+  }
+
+  exportContainer(id: string): Promise<NodeJS.ReadableStream> {
+    return exportContainer(this.containers, id)
   }
 
   async removePaths(id: string, paths: string[]): Promise<void> {

@@ -2,6 +2,22 @@ import assert from 'node:assert/strict'
 import type { Engine } from '../../../src/engine/engine.js'
 import { defaultContainerSpec } from '../../../src/engine/defaults.js'
 import { EngineError } from '../../../src/engine/errors.js'
+import { Readable } from 'node:stream'
+import tar from 'tar-stream'
+import { BUSYBOX, tarOf } from '../../support/images.js'
+import { readFileSync } from 'node:fs'
+
+/** The entry names of a tar stream, without a leading `./`. */
+async function tarNames(stream: NodeJS.ReadableStream): Promise<string[]> {
+  const names: string[] = []
+  const extract = tar.extract()
+  ;(stream as Readable).pipe(extract)
+  for await (const entry of extract) {
+    names.push(entry.header.name.replace(/^\.\//, '').replace(/\/$/, ''))
+    entry.resume()
+  }
+  return names
+}
 
 /**
  * The engine contract as behaviours every driver must show, on real
@@ -125,6 +141,85 @@ export function contractSuite(driver: string, open: () => Promise<DriverUnderTes
       assert.deepEqual((await d.engine.listNetworks(labels)).map((n) => n.name), [unique('net')])
       await d.engine.removeNetwork(unique('net'))
       assert.equal(await d.engine.inspectNetwork(unique('net')), undefined)
+    })
+
+    it("commits a container's changes with -c changes and a message; the history shows the step; the image runs", async () => {
+      const c = await d.engine.createContainer(spec(unique('commit'), ['sh', '-c', 'echo hi > /made; exec sleep 30']))
+      await d.engine.start(c.id)
+      await d.engine.exec(c.id, { argv: ['sh', '-c', 'while [ ! -e /made ]; do sleep 0.05; done'] })
+      const base = (await d.engine.inspectImage('busybox'))!
+      const tag = `contract-commit-${process.pid}:1`
+      const image = await d.engine.commitContainer(c.id, { tag, changes: ['ENV GREETING=hi', 'CMD ["cat", "/made"]', 'WORKDIR /tmp'], message: 'a step', author: 'Pier Tests' })
+      try {
+        assert.equal(image.layers.length, base.layers.length + 1)
+        assert.ok(image.config.env.includes('GREETING=hi'))
+        assert.deepEqual(image.config.cmd, ['cat', '/made'])
+        assert.equal(image.config.workingDir, '/tmp')
+        assert.equal((await d.engine.inspectContainer(c.id))?.state, 'running', 'unpaused after')
+        const history = await d.engine.imageHistory(tag)
+        assert.equal(history[0].id, image.id)
+        // Podman's commit writes its own history entry ("/bin/sh", comment "FROM base") and keeps the message elsewhere.
+        if (!driver.includes('podman')) {
+          assert.equal(history[0].comment, 'a step')
+          assert.equal(history[0].createdBy, '', 'as dockerd writes a commit')
+        }
+        assert.ok(history[0].size > 0)
+        const names = await tarNames(await d.engine.exportContainer(c.id))
+        assert.ok(names.includes('made') && names.includes('bin/busybox'), names.slice(0, 20).join(' '))
+        const again = await d.engine.createContainer({ ...spec(unique('committed'), ['cat', '/made']), image: image.id })
+        await d.engine.start(again.id)
+        assert.equal(await d.engine.wait(again.id), 0)
+        const lines: string[] = []
+        for await (const l of d.engine.logs(again.id)) lines.push(l.text)
+        assert.deepEqual(lines, ['hi'])
+        await d.engine.remove(again.id)
+      } finally {
+        await d.engine.remove(c.id, { force: true })
+        await d.engine.removeImage(tag, { force: true }).catch(() => undefined)
+      }
+    })
+
+    it('imports a root filesystem tar as a one-layer image, with changes and a message', async () => {
+      const rootfs = await tarOf([{ name: 'bin', type: 'directory' }, { name: 'bin/busybox', content: readFileSync(BUSYBOX), mode: 0o755 }, { name: 'f', content: 'imported\n' }])
+      const tag = `contract-import-${process.pid}:1`
+      const image = await d.engine.importImage(Readable.from(rootfs), { tag, changes: ['CMD ["/bin/busybox", "cat", "/f"]'], message: 'from a tar' })
+      try {
+        assert.equal(image.layers.length, 1)
+        assert.deepEqual(image.config.cmd, ['/bin/busybox', 'cat', '/f'])
+        assert.ok(image.tags.some((t) => t.includes(`contract-import-${process.pid}`)))
+        const history = await d.engine.imageHistory(image.id)
+        assert.deepEqual(history.map((h) => h.comment), ['from a tar'])
+        const c = await d.engine.createContainer({ ...spec(unique('imported'), ['/bin/busybox', 'cat', '/f']), image: image.id })
+        await d.engine.start(c.id)
+        assert.equal(await d.engine.wait(c.id), 0)
+        const lines: string[] = []
+        for await (const l of d.engine.logs(c.id)) lines.push(l.text)
+        assert.deepEqual(lines, ['imported'])
+        await d.engine.remove(c.id)
+      } finally {
+        await d.engine.removeImage(tag, { force: true }).catch(() => undefined)
+      }
+    })
+
+    it('prunes dangling images and says how much it reclaimed; named ones stay', async () => {
+      const c = await d.engine.createContainer(spec(unique('prune'), ['sh', '-c', 'echo x > /x']))
+      await d.engine.start(c.id)
+      await d.engine.wait(c.id)
+      const dangling = await d.engine.commitContainer(c.id, {})
+      await d.engine.remove(c.id)
+      const runs = [...(dangling.config.entrypoint ?? []), ...(dangling.config.cmd ?? [])]
+      assert.deepEqual(runs, ['sh', '-c', 'echo x > /x'], "a commit runs the container's command")
+      assert.deepEqual(dangling.tags, [])
+      const report = await d.engine.pruneImages()
+      assert.ok(report.deleted.includes(dangling.id), JSON.stringify(report))
+      assert.ok(report.reclaimed > 0)
+      assert.equal(await d.engine.inspectImage(dangling.id), undefined)
+      assert.ok(await d.engine.inspectImage('busybox'), 'a named image stays')
+      const cache = await d.engine.pruneBuildCache().catch((e: unknown) => {
+        if (driver.includes('podman') && e instanceof EngineError && e.code === 'unsupported') return { entries: 0, reclaimed: 0 }
+        throw e
+      })
+      assert.ok(cache.entries >= 0 && cache.reclaimed >= 0)
     })
 
     it('declares what it does not honour of a spec', () => {

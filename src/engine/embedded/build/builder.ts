@@ -1,4 +1,5 @@
-import { lstat, rm } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { lstat, mkdir, rm, writeFile } from 'node:fs/promises'
 import type { BuildSpec, Image } from '../../engine.js'
 import { EngineError } from '../../errors.js'
 import { hostPlatform } from '../../platform.js'
@@ -14,9 +15,9 @@ import { copyEntries, parentDirs, type CopyFrom } from './copy.js'
 import { filterUnder, readDockerIgnore, type DockerIgnore } from './dockerignore.js'
 import { expand, parseDockerfile, type Instruction, type Stage } from './dockerfile.js'
 import { entryOf, layerTar, treeEntries, type LayerEntry } from './layer.js'
-import { checkFlags, mountRequests, runMount, Views } from './mounts.js'
+import { checkFlags, mountRequests, runMount, Views, type MountRequest } from './mounts.js'
 import { runStep, type RunMount } from './run.js'
-import { stageNamed, stagesFor } from './stages.js'
+import { dependencies, stageNamed, stagesFor } from './stages.js'
 
 export interface BuildContext {
   root: Root
@@ -48,7 +49,11 @@ interface Build {
   cache: BuildCache
   views: Views
   built: Map<Stage, Built>
+  /** Each selected stage's build, started or finished: a reference the dependency scan could not see (a variable) waits on it. */
+  pending: Map<Stage, Promise<void>>
   layerSizes: Record<string, number>
+  /** Where secret values are written for their mounts; removed when the build ends. */
+  secretsDir: string
   /** The `#N` of the next step, counted across stages as BuildKit does. */
   counter: number
   multiStage: boolean
@@ -72,11 +77,12 @@ export async function buildImage(ctx: BuildContext, spec: BuildSpec): Promise<Im
   for (const i of globalArgs) for (const [k, v] of i.properties) globals[k] = spec.args[k] ?? (v !== undefined ? expand(v, globals) : '')
   for (const s of stages) for (const i of [s.from, ...s.steps]) checkFlags(i)
   const selected = stagesFor(stages, spec.target, globals)
-  const b: Build = { ctx, spec, stages, globals, ignore: await readDockerIgnore(spec.context), cache: new BuildCache(ctx.root, ctx.images), views: new Views(ctx.root), built: new Map(), layerSizes: {}, counter: 1, multiStage: stages.length > 1 }
+  const b: Build = { ctx, spec, stages, globals, ignore: await readDockerIgnore(spec.context), cache: new BuildCache(ctx.root, ctx.images), views: new Views(ctx.root), built: new Map(), pending: new Map(), layerSizes: {}, counter: 1, multiStage: stages.length > 1, secretsDir: ctx.root.temp('build-secrets') }
   try {
-    for (const stage of selected) b.built.set(stage, await buildStage(b, stage))
+    await buildStages(b, selected)
   } finally {
     await b.views.close()
+    await rm(b.secretsDir, { recursive: true, force: true })
   }
   const last = b.built.get(selected.at(-1)!)!
   const config = { ...last.config, Labels: { ...(last.config.Labels ?? {}), ...spec.labels } }
@@ -97,22 +103,53 @@ export async function buildImage(ctx: BuildContext, spec: BuildSpec): Promise<Im
   return image
 }
 
+/**
+ * Builds the selected stages, each as soon as the stages it reads (FROM,
+ * COPY --from, RUN --mount from=) are built, so independent stages run
+ * side by side as BuildKit runs them. Every stage is waited for, failed or
+ * not, before the build's mounts are cleared away; the first failure (in
+ * Dockerfile order) is the build's.
+ */
+async function buildStages(b: Build, selected: Stage[]): Promise<void> {
+  const started = b.pending
+  const run = (stage: Stage): Promise<void> => {
+    let promise = started.get(stage)
+    if (!promise) {
+      promise = (async () => {
+        const deps = dependencies(b.stages, stage, b.globals).filter((d) => selected.includes(d))
+        await Promise.all(deps.map(run))
+        b.built.set(stage, await buildStage(b, stage))
+      })()
+      started.set(stage, promise)
+    }
+    return promise
+  }
+  const results = await Promise.allSettled(selected.map(run))
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+  if (failed) throw failed.reason
+}
+
 async function buildStage(b: Build, stage: Stage): Promise<Built> {
   const { ctx } = b
   const total = stage.steps.length + 1
   const label = b.multiStage ? `${stage.name ?? `stage-${stage.index}`} ` : ''
-  const announce = (n: number, i: Instruction) => ctx.output(`#${b.counter++} [${label}${n}/${total}] ${i.keyword} ${i.flagList.map(([k, v]) => `--${k}=${v} `).join('')}${i.text.split('\n')[0]}`)
+  // Returns the step's number: stages run side by side, so the counter may have moved on when the step ends.
+  const announce = (n: number, i: Instruction) => {
+    const number = b.counter++
+    ctx.output(`#${number} [${label}${n}/${total}] ${i.keyword} ${i.flagList.map(([k, v]) => `--${k}=${v} `).join('')}${i.text.split('\n')[0]}`)
+    return number
+  }
   announce(1, stage.from)
   const s = await start(b, stage)
   const layerDirs = () => s.layers.map((l) => ctx.images.layers.dir(l.diffId))
   for (const [n, i] of stage.steps.entries()) {
-    announce(n + 2, i)
+    const number = announce(n + 2, i)
     const word = (t: string) => expand(t, { ...s.args, ...envOf(s.config) })
     const step = async (key: string, created_by: string, make?: (commit: (entries: LayerEntry[]) => Promise<void>) => Promise<void>) => {
       s.key = key
       const hit = b.spec.noCache ? undefined : await b.cache.get(key)
       if (hit) {
-        ctx.output(`#${b.counter - 1} CACHED`)
+        ctx.output(`#${number} CACHED`)
         if (hit.layer) {
           s.layers.push(hit.layer)
           if (hit.layer.bytes !== undefined) b.layerSizes[hit.layer.diffId] = hit.layer.bytes
@@ -155,6 +192,12 @@ async function buildStage(b: Build, stage: Stage): Promise<Built> {
       const mounts: RunMount[] = []
       const sourceKeys: string[] = []
       for (const r of requests) {
+        if (r.type === 'secret') {
+          // Not keyed: BuildKit's cache ignores a secret's content, and its value must not be written where keys are.
+          const secret = await secretFile(b, r, i.line)
+          if (secret) mounts.push({ source: secret, target: r.target, readOnly: true })
+          continue
+        }
         const fromStage = r.from ? stageNamed(b.stages, r.from, stage.index) : undefined
         const root = r.type === 'cache' ? '' : r.from ? (await viewOf(b, r.from, stage, i)).root : b.spec.context
         const m = await runMount(r, root, b.cache.mountDir(r.id), i.line)
@@ -163,7 +206,8 @@ async function buildStage(b: Build, stage: Stage): Promise<Built> {
         if (r.type === 'bind') sourceKeys.push(fromStage ? b.built.get(fromStage)!.key : await contentKey(m.source, r.from ? undefined : b.ignore, b.spec.context))
       }
       const env = { ...s.args, ...envOf(s.config) }
-      await step(stepKey(s.key, 'RUN', argv, s.args, requests, sourceKeys), `RUN ${i.text}`, (commit) => runStep(ctx, { layers: layerDirs(), config: s.config, env, argv, mounts, instruction: i }, commit))
+      const run = { network: b.spec.network, shmSize: b.spec.shmSize, extraHosts: b.spec.extraHosts }
+      await step(stepKey(s.key, 'RUN', argv, s.args, requests, sourceKeys), `RUN ${i.text}`, (commit) => runStep(ctx, { layers: layerDirs(), config: s.config, env, argv, mounts, instruction: i, ...run }, commit))
     }
   }
   return s
@@ -182,7 +226,7 @@ async function start(b: Build, stage: Stage): Promise<Built> {
     return { ...p, layers: [...p.layers], history: [...p.history], config: structuredClone(p.config), args: {}, cmdFromBase: !!p.config.Cmd }
   }
   if (ref === 'scratch') return fresh(stepKey('scratch'))
-  const base = await image(b, ref)
+  const base = await image(b, namedImage(b, ref, stage.from))
   const json = await b.ctx.images.config(base)
   return { ...fresh(stepKey('image', base.id)), layers: [...base.layers], history: [...((json as { history?: History[] }).history ?? [])], config: { ...(json.config ?? {}) }, cmdFromBase: !!json.config?.Cmd }
 }
@@ -200,18 +244,43 @@ async function image(b: Build, ref: string) {
 async function viewOf(b: Build, ref: string, stage: Stage, i: Instruction): Promise<{ root: string; what: string }> {
   const from = stageNamed(b.stages, ref, stage.index)
   if (from) {
+    if (!b.built.has(from)) await b.pending.get(from)?.catch(() => undefined)
     const built = b.built.get(from)
     if (!built) throw new EngineError('invalid', `Dockerfile line ${i.line}: stage ${ref} is not built before this one`)
     return { root: await b.views.of(built.key, built.layers.map((l) => b.ctx.images.layers.dir(l.diffId))), what: `stage ${ref}` }
   }
   if (ref === stage.name) throw new EngineError('invalid', `Dockerfile line ${i.line}: a stage cannot read from itself (--from=${ref})`)
-  const record = await image(b, ref)
+  const named = b.spec.additionalContexts?.[ref]
+  if (named !== undefined && !named.startsWith('docker-image://')) return { root: named, what: `context ${ref}` }
+  const record = await image(b, namedImage(b, ref, i))
   return { root: await b.views.of(record.id, record.layers.map((l) => b.ctx.images.layers.dir(l.diffId))), what: `image ${ref}` }
 }
 
 async function copyFrom(b: Build, stage: Stage, i: Instruction): Promise<CopyFrom> {
   if (!i.flags.from) return { root: b.spec.context, ignore: b.ignore }
   return viewOf(b, expand(i.flags.from, b.globals), stage, i)
+}
+
+/** A named context (`additional_contexts`) that is an image stands for it; any other name is an image reference. */
+function namedImage(b: Build, ref: string, i: Instruction): string {
+  const named = b.spec.additionalContexts?.[ref]
+  if (named === undefined) return ref
+  if (named.startsWith('docker-image://')) return named.slice('docker-image://'.length)
+  throw new EngineError('invalid', `Dockerfile line ${i.line}: FROM ${ref}: that named context is a directory; FROM needs an image (docker-image://REF or service:NAME)`)
+}
+
+/** The host file a secret mount binds: the build's file, or its value written under the build's temporary directory. */
+async function secretFile(b: Build, r: MountRequest, line: number): Promise<string | undefined> {
+  const secret = b.spec.secrets?.[r.id]
+  if (!secret) {
+    if (r.required) throw new EngineError('invalid', `Dockerfile line ${line}: RUN --mount=type=secret,id=${r.id} is required, and the build has no secret ${r.id} (build.secrets in the Compose file)`)
+    return undefined
+  }
+  if ('file' in secret) return secret.file
+  const path = `${b.secretsDir}/${createHash('sha256').update(r.id).digest('hex')}`
+  await mkdir(b.secretsDir, { recursive: true, mode: 0o700 })
+  await writeFile(path, secret.value, { mode: 0o400 })
+  return path
 }
 
 /** What a bind mount from the context holds, as a key. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { constants } from 'node:fs'
-import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises'
+import { lstat, mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import type { ConfigJson } from '../images/oci.js'
 import type { ImageStore } from '../images/store.js'
 import type { Root } from '../root.js'
@@ -44,6 +44,44 @@ export class BuildCache {
     await rename(temp, `${this.dir}/${key.slice(7)}.json`)
   }
 
+  /** Every entry, with its file name; unreadable ones (half-written by a killed build) left out. */
+  private async entries(): Promise<{ file: string; step: CachedStep }[]> {
+    const names = await readdir(this.dir).catch(() => [] as string[])
+    const out = await Promise.all(names.filter((n) => n.endsWith('.json')).map(async (n) => ({ file: `${this.dir}/${n}`, step: await readFile(`${this.dir}/${n}`, 'utf8').then((t) => JSON.parse(t) as CachedStep, () => undefined) })))
+    return out.filter((e): e is { file: string; step: CachedStep } => !!e.step)
+  }
+
+  /** The layers the cache refers to: kept by the image store's collection as if an image used them. */
+  async layers(): Promise<Layer[]> {
+    return (await this.entries()).flatMap((e) => (e.step.layer ? [e.step.layer] : []))
+  }
+
+  /** Removes entries whose layer is gone from the store: they can only miss. */
+  async dropBroken(): Promise<number> {
+    let dropped = 0
+    for (const { file, step } of await this.entries()) {
+      if (!step.layer || ((await this.images.blobs.has(step.layer.digest)) && (await this.images.layers.has(step.layer.diffId)))) continue
+      await rm(file, { force: true })
+      dropped++
+    }
+    return dropped
+  }
+
+  /** Removes every entry and every cache mount; returns what the entries referred to, for collection. */
+  async clear(): Promise<{ entries: number; layers: Set<string>; mountBytes: number }> {
+    const entries = await this.entries()
+    const layers = new Set(entries.flatMap((e) => (e.step.layer ? [e.step.layer.digest, e.step.layer.diffId] : [])))
+    const mounts = this.root.path('images', 'build-cache', 'mounts')
+    const mountBytes = await diskUsage(mounts)
+    // Moved aside first, so a build starting meanwhile sees either the old directory whole or none.
+    for (const dir of [this.dir, mounts]) {
+      const doomed = this.root.temp('removed-cache')
+      await rename(dir, doomed).catch(() => undefined)
+      await rm(doomed, { recursive: true, force: true })
+    }
+    return { entries: entries.length, layers, mountBytes }
+  }
+
   /** Where a `RUN --mount=type=cache` directory lives between builds. */
   mountDir(id: string): string {
     return this.root.path('images', 'build-cache', 'mounts', createHash('sha256').update(id).digest('hex'))
@@ -71,4 +109,14 @@ export async function entriesHash(entries: LayerEntry[]): Promise<string> {
     hash.update('\0')
   }
   return `sha256:${hash.digest('hex')}`
+}
+
+/** Bytes of the files under `path` (links not followed); 0 when it does not exist. */
+async function diskUsage(path: string): Promise<number> {
+  const info = await lstat(path).catch(() => undefined)
+  if (!info) return 0
+  if (!info.isDirectory()) return info.size
+  let sum = 0
+  for (const name of await readdir(path)) sum += await diskUsage(`${path}/${name}`)
+  return sum
 }

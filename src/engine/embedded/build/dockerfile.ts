@@ -61,13 +61,14 @@ export function parseDockerfile(text: string): ParsedDockerfile {
     }
     const flagList = (anyI.getFlags?.() ?? []).map((f) => [f.getName(), f.getValue() ?? ''] as [string, string])
     const flags = Object.fromEntries(flagList)
-    const json = anyI.getJSONStrings?.().map((s) => s.getJSONValue())
     const raw = anyI.getArgumentsContent() ?? ''
     const content = raw.replace(/^(\s*--[a-z-]+=?\S*\s+)+/, '').trim()
+    // The exec form read as JSON: dockerfile-ast's JSON strings drop the spaces inside them ("cat /f" came back "cat/f").
+    const json = anyI.getJSONStrings ? execForm(content) : undefined
     return {
       keyword: i.getKeyword().toUpperCase(),
       args: i.getArguments().map((a) => a.getValue()).filter((a) => !a.startsWith('--') || !(a.slice(2).split('=')[0] in flags)),
-      ...(json && json.length && raw.trim().startsWith('[') ? { json } : {}),
+      ...(json && json.length ? { json } : {}),
       text: content,
       flags,
       flagList,
@@ -96,6 +97,17 @@ export function parseDockerfile(text: string): ParsedDockerfile {
     stages.push({ index: stages.length, ...(name ? { name } : {}), from: i, steps: [] })
   }
   return { globalArgs, stages }
+}
+
+/** `["a", "b c"]`: the strings, when the text is a JSON list of strings; else undefined (shell form). */
+function execForm(text: string): string[] | undefined {
+  if (!text.startsWith('[')) return undefined
+  try {
+    const value = JSON.parse(text) as unknown
+    return Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : undefined
+  } catch {
+    return undefined
+  }
 }
 
 /**

@@ -14,24 +14,28 @@ import type { RunMount } from './run.js'
  * them (they are read through resolveInRoot, or bind-mounted read-only).
  */
 export class Views {
-  private readonly mounted = new Map<string, string>()
+  // Promises: stages built side by side may ask for the same view at once, and both wait for the one mount.
+  private readonly mounted = new Map<string, Promise<string>>()
   private readonly dir: string
   constructor(root: Root) {
     this.dir = root.temp('build-views')
   }
 
-  async of(id: string, layers: string[]): Promise<string> {
+  of(id: string, layers: string[]): Promise<string> {
     const known = this.mounted.get(id)
     if (known) return known
     const base = join(this.dir, String(this.mounted.size))
     const target = join(base, 'rootfs')
-    this.mounted.set(id, target)
-    await mountRootfs(layers, join(base, 'upper'), join(base, 'work'), target)
-    return target
+    const mounting = mountRootfs(layers, join(base, 'upper'), join(base, 'work'), target).then(() => target)
+    this.mounted.set(id, mounting)
+    return mounting
   }
 
   async close(): Promise<void> {
-    for (const target of this.mounted.values()) await unmountRootfs(target).catch(() => undefined)
+    for (const mounting of this.mounted.values()) {
+      const target = await mounting.catch(() => undefined)
+      if (target) await unmountRootfs(target).catch(() => undefined)
+    }
     await rm(this.dir, { recursive: true, force: true })
   }
 }
@@ -50,13 +54,13 @@ export function checkFlags(i: Instruction): void {
     if (!(FLAGS[i.keyword] ?? []).includes(name)) throw new EngineError('unsupported', `Dockerfile line ${i.line}: ${i.keyword} --${name} is not supported by pier's builder`)
     if (name === 'mount') {
       const type = mountOptions(value).type ?? 'bind'
-      if (type !== 'cache' && type !== 'bind') throw new EngineError('unsupported', `Dockerfile line ${i.line}: RUN --mount=type=${type} is not supported by pier's builder (type=cache and type=bind are)`)
+      if (type !== 'cache' && type !== 'bind' && type !== 'secret') throw new EngineError('unsupported', `Dockerfile line ${i.line}: RUN --mount=type=${type} is not supported by pier's builder (type=cache, bind and secret are)`)
     }
   }
 }
 
 export interface MountRequest {
-  type: 'cache' | 'bind'
+  type: 'cache' | 'bind' | 'secret'
   target: string
   /** bind: the path in the context or in `from`. */
   source: string
@@ -64,6 +68,8 @@ export interface MountRequest {
   /** cache: the directory's name, shared by the RUNs that give it. */
   id: string
   readOnly: boolean
+  /** secret: fail when the build has no such secret (else the mount is left out, as BuildKit does). */
+  required?: boolean
 }
 
 export function mountRequests(i: Instruction, word: (s: string) => string): MountRequest[] {
@@ -71,9 +77,14 @@ export function mountRequests(i: Instruction, word: (s: string) => string): Moun
     .filter(([name]) => name === 'mount')
     .map(([, value]) => {
       const o = mountOptions(word(value))
+      const type = (o.type ?? 'bind') as MountRequest['type']
+      if (type === 'secret') {
+        const id = o.id ?? (o.target ?? o.dst ?? '').split('/').pop()
+        if (!id) throw new EngineError('invalid', `Dockerfile line ${i.line}: RUN --mount=${value} names no secret (id=…)`)
+        return { type, target: o.target ?? o.dst ?? `/run/secrets/${id}`, source: '', id, readOnly: true, required: o.required === 'true' || o.required === 'required' }
+      }
       const target = o.target ?? o.dst ?? o.destination
       if (!target) throw new EngineError('invalid', `Dockerfile line ${i.line}: RUN --mount=${value} has no target`)
-      const type = (o.type ?? 'bind') as 'cache' | 'bind'
       const readOnly = type === 'bind' ? !('rw' in o || 'readwrite' in o) : 'ro' in o || 'readonly' in o
       return { type, target, source: o.source ?? o.src ?? '/', ...(o.from ? { from: o.from } : {}), id: o.id ?? target, readOnly }
     })

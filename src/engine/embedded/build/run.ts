@@ -31,6 +31,10 @@ export interface RunStep {
   argv: string[]
   mounts: RunMount[]
   instruction: Instruction
+  /** `build.network`: default and host are the host's network, none a namespace with loopback alone. */
+  network?: string
+  shmSize?: number
+  extraHosts?: Record<string, string[]>
 }
 
 /** How many of a failed step's last output lines its error report repeats. */
@@ -52,12 +56,13 @@ export async function runStep(ctx: BuildContext, step: RunStep, commit: (entries
     await mountRootfs(step.layers, paths.upper, paths.work, paths.rootfs)
     const user = await resolveUser(step.config.User, step.layers)
     const etc = { hosts: join(paths.etc, 'hosts'), hostname: join(paths.etc, 'hostname'), resolvConf: join(paths.etc, 'resolv.conf') }
-    await writeFile(etc.hosts, await readFile('/etc/hosts', 'utf8').catch(() => '127.0.0.1\tlocalhost\n'))
+    const extra = Object.entries(step.extraHosts ?? {}).flatMap(([host, addresses]) => addresses.map((a) => `${a}\t${host}\n`)).join('')
+    await writeFile(etc.hosts, (await readFile('/etc/hosts', 'utf8').catch(() => '127.0.0.1\tlocalhost\n')).replace(/\n?$/, '\n') + extra)
     await writeFile(etc.hostname, 'buildkit\n')
     await writeFile(etc.resolvConf, await readFile('/etc/resolv.conf', 'utf8').catch(() => ''))
     const vars = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: user.home, ...step.env }
     const mounts = step.mounts.map((m) => ({ source: m.source, target: m.target, type: 'bind' as const, options: ['rbind', 'rprivate', ...(m.readOnly ? ['ro'] : [])] }))
-    const configJson = runtimeSpec({ id, spec: runSpec(id, step.argv), user, env: Object.entries(vars).map(([k, v]) => `${k}=${v}`), workingDir: step.config.WorkingDir || '/', rootfs: paths.rootfs, etc, mounts, hostLimits: await hostLimits() })
+    const configJson = runtimeSpec({ id, spec: runSpec(id, step), user, env: Object.entries(vars).map(([k, v]) => `${k}=${v}`), workingDir: step.config.WorkingDir || '/', rootfs: paths.rootfs, etc, mounts, hostLimits: await hostLimits() })
     await writeFile(join(dir, 'bundle', 'config.json'), JSON.stringify(configJson))
     await new Promise<void>((done, fail) => {
       const child = spawn(ctx.runtime.binary, ctx.runtime.args('run', '--bundle', join(dir, 'bundle'), id), { stdio: ['ignore', 'pipe', 'pipe'] })
@@ -91,6 +96,6 @@ export async function runStep(ctx: BuildContext, step: RunStep, commit: (entries
 }
 
 /** The container a RUN step is: the host's network (as `docker build` gives a build the network), no init, Docker's confinement. */
-function runSpec(name: string, argv: string[]): ContainerSpec {
-  return { ...defaultContainerSpec(name, '', argv), networkMode: 'host' }
+function runSpec(name: string, step: RunStep): ContainerSpec {
+  return { ...defaultContainerSpec(name, '', step.argv), networkMode: step.network === 'none' ? 'none' : 'host', ...(step.shmSize ? { shmSize: step.shmSize } : {}) }
 }

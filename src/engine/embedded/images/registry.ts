@@ -4,7 +4,7 @@ import { formatReference, parseReference, repositoryName, type Reference } from 
 import { sha256 } from './blobs.js'
 import * as shape from './documents.js'
 import { formatPlatform, hostPlatform, INDEX_TYPES, MANIFEST_TYPES, MEDIA, selectPlatform, type Manifest } from './oci.js'
-import { RegistryClient } from './registry-client.js'
+import { RegistryClient } from '../../registry-client.js'
 import { short, type ImageStore } from './store.js'
 
 const ACCEPT = [MEDIA.ociIndex, MEDIA.dockerList, MEDIA.ociManifest, MEDIA.dockerManifest]

@@ -3,6 +3,7 @@ import type { Image, Platform, Progress } from '../../engine.js'
 import { EngineError } from '../../errors.js'
 import { familiarName, formatReference, parseReference, repositoryName } from '../../reference.js'
 import type { Root } from '../root.js'
+import { BuildCache } from '../build/cache.js'
 import { BlobStore } from './blobs.js'
 import { Catalog, type ImageRecord } from './catalog.js'
 import { LayerStore } from './layers.js'
@@ -137,19 +138,55 @@ export class ImageStore {
       if (!Object.values(data.tags).includes(record.id)) {
         delete data.images[record.id]
         deleted.push(record.id)
-        await this.collect(data.images, record, (data.layerSizes ??= {}))
+        await this.collect(data.images, new Set([record.id, record.manifest, ...record.layers.flatMap((l) => [l.digest, l.diffId])]), (data.layerSizes ??= {}))
       }
       return { untagged: untagged.map(familiarName), deleted }
     })
   }
 
   /**
-   * Deletes blobs and layers that no image in `images` refers to: those of
-   * the image just removed at once, other strays (left by an interrupted
-   * pull) once they are ten minutes old — younger ones may belong to a pull
-   * running right now in another process. Runs under the catalog lock.
+   * Removes images as `docker image prune` does: those with no name (with
+   * `all`, every one) that no container in `inUse` was made from, then the
+   * blobs and layers nothing refers to any more. Build-cache entries whose
+   * layer is gone (removed by hand, or by an older pier) go too.
    */
-  private async collect(images: Record<string, ImageRecord>, removed: ImageRecord, sizes: Record<string, number>): Promise<void> {
+  async prune(inUse: Set<string>, all = false): Promise<{ untagged: string[]; deleted: string[]; reclaimed: number }> {
+    return this.catalog.update(async (data) => {
+      const named = new Set(Object.values(data.tags))
+      const doomed = Object.values(data.images).filter((img) => !inUse.has(img.id) && (all || !named.has(img.id)))
+      const untagged: string[] = []
+      for (const [tag, id] of Object.entries(data.tags)) {
+        if (!doomed.some((img) => img.id === id)) continue
+        delete data.tags[tag]
+        untagged.push(familiarName(tag))
+      }
+      for (const img of doomed) delete data.images[img.id]
+      const mine = new Set(doomed.flatMap((img) => [img.id, img.manifest, ...img.layers.flatMap((l) => [l.digest, l.diffId])]))
+      const reclaimed = await this.collect(data.images, mine, (data.layerSizes ??= {}))
+      await new BuildCache(this.root, this).dropBroken()
+      return { untagged, deleted: doomed.map((img) => img.id), reclaimed }
+    })
+  }
+
+  /** Removes every build-cache entry and cache mount, then the layers only the cache held. */
+  async pruneBuildCache(): Promise<{ entries: number; reclaimed: number }> {
+    return this.catalog.update(async (data) => {
+      const { entries, layers, mountBytes } = await new BuildCache(this.root, this).clear()
+      const reclaimed = await this.collect(data.images, layers, (data.layerSizes ??= {}))
+      return { entries, reclaimed: reclaimed + mountBytes }
+    })
+  }
+
+  /**
+   * Deletes blobs and layers that neither an image in `images` nor a
+   * build-cache entry refers to (the cache is a root: a rebuild reuses its
+   * layers however many images were removed): those in `mine` (of what was
+   * just removed) at once, other strays (left by an interrupted pull) once
+   * they are ten minutes old — younger ones may belong to a pull or build
+   * running right now in another process. Runs under the catalog lock;
+   * returns the bytes freed.
+   */
+  private async collect(images: Record<string, ImageRecord>, mine: Set<string>, sizes: Record<string, number>): Promise<number> {
     const blobs = new Set<string>()
     const layers = new Set<string>()
     for (const img of Object.values(images)) {
@@ -160,20 +197,31 @@ export class ImageStore {
         layers.add(l.diffId)
       }
     }
-    for (const diffId of Object.keys(sizes)) if (!layers.has(diffId)) delete sizes[diffId]
-    const mine = new Set([removed.id, removed.manifest, ...removed.layers.flatMap((l) => [l.digest, l.diffId])])
+    for (const layer of await new BuildCache(this.root, this).layers()) {
+      blobs.add(layer.digest)
+      layers.add(layer.diffId)
+    }
     const cutoff = Date.now() - 10 * 60_000
     const doomed = async (dir: string, keep: Set<string>) => {
       const out: string[] = []
-      for (const hexName of await readdir(dir)) {
+      for (const hexName of await readdir(dir).catch(() => [] as string[])) {
         const digest = `sha256:${hexName}`
         if (keep.has(digest)) continue
         if (mine.has(digest) || (await stat(`${dir}/${hexName}`)).mtimeMs < cutoff) out.push(digest)
       }
       return out
     }
-    for (const digest of await doomed(this.root.path('images', 'blobs', 'sha256'), blobs)) await this.blobs.remove(digest)
-    for (const digest of await doomed(this.root.path('images', 'layers'), layers)) await this.layers.remove(digest)
+    let freed = 0
+    for (const digest of await doomed(this.root.path('images', 'blobs', 'sha256'), blobs)) {
+      freed += await this.blobs.size(digest).catch(() => 0)
+      await this.blobs.remove(digest)
+    }
+    for (const digest of await doomed(this.root.path('images', 'layers'), layers)) {
+      freed += sizes[digest] ?? 0
+      await this.layers.remove(digest)
+    }
+    for (const diffId of Object.keys(sizes)) if (!layers.has(diffId)) delete sizes[diffId]
+    return freed
   }
 
   async config(record: ImageRecord): Promise<ConfigJson> {

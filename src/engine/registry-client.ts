@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs'
-import { homedir } from 'node:os'
-import { join } from 'node:path'
 import { Readable } from 'node:stream'
-import { EngineError } from '../../errors.js'
-import { MAX_DOCUMENT } from './documents.js'
+import { credentialsFor, type Credentials } from './credentials.js'
+import { EngineError } from './errors.js'
+
+/** The most bytes of one JSON document pier reads from a registry (see embedded/images/documents.ts). */
+const MAX_DOCUMENT = 4 * 1024 * 1024
 
 /**
  * A client for one repository of a registry speaking the Registry HTTP API
@@ -16,16 +16,37 @@ export class RegistryClient {
   private readonly base: string
   private authorization?: string
   private tokenScopes?: string
-  private readonly credentials?: { username: string; password: string }
+  private readonly credentials?: Credentials
 
+  /** An empty `repository` is the registry itself (`ping`, `catalog`); `credentials` default to the stored ones. */
   constructor(
     readonly registry: string,
     readonly repository: string,
     private readonly actions: ('pull' | 'push')[] = ['pull'],
+    credentials?: Credentials,
   ) {
     const host = registry === 'docker.io' ? 'registry-1.docker.io' : registry
     this.base = `${insecure(registry) ? 'http' : 'https'}://${host}/v2/${repository}`
-    this.credentials = credentialsFor(registry)
+    this.credentials = credentials ?? credentialsFor(registry)
+  }
+
+  /** GET /v2/: succeeds when the registry lets these credentials in (`pier login`). */
+  async ping(): Promise<void> {
+    await this.request('GET', '')
+  }
+
+  /** Every repository name of the registry's catalog, following its `Link` pages up to `limit` names. */
+  async catalog(limit = 10_000): Promise<string[]> {
+    const names: string[] = []
+    let path: string | undefined = `_catalog?n=${Math.min(limit, 1000)}`
+    while (path && names.length < limit) {
+      const res = await this.request('GET', path)
+      const body = JSON.parse((await capped(res, `${this.registry}: the catalog`)).toString('utf8')) as { repositories?: string[] }
+      names.push(...(body.repositories ?? []))
+      const next = /<([^>]+)>;\s*rel="next"/.exec(res.headers.get('link') ?? '')?.[1]
+      path = next ? new URL(next, this.base).toString() : undefined
+    }
+    return names.slice(0, limit)
   }
 
   /** GETs a manifest; `digest` is what the registry says it is, checked by the caller. */
@@ -116,7 +137,7 @@ export class RegistryClient {
     // Ask for every action this client needs on its repository at once (a
     // push also pulls), plus whatever else the challenge names; a second
     // challenge for a scope the token already covered means: refused.
-    const scopes = new Set([`repository:${this.repository}:${this.actions.join(',')}`])
+    const scopes = new Set(this.repository ? [`repository:${this.repository}:${this.actions.join(',')}`] : [])
     if (params.scope) for (const scope of params.scope.split(' ')) scopes.add(scope)
     const wanted = [...scopes].sort().join(' ')
     if (this.authorization?.startsWith('Bearer') && this.tokenScopes === wanted) return false
@@ -144,7 +165,7 @@ export class RegistryClient {
     const what = `${this.registry}/${this.repository}`
     const reason = registryMessage(detail)
     if (status === 401 || status === 403) {
-      return new EngineError('registry', `registry ${this.registry} refused access to ${this.repository} (HTTP ${status}${reason}): log in, with credentials in ~/.docker/config.json`)
+      return new EngineError('registry', `registry ${this.registry} refused access${this.repository ? ` to ${this.repository}` : ''} (HTTP ${status}${reason}): log in with "pier login ${this.registry}"`)
     }
     if (status === 404) return new EngineError('not-found', `${what}: not found in the registry (HTTP 404${reason} for ${method} ${path.split('?')[0]})`)
     return new EngineError('registry', `registry ${this.registry} failed: HTTP ${status}${reason} for ${method} ${path.split('?')[0]}`)
@@ -161,7 +182,6 @@ function registryMessage(body: string): string {
   }
 }
 
-/** Loopback registries and those in PIER_INSECURE_REGISTRIES are spoken to over plain HTTP. */
 /** A response body of at most MAX_DOCUMENT bytes, refused as soon as it says or proves to be bigger. */
 async function capped(res: Response, what: string): Promise<Buffer> {
   const tooBig = (size: number | string) => new EngineError('registry', `${what} is ${size} bytes, more than the ${MAX_DOCUMENT} pier reads for one JSON document`)
@@ -183,31 +203,9 @@ async function capped(res: Response, what: string): Promise<Buffer> {
   return Buffer.concat(chunks)
 }
 
+/** Loopback registries and those in PIER_INSECURE_REGISTRIES are spoken to over plain HTTP. */
 function insecure(registry: string): boolean {
   const host = registry.replace(/:\d+$/, '')
   if (host === 'localhost' || host === '[::1]' || /^127\./.test(host)) return true
   return (process.env.PIER_INSECURE_REGISTRIES ?? '').split(',').map((r) => r.trim()).includes(registry)
-}
-
-/** Credentials from ~/.docker/config.json (or $DOCKER_CONFIG/config.json): `auths.<registry>.auth`. */
-export function credentialsFor(registry: string): { username: string; password: string } | undefined {
-  const dir = process.env.DOCKER_CONFIG ?? join(homedir(), '.docker')
-  let config: { auths?: Record<string, { auth?: string; username?: string; password?: string }> }
-  try {
-    config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'))
-  } catch {
-    return undefined
-  }
-  const keys = registry === 'docker.io' ? ['https://index.docker.io/v1/', 'docker.io', 'index.docker.io', 'registry-1.docker.io'] : [registry, `https://${registry}`, `http://${registry}`]
-  for (const key of keys) {
-    const entry = config.auths?.[key]
-    if (!entry) continue
-    if (entry.auth) {
-      const decoded = Buffer.from(entry.auth, 'base64').toString('utf8')
-      const cut = decoded.indexOf(':')
-      if (cut > 0) return { username: decoded.slice(0, cut), password: decoded.slice(cut + 1) }
-    }
-    if (entry.username && entry.password) return { username: entry.username, password: entry.password }
-  }
-  return undefined
 }
