@@ -87,8 +87,10 @@ function protectCommand(argv: string[], takesValue: Set<string>): string[] {
 /**
  * Short flags of a command that a global flag shadows (`-f` is --file
  * globally, but `rm -f` is --force and `logs -f` is --follow, and `-p` is
- * --project-name but `run -p` is --publish, as in Docker Compose): after that command they are spelled out, clusters such as `-sf`
- * included.
+ * --project-name but `run -p` is --publish, as in Docker Compose): after that
+ * command they are spelled out, clusters such as `-sf` included. Keyed by the
+ * command's path, so a service named `rm` or a container command's own `-p`
+ * (`pier run web ls -p`) is left alone.
  */
 const SHADOWED: Record<string, Record<string, string>> = {
   rm: { f: '--force', s: '--stop', v: '--volumes' },
@@ -96,20 +98,43 @@ const SHADOWED: Record<string, Record<string, string>> = {
   run: { p: '--publish' },
   commit: { p: '--pause' },
   login: { p: '--password' },
-  prune: { f: '--force' },
+  'image prune': { f: '--force' },
+  'builder prune': { f: '--force' },
 }
 
+/** Commands whose first argument is a subcommand. */
+const GROUPS = new Set(['image', 'builder'])
+
 function ownShortFlags(argv: string[], takesValue: Set<string>): string[] {
-  const at = argv.findIndex((a, i) => i >= 2 && a in SHADOWED && !takesValue.has(argv[i - 1]))
+  const at = commandIndex(argv, takesValue)
   if (at < 0) return argv
-  const flags = SHADOWED[argv[at]]
-  const out = argv.slice(0, at + 1)
-  for (const token of argv.slice(at + 1)) {
+  let name = argv[at]
+  let end = at
+  if (GROUPS.has(name) && argv[at + 1] && !argv[at + 1].startsWith('-')) name = `${name} ${argv[++end]}`
+  const flags = SHADOWED[name]
+  if (!flags) return argv
+  const out = argv.slice(0, end + 1)
+  let stopped = false
+  for (const token of argv.slice(end + 1)) {
     const letters = /^-([a-zA-Z]+)$/.exec(token)?.[1]
-    if (letters && [...letters].every((l) => l in flags)) out.push(...[...letters].map((l) => flags[l]))
+    if (token === '--') stopped = true
+    if (!stopped && letters && [...letters].every((l) => l in flags)) out.push(...[...letters].map((l) => flags[l]))
     else out.push(token)
+    // run's arguments after the service are the container's command, its flags its own.
+    if (name === 'run' && !token.startsWith('-') && !takesValue.has(out.at(-2) ?? '')) stopped = true
   }
   return out
+}
+
+/** Where the command's name is: the first argument that is neither a global flag nor a global flag's value. */
+function commandIndex(argv: string[], takesValue: Set<string>): number {
+  for (let i = 2; i < argv.length; i++) {
+    const token = argv[i]
+    if (token === '--') return -1
+    if (!token.startsWith('-')) return i
+    if (takesValue.has(token)) i++
+  }
+  return -1
 }
 
 /** Every error ends here: one line for what the user can fix, a stack only for bugs or --verbose. */

@@ -73,6 +73,8 @@ services:
     const fromFile = run(['run', '--rm', '-T', '--env-from-file', 'extra.env', '-e', 'OTHER=flag', 'b', 'sh', '-c', 'echo "$EXTRA $OTHER"'])
     assert.equal(fromFile.stdout, 'from-file flag\n', fromFile.stderr)
     assert.match(run(['run', '--rm', '--env-from-file', 'missing.env', 'b', 'true']).stderr, /^error: --env-from-file missing.env: no such file/)
+    // The command's own -p, -f are its own (run -p is --publish only before the service).
+    assert.equal(run(['run', '--rm', '-T', 'b', 'sh', '-c', 'echo "$@"', 'sh', '-p', '-f']).stdout, '-p -f\n')
     const piped = run(['run', '--rm', '-T', 'b', 'sh', '-c', 'tr a-z A-Z'], 'stdin goes in\n')
     assert.equal(piped.stdout, 'STDIN GOES IN\n')
     const d = run(['run', '-d', '--name', `${name}-once`, '-p', '127.0.0.1::80', 'b', 'sh', '-c', 'mkdir -p /w && echo one-off > /w/index.html && exec httpd -f -p 80 -h /w'])
