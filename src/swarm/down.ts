@@ -25,8 +25,11 @@ export async function down(swarm: SwarmClient, project: string, options: DownOpt
     removed++
     say(`service ${s.Spec.Labels[LABEL.service] ?? s.Spec.Name}: removed`)
   }
-  // Tasks of removed services linger until their node has stopped them; their containers hold the networks.
-  while (services.length && (await swarm.tasks({ service: services.map((s) => s.ID) })).some((t) => t.Status.State !== 'shutdown' && t.Status.State !== 'complete' && t.Status.State !== 'failed' && t.Status.State !== 'rejected' && t.Status.State !== 'orphaned' && t.Status.State !== 'remove')) {
+  // A removed service's tasks stay listed until their node has stopped and removed their containers (which hold
+  // the networks); waiting for the list to empty is waiting for every node to be clean. (Filtering tasks by a
+  // removed service's ID is refused, so all tasks are listed and picked here.)
+  const ids = new Set(services.map((s) => s.ID))
+  while (services.length && (await swarm.tasks({})).some((t) => ids.has(t.ServiceID))) {
     if (Date.now() > deadline) break
     await new Promise((r) => setTimeout(r, 300))
   }

@@ -115,7 +115,8 @@ export function serviceSpec(project: Project, service: Service, refs: Refs): Ser
     ...files(service, 'secrets', refs),
     ...files(service, 'configs', refs),
   }
-  const networks = Object.entries(service.networks ?? {}).map(([key, opts]) => ({ Target: project.networks[key]?.name ?? key, ...(opts?.aliases?.length ? { Aliases: opts.aliases } : {}) }))
+  // The service's own name is an alias on each network, so its peers find it as Compose lets them (`api`, not `project_api`).
+  const networks = Object.entries(service.networks ?? {}).map(([key, opts]) => ({ Target: project.networks[key]?.name ?? key, Aliases: [service.name, ...(opts?.aliases ?? [])] }))
   // The task template's own hash rides on every task (its container labels): a task of the current version is
   // recognised by it, and a change of replicas alone does not replace tasks.
   container.Labels = { ...container.Labels, [TASK_HASH]: createHash('sha256').update(canonical({ container, resources: resources(service), restart: restartPolicy(service), placement: placement(service), networks })).digest('hex') }

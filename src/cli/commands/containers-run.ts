@@ -12,6 +12,7 @@ import { colorOutput, contextFor, loadFor, millis, type GlobalFlags } from '../g
 import { join } from 'node:path'
 import { packageRoot } from '../../paths.js'
 import { table } from '../table.js'
+import * as swarm from '../swarm-run.js'
 
 /**
  * The commands that act on a project's existing containers: flags → the
@@ -98,6 +99,7 @@ export async function top(flags: GlobalFlags, services: string[]): Promise<void>
 
 /** `pier logs`: lines of every container merged in time order, prefixed; -f follows. */
 export async function logs(flags: GlobalFlags, services: string[], opts: { follow?: boolean; tail?: string; timestamps?: boolean; since?: string; until?: string; color: boolean; logPrefix: boolean; index?: string }): Promise<void> {
+  if (swarm.onSwarm(flags)) return swarm.logs(flags, services, opts)
   const tail = opts.tail === undefined || opts.tail === 'all' ? undefined : Number(opts.tail)
   if (tail !== undefined && !(Number.isInteger(tail) && tail >= 0)) throw new UsageError(`invalid --tail "${opts.tail}": give a number of lines or "all"`)
   if (opts.index !== undefined && !/^[1-9]\d*$/.test(opts.index)) throw new UsageError(`invalid --index "${opts.index}": give a replica number from 1`)
