@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { execFile } from 'node:child_process'
+import { execFile, spawnSync } from 'node:child_process'
 import { pier, pierBin, type RunResult } from '../support/helpers.js'
 import { IMAGE, sleep, TestSwarm } from '../support/swarm.js'
 
@@ -122,6 +122,48 @@ describe('pier --engine swarm on a three-node swarm', function () {
       rmSync(dir, { recursive: true, force: true })
     }
     await swarm?.stop()
+  })
+
+  it('refuses, one line each and before anything is made, what Swarm cannot honour and an image no registry has', async () => {
+    writeFileSync(join(dir, 'bad.yaml'), `name: ${PROJECT}
+services:
+  builder:
+    image: ${IMAGE}
+    build: .
+    privileged: true
+    container_name: fixed
+    deploy: {endpoint_mode: dnsrr}
+  local:
+    image: ${IMAGE.replace('busybox:1', 'only-local:1')}
+    deploy: {endpoint_mode: dnsrr}
+networks:
+  default:
+    attachable: true
+`)
+    const r = run(['up', '-d'], 'bad.yaml')
+    assert.equal(r.status, 1, r.stderr)
+    assert.match(r.stderr, /service builder: build is not supported by Swarm/)
+    assert.match(r.stderr, /service builder: privileged is not supported by Swarm/)
+    assert.match(r.stderr, /service builder: container_name is not supported by Swarm/)
+    // The fields first; then the image, asked of the registry: this one exists on the manager only (tagged, never pushed).
+    const local = IMAGE.replace('busybox:1', 'only-local')
+    await swarm.manager.api('POST', `/images/${IMAGE}/tag?repo=${encodeURIComponent(local)}&tag=1`)
+    writeFileSync(join(dir, 'bad.yaml'), `name: ${PROJECT}\nservices:\n  local:\n    image: ${IMAGE.replace('busybox:1', 'only-local:1')}\n    deploy: {endpoint_mode: dnsrr}\n`)
+    const image = run(['up', '-d'], 'bad.yaml')
+    assert.equal(image.status, 1, image.stderr)
+    assert.match(image.stderr, /service local: image .*only-local:1 is not in a registry the swarm can reach .*push it to a registry every node can reach \(`pier push`\)/)
+    for (const kind of ['services', 'secrets', 'configs']) assert.deepEqual(await swarm.manager.api('GET', `/${kind}`), [], `${kind} made`)
+    assert.deepEqual((await swarm.manager.api<{ Name: string }[]>('GET', '/networks')).filter((n) => n.Name.startsWith(PROJECT)), [])
+  })
+
+  it('refuses a project that needs the routing mesh on a node without IPVS, saying what works instead', function () {
+    // Only where this machine has no IPVS (this one's kernel has no CONFIG_IP_VS).
+    if (existsSync('/proc/net/ip_vs') || spawnSync('modprobe', ['-n', 'ip_vs']).status === 0) this.skip()
+    writeFileSync(join(dir, 'mesh.yaml'), `name: ${PROJECT}\nservices:\n  web:\n    image: ${IMAGE}\n    ports: ["8090:80"]\n`)
+    const r = run(['up', '-d'], 'mesh.yaml')
+    assert.equal(r.status, 1, r.stderr)
+    assert.match(r.stderr, /services web need Swarm's routing mesh, and this node's kernel has no IPVS \(CONFIG_IP_VS\): set deploy.endpoint_mode: dnsrr and publish ports with mode: host/)
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr)
   })
 
   it('up --wait deploys every service across the nodes; web answers on every node and reaches api by name over the overlay network', async () => {
