@@ -1,7 +1,7 @@
 import { UsageError } from '../errors.js'
 import { down as swarmDown, logs as swarmLogs, ps as swarmPs, SwarmClient, up as swarmUp } from '../swarm/index.js'
 import { paint } from './attach.js'
-import { colorOutput, loadFor, progressMode, type GlobalFlags } from './global.js'
+import { colorOutput, loadFor, millis, progressMode, type GlobalFlags } from './global.js'
 import { table } from './table.js'
 
 /**
@@ -31,8 +31,9 @@ export async function up(flags: GlobalFlags, services: string[], opts: { detach?
   if (!opts.detach && !opts.wait) throw new UsageError('on Swarm, up runs detached: add -d (or --wait to wait for every task to be running and healthy)')
   if (opts.dryRun) throw new UsageError('--dry-run is not supported with --engine swarm')
   if (services.length) throw new UsageError('on Swarm, up deploys the whole project: drop the service names')
+  // --wait-timeout bounds --wait and each depends_on wait.
+  const timeoutMs = millis(opts.waitTimeout, '--wait-timeout')
   const project = await loadFor(flags)
-  const timeoutMs = opts.waitTimeout !== undefined && /^\d+(\.\d+)?$/.test(opts.waitTimeout) ? Number(opts.waitTimeout) * 1000 : undefined
   const result = await withSwarm((swarm) => swarmUp(swarm, project, { ...(opts.wait ? { wait: true } : {}), ...(timeoutMs ? { timeoutMs } : {}), onEvent: events(flags) }))
   if (!result.created.length && !result.updated.length && !result.removed.length && progressMode(flags) !== 'quiet') process.stderr.write(`project ${project.name} is up to date\n`)
 }

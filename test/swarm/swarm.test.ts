@@ -53,7 +53,7 @@ services:
       update_config: {parallelism: 1, order: start-first, delay: 1s, monitor: 2s, failure_action: rollback}
   worker:
     image: ${IMAGE}
-    command: ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"]
+    command: ["sh", "-c", "echo worker up on $$(hostname); trap 'exit 0' TERM; while :; do sleep 1; done"]
     networks: [backend]
     secrets: [token]
     configs: [settings]
@@ -255,9 +255,25 @@ networks:
     assert.match(r.stderr, /service extra: removed/)
   })
 
-  it('logs merges the services\' logs', () => {
-    const r = run(['logs', '--tail', '5'])
+  it('logs merges the services\' logs from every node; ps shows tasks with their node', () => {
+    const r = run(['logs', '--no-color', 'worker'])
     assert.equal(r.status, 0, r.stderr)
+    assert.match(r.stdout, /^worker +\| worker up on /m)
+    const hosts = new Set([...r.stdout.matchAll(/worker up on (\S+)/g)].map((m) => m[1]))
+    assert.ok(hosts.size >= 2, `worker logs from ${[...hosts].join(', ')}`)
+    const ps = run(['ps'])
+    assert.equal(ps.status, 0, ps.stderr)
+    assert.match(ps.stdout, /^NAME +IMAGE +NODE +DESIRED STATE +CURRENT STATE/)
+    assert.match(ps.stdout, /^api\.1 .* pier-sw-\d +running +running/m)
+  })
+
+  it('other commands say what --engine swarm runs', () => {
+    const r = run(['exec', 'api', 'true'])
+    assert.equal(r.status, 1)
+    assert.match(r.stderr, /with --engine swarm, pier runs up -d, up --wait, down, ps and logs/)
+    const attached = run(['up'])
+    assert.equal(attached.status, 1)
+    assert.match(attached.stderr, /on Swarm, up runs detached: add -d/)
   })
 
   it('down leaves nothing of the project on any node', async () => {
