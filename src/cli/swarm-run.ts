@@ -38,7 +38,9 @@ export async function up(flags: GlobalFlags, services: string[], opts: { detach?
   if (!result.created.length && !result.updated.length && !result.removed.length && progressMode(flags) !== 'quiet') process.stderr.write(`project ${project.name} is up to date\n`)
 }
 
-export async function down(flags: GlobalFlags): Promise<void> {
+export async function down(flags: GlobalFlags, opts: { volumes?: boolean } = {}): Promise<void> {
+  // Swarm makes a named volume on each node that ran a task; the manager cannot remove another node's.
+  if (opts.volumes) process.stderr.write('warning: on Swarm, named volumes live on each node that ran a task: remove them there (docker volume rm)\n')
   const project = await loadFor(flags, [], { quiet: true, allProfiles: true })
   const removed = await withSwarm((swarm) => swarmDown(swarm, project.name, { onEvent: events(flags) }))
   if (removed === 0 && progressMode(flags) !== 'quiet') process.stderr.write(`project ${project.name}: nothing to remove\n`)

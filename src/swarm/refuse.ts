@@ -28,6 +28,7 @@ const UNSUPPORTED: [field: string, why: string][] = [
   ['cgroup_parent', 'Swarm places task cgroups itself'],
   ['security_opt', 'Swarm services cannot set security options'],
   ['mac_address', 'Swarm assigns addresses itself'],
+  ['domainname', 'Swarm services cannot set a domain name: use hostname'],
   ['runtime', 'Swarm runs tasks with the node\'s default runtime'],
   ['storage_opt', 'Swarm services cannot set storage options'],
   ['shm_size', 'Swarm services cannot size /dev/shm: mount a tmpfs there'],

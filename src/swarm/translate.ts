@@ -102,6 +102,7 @@ export function serviceSpec(project: Project, service: Service, refs: Refs): Ser
     ...(service.stdin_open ? { OpenStdin: true } : {}),
     ...(service.read_only ? { ReadOnly: true } : {}),
     ...(service.init !== undefined ? { Init: service.init } : {}),
+    ...(service.isolation ? { Isolation: service.isolation } : {}),
     ...(service.stop_signal ? { StopSignal: service.stop_signal } : {}),
     ...(service.stop_grace_period !== undefined ? { StopGracePeriod: service.stop_grace_period * NS } : {}),
     ...healthcheck(service),

@@ -36,7 +36,7 @@ export interface UpResult {
 export async function up(swarm: SwarmClient, project: Project, options: UpOptions = {}): Promise<UpResult> {
   const timeoutMs = options.timeoutMs ?? 300_000
   const say = options.onEvent ?? (() => {})
-  const ipvs = options.ipvs ?? (swarm.docker.endpoint.socketPath ? localIpvs() : true)
+  const ipvs = options.ipvs ?? (onThisMachine(swarm) ? localIpvs() : true)
   const refusals = [...unsupportedFields(project), ...meshRefusals(project, ipvs)]
   if (refusals.length) throw new SwarmError(refusals.join('\n'))
   const graph = DependencyGraph.of(project)
@@ -134,4 +134,10 @@ async function removeUnusedFiles(swarm: SwarmClient, project: Project, refs: Ref
       await swarm.removeFile(kind, f.ID, f.Spec.Name).catch(() => {})
     }
   }
+}
+
+/** Whether the manager is on this machine (a unix socket or a loopback address), so this kernel is one of its nodes'. */
+function onThisMachine(swarm: SwarmClient): boolean {
+  const { socketPath, host } = swarm.docker.endpoint
+  return !!socketPath || host === 'localhost' || !!host?.startsWith('127.')
 }

@@ -136,7 +136,7 @@ export async function up(flags: GlobalFlags, services: string[], opts: UpFlags):
 }
 
 export async function down(flags: GlobalFlags, opts: { volumes?: boolean; removeOrphans?: boolean; dryRun?: boolean; timeout?: string; rmi?: string }): Promise<void> {
-  if (swarm.onSwarm(flags)) return swarm.down(flags)
+  if (swarm.onSwarm(flags)) return swarm.down(flags, opts)
   const stopTimeoutMs = millis(opts.timeout, '--timeout')
   if (opts.rmi !== undefined && opts.rmi !== 'all' && opts.rmi !== 'local') throw new UsageError(`invalid --rmi "${opts.rmi}": use all or local`)
   const project = await loadFor(flags, [], { allProfiles: true })
