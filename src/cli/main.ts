@@ -8,6 +8,7 @@ import { registerCompletion } from './commands/completion.js'
 import { registerConfig } from './commands/config.js'
 import { registerContainers } from './commands/containers.js'
 import { registerImages } from './commands/images.js'
+import { registerKubernetes } from './commands/kubernetes.js'
 import { registerLifecycle } from './commands/lifecycle.js'
 import { registerWatch } from './commands/watch.js'
 
@@ -37,6 +38,7 @@ export async function main(argv: string[]): Promise<void> {
   registerImages(program)
   registerCompletion(program)
   registerWatch(program)
+  registerKubernetes(program)
 
   if (argv[2] === '-v') {
     process.stdout.write(`${version()}\n`)

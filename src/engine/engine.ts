@@ -13,6 +13,7 @@ export type Labels = Record<string, string>
 
 export interface EngineInfo {
   name: string
+  /** The daemon's version (docker); the host kernel's release (embedded, which is pier itself). */
   version: string
   /** The engine's state directory (embedded) or endpoint (docker). */
   root: string

@@ -159,6 +159,6 @@ describe('pier errors, as a user sees them', () => {
   it('rejects an unknown output format', () => {
     tmp = new TempProject({ 'compose.yaml': 'services: {}\n' })
     const result = pier(['config', '--format', 'xml'], { cwd: tmp.dir })
-    assert.deepEqual([result.status, result.stderr], [1, 'error: unknown format "xml": use yaml or json\n'])
+    assert.deepEqual([result.status, result.stderr], [1, 'error: unknown format "xml": use yaml, json or kubernetes\n'])
   })
 })

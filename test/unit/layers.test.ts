@@ -31,6 +31,8 @@ function imports(): { from: string; to: string }[] {
 const ALLOWED: [layer: string, may: string[]][] = [
   ['spec/', ['errors.ts', 'paths.ts', 'lock.ts']],
   ['planner/', ['spec/', 'engine/engine.ts', 'engine/errors.ts', 'errors.ts', 'labels.ts']],
+  // Kubernetes manifests are made from the Project alone, at the planner's level: no engine, no orchestration.
+  ['kubernetes/', ['spec/', 'errors.ts', 'labels.ts']],
   ['compose/', ['spec/', 'planner/', 'watch/', 'engine/engine.ts', 'engine/errors.ts', 'engine/index.ts', 'errors.ts', 'labels.ts']],
   // File watching is a mechanism the compose layer drives: it is handed the verbs it needs (rebuild, restart).
   ['watch/', ['spec/', 'engine/engine.ts', 'engine/errors.ts', 'engine/dockerignore.ts', 'errors.ts', 'labels.ts']],
@@ -39,7 +41,7 @@ const ALLOWED: [layer: string, may: string[]][] = [
   ['engine/embedded/', ['engine/', 'network/', 'errors.ts', 'lock.ts', 'paths.ts', 'labels.ts', 'spec/units.ts']],
   // Swarm services are not containers: src/swarm stands beside compose/, speaking the Docker API through the docker driver's client.
   ['swarm/', ['spec/', 'planner/hash.ts', 'planner/names.ts', 'planner/graph.ts', 'planner/errors.ts', 'engine/docker/client.ts', 'engine/docker/streams.ts', 'engine/errors.ts', 'errors.ts', 'labels.ts']],
-  ['cli/', ['spec/', 'planner/', 'compose/', 'swarm/', 'engine/engine.ts', 'engine/errors.ts', 'engine/index.ts', 'engine/tar.ts', 'engine/reference.ts', 'engine/platform.ts', 'errors.ts', 'labels.ts', 'paths.ts']],
+  ['cli/', ['spec/', 'planner/', 'compose/', 'kubernetes/', 'swarm/', 'engine/engine.ts', 'engine/errors.ts', 'engine/index.ts', 'engine/tar.ts', 'engine/reference.ts', 'engine/platform.ts', 'errors.ts', 'labels.ts', 'paths.ts']],
 ]
 
 /**

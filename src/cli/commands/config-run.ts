@@ -6,7 +6,7 @@ import type { ConfigFlags } from './config.js'
 /** What `pier config` prints, or undefined for --quiet. */
 export async function config(options: LoadOptions, flags: ConfigFlags, services: string[]): Promise<string | undefined> {
   if (flags.format !== 'yaml' && flags.format !== 'json') {
-    throw new SpecError('invalid-value', `unknown format "${flags.format}": use yaml or json`)
+    throw new SpecError('invalid-value', `unknown format "${flags.format}": use yaml, json or kubernetes`)
   }
   const lines = (items: string[]) => (items.length ? items.join('\n') + '\n' : '')
   const format = (doc: unknown) => (flags.format === 'json' ? toJson(doc) : toYaml(doc))

@@ -187,7 +187,7 @@ export async function version(flags: GlobalFlags, opts: { format: string; short?
   const info = await engine.info()
   const data = { version: pkg.version, node: process.versions.node, engine: info }
   if (opts.format === 'json') return void process.stdout.write(`${JSON.stringify(data, null, 2)}\n`)
-  process.stdout.write(`pier version ${pkg.version}\nnode ${data.node}\nengine ${info.name} (${info.os}/${info.architecture}, kernel ${info.version}, root ${info.root})\n`)
+  process.stdout.write(`pier version ${pkg.version}\nnode ${data.node}\nengine ${info.name} ${info.version} (${info.os}/${info.architecture}, root ${info.root})\n`)
 }
 
 /** `pier events`: the project's container events as they happen, until interrupted; --json one object per line. */
