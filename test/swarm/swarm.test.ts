@@ -255,6 +255,20 @@ networks:
     assert.match(r.stderr, /service extra: removed/)
   })
 
+  it('a changed secret is a new Swarm secret: its services are updated and the old secret removed', async () => {
+    const secrets = async () => (await swarm.manager.api<{ Spec: { Name: string } }[]>('GET', '/secrets')).map((x) => x.Spec.Name)
+    const before = await secrets()
+    writeFileSync(join(dir, 'token.txt'), 'rotated')
+    const r = run(['up', '--wait'])
+    assert.equal(r.status, 0, r.stderr)
+    assert.match(r.stderr, /service worker: updated/)
+    assert.doesNotMatch(r.stderr, /service (api|web): updated/)
+    const after = await secrets()
+    assert.equal(after.length, 1, after.join(', '))
+    assert.notDeepEqual(after, before)
+    assert.match(after[0], /^pierswarmtest_token-[0-9a-f]{12}$/)
+  })
+
   it('logs merges the services\' logs from every node; ps shows tasks with their node', () => {
     const r = run(['logs', '--no-color', 'worker'])
     assert.equal(r.status, 0, r.stderr)
