@@ -13,6 +13,7 @@ export interface GlobalFlags {
   profile?: string[]
   verbose?: boolean
   progress: ProgressMode
+  /** Also 'swarm', served by src/swarm (up, down, ps, logs) rather than an engine driver: see cli/swarm-run.ts. */
   engine: EngineName
   ansi: 'never' | 'always' | 'auto'
 }
@@ -28,7 +29,7 @@ export function addGlobalOptions(program: Command): Command {
     .option('--profile <name>', 'enable a profile (repeatable)', collect)
     .option('--progress <mode>', 'progress output: auto, tty, plain, json or quiet', 'auto')
     .addOption(new Option('--ansi <when>', 'control characters (colours, the progress display)').choices(['never', 'always', 'auto']).default('auto'))
-    .addOption(new Option('--engine <name>', 'engine: embedded (daemonless, the default) or docker').env('PIER_ENGINE').default('embedded'))
+    .addOption(new Option('--engine <name>', 'engine: embedded (daemonless, the default), docker, or swarm (DOCKER_HOST at a swarm manager; up -d, down, ps, logs)').env('PIER_ENGINE').default('embedded'))
     .option('--verbose', 'show stack traces and details on errors')
 }
 
@@ -77,12 +78,18 @@ export async function loadFor(flags: GlobalFlags, services: string[] = [], optio
   return loadProject({ ...loadOptions(flags, services), ...(options.quiet ? { onWarning: () => {} } : {}), ...(options.allProfiles ? { profiles: ['*'] } : {}) })
 }
 
+/** The engine chosen by --engine; swarm is not an engine driver (src/swarm serves its few commands). */
+export async function engineFor(flags: GlobalFlags) {
+  if ((flags.engine as string) === 'swarm') throw new UsageError('with --engine swarm, pier runs up -d, up --wait, down, ps and logs: use --engine docker on a node for the others')
+  const { openEngine } = await import('../engine/index.js')
+  return openEngine(flags.engine)
+}
+
 /** The orchestration context of a command: the engine chosen by --engine, the CLI's reporter, an optional abort signal. */
 export async function contextFor(flags: GlobalFlags, options: { signal?: AbortSignal; quietPull?: boolean } = {}) {
-  const { openEngine } = await import('../engine/index.js')
   const { cliReporter } = await import('./reporter.js')
   return {
-    engine: await openEngine(flags.engine),
+    engine: await engineFor(flags),
     reporter: cliReporter(progressMode(flags), options.quietPull ? { quietPull: true } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   }

@@ -39,7 +39,9 @@ const ALLOWED: [layer: string, may: string[]][] = [
   ['network/', ['engine/engine.ts', 'engine/errors.ts', 'errors.ts', 'lock.ts', 'paths.ts']],
   // spec/units.ts is a pure parser of durations, shared with the Dockerfile's HEALTHCHECK flags.
   ['engine/embedded/', ['engine/', 'network/', 'errors.ts', 'lock.ts', 'paths.ts', 'labels.ts', 'spec/units.ts']],
-  ['cli/', ['spec/', 'planner/', 'compose/', 'kubernetes/', 'engine/engine.ts', 'engine/errors.ts', 'engine/index.ts', 'engine/tar.ts', 'engine/reference.ts', 'engine/platform.ts', 'errors.ts', 'labels.ts', 'paths.ts']],
+  // Swarm services are not containers: src/swarm stands beside compose/, speaking the Docker API through the docker driver's client.
+  ['swarm/', ['spec/', 'planner/hash.ts', 'planner/names.ts', 'planner/graph.ts', 'planner/errors.ts', 'engine/docker/client.ts', 'engine/docker/streams.ts', 'engine/errors.ts', 'errors.ts', 'labels.ts']],
+  ['cli/', ['spec/', 'planner/', 'compose/', 'kubernetes/', 'swarm/', 'engine/engine.ts', 'engine/errors.ts', 'engine/index.ts', 'engine/tar.ts', 'engine/reference.ts', 'engine/platform.ts', 'errors.ts', 'labels.ts', 'paths.ts']],
 ]
 
 /**

@@ -3,16 +3,16 @@ import * as verbs from '../../compose/containers.js'
 import { exec as execVerb } from '../../compose/exec.js'
 import { logs as logsVerb } from '../../compose/logs.js'
 import type { Container, Engine } from '../../engine/engine.js'
-import { openEngine } from '../../engine/index.js'
 import { UsageError } from '../../errors.js'
 import { LABEL } from '../../labels.js'
 import type { Project } from '../../spec/project.js'
 import { parseDuration } from '../../spec/units.js'
 import { printLogs } from '../attach.js'
-import { colorOutput, contextFor, loadFor, millis, type GlobalFlags } from '../global.js'
+import { colorOutput, contextFor, engineFor, loadFor, millis, type GlobalFlags } from '../global.js'
 import { join } from 'node:path'
 import { packageRoot } from '../../paths.js'
 import { table } from '../table.js'
+import * as swarm from '../swarm-run.js'
 
 /**
  * The commands that act on a project's existing containers: flags → the
@@ -99,6 +99,7 @@ export async function top(flags: GlobalFlags, services: string[]): Promise<void>
 
 /** `pier logs`: lines of every container merged in time order, prefixed; -f follows. */
 export async function logs(flags: GlobalFlags, services: string[], opts: { follow?: boolean; tail?: string; timestamps?: boolean; since?: string; until?: string; color: boolean; logPrefix: boolean; index?: string }): Promise<void> {
+  if (swarm.onSwarm(flags)) return swarm.logs(flags, services, opts)
   const tail = opts.tail === undefined || opts.tail === 'all' ? undefined : Number(opts.tail)
   if (tail !== undefined && !(Number.isInteger(tail) && tail >= 0)) throw new UsageError(`invalid --tail "${opts.tail}": give a number of lines or "all"`)
   if (opts.index !== undefined && !/^[1-9]\d*$/.test(opts.index)) throw new UsageError(`invalid --index "${opts.index}": give a replica number from 1`)
@@ -150,7 +151,7 @@ export async function exec(
 /** `pier ls`: every project with containers on the engine, its status and config files. */
 export async function ls(flags: GlobalFlags, opts: { all?: boolean; quiet?: boolean; format: string }): Promise<void> {
   if (opts.format !== 'table' && opts.format !== 'json') throw new UsageError(`unknown format "${opts.format}": use table or json`)
-  const engine = await openEngine(flags.engine)
+  const engine = await engineFor(flags)
   const all = await engine.listContainers({}, { all: true })
   const projects = new Map<string, Container[]>()
   for (const c of all) {
@@ -182,7 +183,7 @@ export async function version(flags: GlobalFlags, opts: { format: string; short?
   const { readFileSync } = await import('node:fs')
   const pkg = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }
   if (opts.short) return void process.stdout.write(`${pkg.version}\n`)
-  const engine = await openEngine(flags.engine)
+  const engine = await engineFor(flags)
   const info = await engine.info()
   const data = { version: pkg.version, node: process.versions.node, engine: info }
   if (opts.format === 'json') return void process.stdout.write(`${JSON.stringify(data, null, 2)}\n`)

@@ -1,18 +1,14 @@
 import { createReadStream, createWriteStream } from 'node:fs'
 import { rename, rm } from 'node:fs/promises'
 
-import { familiarName, openEngine, type Engine, type Image } from '../../engine/index.js'
+import { familiarName, type Engine, type Image } from '../../engine/index.js'
 import { EngineError } from '../../engine/errors.js'
 import { parsePlatform } from '../../engine/platform.js'
 import { loadProject } from '../../spec/load.js'
 import { SpecError } from '../../spec/errors.js'
-import { loadOptions, progressMode, type GlobalFlags } from '../global.js'
+import { engineFor, loadOptions, progressMode, type GlobalFlags } from '../global.js'
 import { bytes, withProgress } from '../progress.js'
 import { table } from '../table.js'
-
-async function engineFor(flags: GlobalFlags): Promise<Engine> {
-  return openEngine(flags.engine)
-}
 
 /**
  * `pier pull`/`push` take what Compose takes — services of the project (all

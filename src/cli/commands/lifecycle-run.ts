@@ -11,6 +11,7 @@ import { interrupts, printLogs } from '../attach.js'
 import { colorOutput, composeSwitch, contextFor, loadFor, millis, parallelLimit, progressMode, requireServices, type GlobalFlags } from '../global.js'
 import { psRow, renderTemplate, statusFilters } from '../ps-format.js'
 import { table } from '../table.js'
+import * as swarm from '../swarm-run.js'
 
 interface UpFlags {
   detach?: boolean
@@ -42,6 +43,7 @@ interface UpFlags {
 
 /** `pier up` (and `pier create`): flags → compose.up; attached, the output follows; Ctrl-C stops gracefully, twice kills. */
 export async function up(flags: GlobalFlags, services: string[], opts: UpFlags): Promise<void> {
+  if (swarm.onSwarm(flags)) return swarm.up(flags, services, opts)
   const attached = !opts.detach && !opts.dryRun && !opts.wait && opts.start
   // Flags are checked before anything is done.
   if (opts.pull !== undefined && !['always', 'missing', 'never'].includes(opts.pull)) throw new UsageError(`invalid --pull "${opts.pull}": use always, missing or never`)
@@ -169,6 +171,7 @@ export async function up(flags: GlobalFlags, services: string[], opts: UpFlags):
 
 /** `pier down [SERVICE…]`: --remove-orphans defaults to COMPOSE_REMOVE_ORPHANS (environment, then .env), as in Compose. */
 export async function down(flags: GlobalFlags, services: string[], opts: { volumes?: boolean; removeOrphans?: boolean; dryRun?: boolean; timeout?: string; rmi?: string }): Promise<void> {
+  if (swarm.onSwarm(flags)) return swarm.down(flags, services, opts)
   const stopTimeoutMs = millis(opts.timeout, '--timeout')
   if (opts.rmi !== undefined && opts.rmi !== 'all' && opts.rmi !== 'local') throw new UsageError(`invalid --rmi "${opts.rmi}": use all or local`)
   const project = await loadFor(flags, [], { allProfiles: true })
@@ -191,6 +194,7 @@ export async function down(flags: GlobalFlags, services: string[], opts: { volum
 
 /** `pier ps`: the project's containers as docker compose ps prints them (a table, JSON lines, or a Go template). */
 export async function ps(flags: GlobalFlags, services: string[], opts: { all?: boolean; quiet?: boolean; services?: boolean; format: string; status?: string[]; filter?: string[] }): Promise<void> {
+  if (swarm.onSwarm(flags)) return swarm.ps(flags, services, opts)
   const status = [...(opts.status ?? []), ...statusFilters(opts.filter ?? [])]
   const project = await loadFor(flags, services, { quiet: true })
   const containers = await psVerb(await contextFor(flags), project, services, { ...(opts.all ? { all: true } : {}), ...(status.length ? { status } : {}) })
