@@ -2,19 +2,11 @@ import { Option, type Command } from 'commander'
 import { mkdir, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { UsageError } from '../../errors.js'
-import type { KubernetesOptions, PublishedAs } from '../../kubernetes/index.js'
+import type { KubernetesOptions } from '../../kubernetes/index.js'
 import { loadOptions, type GlobalFlags } from '../global.js'
 
 /** The flags of `pier k8s` and of `pier convert --format kubernetes`; none has a default, so a flag given without that format is told apart. */
-export interface KubernetesFlags {
-  namespace?: string
-  publishedAs?: PublishedAs
-  hostPath?: boolean
-  liveness?: boolean
-  volumeSize?: string
-  storageClass?: string
-  strict?: boolean
-}
+export type KubernetesFlags = KubernetesOptions & { strict?: boolean }
 
 /** Where the manifests go. */
 interface OutputFlags {
