@@ -78,6 +78,24 @@ export async function loadFor(flags: GlobalFlags, services: string[] = [], optio
   return loadProject({ ...loadOptions(flags, services), ...(options.quiet ? { onWarning: () => {} } : {}), ...(options.allProfiles ? { profiles: ['*'] } : {}) })
 }
 
+/**
+ * The project; where no compose file is found but a project name is given
+ * (`-p`, or COMPOSE_PROJECT_NAME in the environment), the project as the
+ * engine holds it under that name, as Compose acts on a name alone (`down`,
+ * `ps`). Any other load error stands.
+ */
+export async function loadOrName(flags: GlobalFlags, services: string[], options: { quiet?: boolean; allProfiles?: boolean } = {}) {
+  const { SpecError } = await import('../spec/errors.js')
+  try {
+    return await loadFor(flags, services, options)
+  } catch (err) {
+    const name = flags.projectName ?? process.env.COMPOSE_PROJECT_NAME
+    if (!(err instanceof SpecError && err.code === 'no-config') || !name || flags.file?.length) throw err
+    const { projectFromEngine } = await import('../compose/project-of.js')
+    return projectFromEngine(await engineFor(flags), name, process.cwd())
+  }
+}
+
 /** The engine chosen by --engine; swarm is not an engine driver (src/swarm serves its few commands). */
 export async function engineFor(flags: GlobalFlags) {
   if ((flags.engine as string) === 'swarm') throw new UsageError('with --engine swarm, pier runs up -d, up --wait, down, ps and logs: use --engine docker on a node for the others')

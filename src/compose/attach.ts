@@ -10,7 +10,7 @@ import type { LogConsumer } from './logs.js'
 export interface AttachOptions {
   /** The services `up` acted on: an abort stops theirs. */
   services: string[]
-  /** Whose output is shown (`--attach`; default: `services`) … */
+  /** Whose output is shown (`--attach`; default: `services`; empty: nobody's) … */
   attach?: string[]
   /** … but not these (`--no-attach`). */
   noAttach?: string[]
@@ -98,7 +98,7 @@ export class Attacher {
 
   /** Whether this service's output is shown. */
   private shown(service: string): boolean {
-    return (this.options.attach?.length ? this.options.attach : this.options.services).includes(service) && !this.options.noAttach?.includes(service)
+    return (this.options.attach ?? this.options.services).includes(service) && !this.options.noAttach?.includes(service)
   }
 
   /** Whether this service's exits are shown and count for an abort. */

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { EngineProject } from '../support/engine-project.js'
-import { psJson, shortStatus, type TempProject } from '../support/helpers.js'
+import { pier, psJson, shortStatus, type TempProject } from '../support/helpers.js'
 
 /**
  * What `docker compose` v5 does with the same commands, on real containers:
@@ -233,5 +235,51 @@ services:
     assert.match(withDeps.stdout, /^Attaching to db-1, web-1\n/)
     assert.match(withDeps.stdout, /db-1 {2}\| db says/)
     assert.match(run(['up', '--attach', 'db', '--attach-dependencies', 'web']).stderr, /^error: cannot combine --attach and --attach-dependencies/)
+  })
+
+  it('attach: false keeps a service out of attached up and of logs, until --attach or logs names it', () => {
+    work.write({
+      'compose.yaml': `name: ${name}
+services:
+  noisy: {image: busybox, attach: false, command: ["sh", "-c", "echo noisy talks; sleep 0.5"]}
+  app: {image: busybox, command: ["sh", "-c", "echo app ran; sleep 1"]}
+`,
+    })
+    const up = run(['up'])
+    assert.equal(up.status, 0, up.stderr)
+    assert.match(up.stdout, /^Attaching to app-1\n/)
+    assert.doesNotMatch(up.stdout, /noisy/)
+    assert.doesNotMatch(run(['logs']).stdout, /noisy/)
+    assert.match(run(['logs', 'noisy']).stdout, /noisy-1 +\| noisy talks/)
+    const attached = run(['up', '--attach', 'noisy'])
+    assert.equal(attached.status, 0, attached.stderr)
+    assert.match(attached.stdout, /^Attaching to noisy-1\n/)
+  })
+
+  it('-p NAME ps and down act on a project by its name where no compose file is, as Compose does', () => {
+    work.write({
+      'compose.yaml': `name: ${name}
+services:
+  web: {image: busybox, command: ["sleep", "60"], init: true, networks: [front]}
+  db: {image: busybox, command: ["sleep", "60"], init: true, volumes: ["data:/data"]}
+networks: {front: {}}
+volumes: {data: {}}
+`,
+    })
+    assert.equal(run(['up', '-d']).status, 0)
+    const elsewhere = mkdtempSync(join(tmpdir(), 'pier-noproject-'))
+    try {
+      const byName = (args: string[], env: Record<string, string> = {}) => pier(args, { cwd: elsewhere, env: { PIER_ROOT: project.root, ...env } })
+      assert.match(byName(['ps']).stderr, /^error: no compose file found/)
+      assert.deepEqual(psJson(byName(['-p', name, 'ps', '--format', 'json']).stdout).map((c) => c.Service).sort(), ['db', 'web'])
+      assert.match(byName(['ps', '--services'], { COMPOSE_PROJECT_NAME: name }).stdout, /^(db\nweb|web\ndb)\n$/)
+      const down = byName(['-p', name, 'down', '-v'])
+      assert.equal(down.status, 0, down.stderr)
+      assert.deepEqual(states(), [])
+      assert.match(down.stderr, new RegExp(`Network ${name}_front\\s+Removed`))
+      assert.match(down.stderr, new RegExp(`Volume ${name}_data\\s+Removed`))
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true })
+    }
   })
 })

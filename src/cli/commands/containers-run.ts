@@ -106,6 +106,8 @@ export async function logs(flags: GlobalFlags, services: string[], opts: { follo
   const since = opts.since ? when(opts.since, '--since') : undefined
   const until = opts.until ? when(opts.until, '--until') : undefined
   const { project, ctx } = await setup(flags, services)
+  // As Compose: with no service named, a service with `attach: false` is left out.
+  if (!services.length) services = Object.keys(project.services).filter((s) => project.services[s].attach !== false)
   const printer = printLogs({ color: opts.color && colorOutput(flags), prefix: opts.logPrefix, timestamps: !!opts.timestamps })
   // Names are aligned and coloured over every container listed, before the first line.
   printer.layout((await verbs.containersOf(ctx, project, services)).map((c) => displayName(c.name, c.labels)))

@@ -8,7 +8,7 @@ import { LABEL } from '../../labels.js'
 import { formatPlan } from '../../planner/plan.js'
 import { selectServices } from '../../planner/reconcile.js'
 import { interrupts, printLogs } from '../attach.js'
-import { colorOutput, composeSwitch, contextFor, loadFor, millis, parallelLimit, progressMode, requireServices, type GlobalFlags } from '../global.js'
+import { colorOutput, composeSwitch, contextFor, loadFor, loadOrName, millis, parallelLimit, progressMode, requireServices, type GlobalFlags } from '../global.js'
 import { psRow, renderTemplate, statusFilters } from '../ps-format.js'
 import { table } from '../table.js'
 import * as swarm from '../swarm-run.js'
@@ -100,8 +100,9 @@ export async function up(flags: GlobalFlags, services: string[], opts: UpFlags):
       ? new Attacher({ engine: ctx.engine }, project, {
           services: selected,
           // As Compose: the named services' output (their dependencies' too with --attach-dependencies),
-          // and their exits are what --abort-on-container-exit watches; with none named, every service's.
-          ...(opts.attach ? { attach: opts.attach } : services.length && !opts.attachDependencies ? { attach: services } : {}),
+          // and their exits are what --abort-on-container-exit watches; with none named, every service's;
+          // a service with `attach: false` only when --attach names it.
+          attach: opts.attach ?? (services.length && !opts.attachDependencies ? services : selected).filter((s) => project.services[s]?.attach !== false),
           ...(services.length ? { watch: services } : {}),
           ...(opts.skipAttach ? { noAttach: opts.skipAttach } : {}),
           since,
@@ -174,7 +175,7 @@ export async function down(flags: GlobalFlags, services: string[], opts: { volum
   if (swarm.onSwarm(flags)) return swarm.down(flags, services, opts)
   const stopTimeoutMs = millis(opts.timeout, '--timeout')
   if (opts.rmi !== undefined && opts.rmi !== 'all' && opts.rmi !== 'local') throw new UsageError(`invalid --rmi "${opts.rmi}": use all or local`)
-  const project = await loadFor(flags, [], { allProfiles: true })
+  const project = await loadOrName(flags, [], { allProfiles: true })
   requireServices(project, services)
   const removeOrphans = opts.removeOrphans ?? composeSwitch(project.environment, 'COMPOSE_REMOVE_ORPHANS')
   const ctx = await contextFor(flags)
@@ -196,7 +197,7 @@ export async function down(flags: GlobalFlags, services: string[], opts: { volum
 export async function ps(flags: GlobalFlags, services: string[], opts: { all?: boolean; quiet?: boolean; services?: boolean; format: string; status?: string[]; filter?: string[] }): Promise<void> {
   if (swarm.onSwarm(flags)) return swarm.ps(flags, services, opts)
   const status = [...(opts.status ?? []), ...statusFilters(opts.filter ?? [])]
-  const project = await loadFor(flags, services, { quiet: true })
+  const project = await loadOrName(flags, services, { quiet: true })
   const containers = await psVerb(await contextFor(flags), project, services, { ...(opts.all ? { all: true } : {}), ...(status.length ? { status } : {}) })
   if (opts.services) return void process.stdout.write([...new Set(containers.map((c) => c.labels[LABEL.service]))].map((s) => `${s}\n`).join(''))
   if (opts.quiet) return void process.stdout.write(containers.map((c) => `${c.id}\n`).join(''))
