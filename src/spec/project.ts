@@ -208,7 +208,19 @@ export interface Deploy {
     reservations?: { cpus?: number; memory?: Bytes; devices?: unknown[]; generic_resources?: unknown[] }
   }
   restart_policy?: { condition?: string; delay?: Duration; max_attempts?: number; window?: Duration }
+  update_config?: UpdateConfig
+  rollback_config?: UpdateConfig
   [attribute: string]: unknown
+}
+
+/** How Swarm replaces a service's tasks (update_config), or goes back (rollback_config). */
+export interface UpdateConfig {
+  parallelism?: number
+  delay?: Duration
+  failure_action?: string
+  monitor?: Duration
+  max_failure_ratio?: number
+  order?: string
 }
 
 export interface Ulimit {

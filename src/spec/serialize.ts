@@ -1,4 +1,4 @@
-import type { FileReference, Project, Service } from './project.js'
+import type { FileReference, Project, Service, UpdateConfig } from './project.js'
 import { formatDuration } from './units.js'
 
 /**
@@ -83,6 +83,18 @@ function deployDocument(d: NonNullable<Service['deploy']>): Record<string, unkno
     if (typeof rp.delay === 'number') rp.delay = formatDuration(rp.delay)
     if (typeof rp.window === 'number') rp.window = formatDuration(rp.window)
     out.restart_policy = rp
+  }
+  for (const key of ['update_config', 'rollback_config'] as const) if (d[key]) out[key] = updateConfigDocument(d[key])
+  return out
+}
+
+/** Durations as Go prints them; a zero one is left out, as compose-go (a plain Duration, `omitempty`) leaves it out. */
+function updateConfigDocument(u: UpdateConfig): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...u }
+  for (const key of ['delay', 'monitor'] as const) {
+    if (u[key] === undefined) continue
+    if (u[key] === 0) delete out[key]
+    else out[key] = formatDuration(u[key])
   }
   return out
 }
