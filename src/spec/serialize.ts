@@ -37,6 +37,7 @@ function serviceDocument(service: Service): Record<string, unknown> {
     else if (key === 'build') out[key] = buildDocument(value as NonNullable<Service['build']>)
     else if (key === 'volumes') out[key] = (value as Service['volumes']).map(mountDocument)
     else if (key === 'ulimits') out[key] = ulimitsDocument(value as NonNullable<Service['ulimits']>)
+    else if (key === 'depends_on') out[key] = dependsOnDocument(value as Service['depends_on'])
     else if (key === 'secrets' || key === 'configs') out[key] = (value as FileReference[]).map(fileReferenceDocument)
     else out[key] = value
   }
@@ -47,6 +48,13 @@ function serviceDocument(service: Service): Record<string, unknown> {
 function ulimitsDocument(ulimits: NonNullable<Service['ulimits']>): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   for (const [name, limit] of Object.entries(ulimits)) out[name] = (limit as { single?: boolean }).single ? limit.soft : limit
+  return out
+}
+
+/** Without pier's `implied` marker: Compose prints an added dependency exactly like a written one. */
+function dependsOnDocument(dependsOn: Service['depends_on']): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [name, { implied: _implied, ...dependency }] of Object.entries(dependsOn)) out[name] = dependency
   return out
 }
 
