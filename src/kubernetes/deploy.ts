@@ -1,5 +1,4 @@
 import type { Service } from '../spec/project.js'
-import { parseDuration } from '../spec/units.js'
 import { selector, type Context } from './context.js'
 import type { PodSpec } from './types.js'
 
@@ -14,16 +13,15 @@ type Kind = 'Deployment' | 'StatefulSet' | 'DaemonSet'
 
 /** update_config as a rolling update: start-first surges by `parallelism`, stop-first (Swarm's default) takes that many down first. */
 export function rollout(ctx: Context, service: Service, kind: Kind): { strategy?: unknown; updateStrategy?: unknown; minReadySeconds?: number } {
-  // The loader keeps deploy's Swarm fields as written: durations are still strings here.
-  const update = service.deploy?.update_config as { parallelism?: number; order?: string; monitor?: string; delay?: string; failure_action?: string; max_failure_ratio?: number } | undefined
+  // Durations are milliseconds, as the loader normalizes them.
+  const update = service.deploy?.update_config
   const warn = (field: string, why: string) => ctx.warnings.service(service.name, `deploy.update_config.${field}`, why)
   if (service.deploy?.rollback_config !== undefined) ctx.warnings.service(service.name, 'deploy.rollback_config', 'is not converted (Kubernetes does not roll back on its own: kubectl rollout undo)')
   if (!update) return {}
-  if (update.delay && parseDuration(String(update.delay))) warn('delay', 'is not converted (Kubernetes moves on when the new pods are available)')
+  if (update.delay) warn('delay', 'is not converted (Kubernetes moves on when the new pods are available)')
   if (update.failure_action && update.failure_action !== 'pause') warn(`failure_action "${update.failure_action}"`, 'is not converted (a stuck rollout stops at its progress deadline)')
   if (update.max_failure_ratio) warn('max_failure_ratio', 'is not converted')
-  const monitor = update.monitor === undefined ? undefined : parseDuration(String(update.monitor))
-  const minReadySeconds = monitor ? Math.ceil(monitor / 1000) : undefined
+  const minReadySeconds = update.monitor ? Math.ceil(update.monitor / 1000) : undefined
   const ready = minReadySeconds ? { minReadySeconds } : {}
   if (kind === 'StatefulSet') {
     if (update.parallelism !== undefined || update.order !== undefined) warn('parallelism', 'is not converted (a StatefulSet replaces its pods one at a time)')

@@ -135,7 +135,9 @@ function initOnlyWarnings(ctx: Context, service: Service, pods: Service[]): void
 }
 
 function dependencyWarnings(ctx: Context, service: Service): void {
-  for (const [dep, { condition, restart }] of Object.entries(service.depends_on)) {
+  for (const [dep, { condition, restart, implied }] of Object.entries(service.depends_on)) {
+    // A dependency Compose added by itself (network_mode: service:X, volumes_from, …) was never asked for: nothing to warn about.
+    if (implied) continue
     if (condition === 'service_healthy') {
       ctx.warnings.service(service.name, `depends_on "${dep}" (service_healthy)`, `is not converted as a start order: pods start together, and "${dep}"'s readinessProbe keeps its Service from sending traffic until it is healthy`)
     }

@@ -1,7 +1,7 @@
 import type { Cast } from './cast.js'
 import { isPlainDict, type Dict } from './data.js'
 import { resolvePath } from './paths.js'
-import type { FileObject, Network, Project, Service, Volume } from './project.js'
+import type { FileObject, ImpliedBy, Network, Project, Service, Volume } from './project.js'
 import { normalizeService } from './service.js'
 import { childPath, type FieldPath } from './source.js'
 
@@ -64,22 +64,24 @@ export function normalizeProject(doc: Dict, opts: NormalizeOptions, cast: Cast):
  * What Compose adds to depends_on by itself (compose-go's Normalize): a
  * service used through `links`, `network_mode`/`ipc`/`pid`/`uts`/`cgroup:
  * service:` (restarted with it) or `volumes_from` (not restarted) is a
- * dependency, started first. An explicit entry is kept as written. Run after
+ * dependency, started first. An explicit entry is kept as written; an added
+ * one says which attribute `implied` it, so consumers can tell it from one
+ * the user wrote (compose-go cannot; its output has no trace of it). Run after
  * the references are checked, so a missing target is reported as the
  * attribute that names it.
  */
 export function addImplicitDependencies(project: Project): void {
   for (const service of Object.values(project.services)) {
-    const add = (name: string, restart: boolean) => {
+    const add = (name: string, restart: boolean, implied: ImpliedBy) => {
       if (name in service.depends_on) return
-      service.depends_on[name] = { condition: 'service_started', restart, required: true }
+      service.depends_on[name] = { condition: 'service_started', restart, required: true, implied }
     }
-    for (const link of service.links ?? []) add(link.split(':')[0], true)
+    for (const link of service.links ?? []) add(link.split(':')[0], true, 'links')
     for (const attr of ['network_mode', 'ipc', 'pid', 'uts', 'cgroup'] as const) {
       const value = (service as unknown as Record<string, unknown>)[attr]
-      if (typeof value === 'string' && value.startsWith('service:')) add(value.slice('service:'.length), true)
+      if (typeof value === 'string' && value.startsWith('service:')) add(value.slice('service:'.length), true, attr)
     }
-    for (const from of service.volumes_from ?? []) if (!from.startsWith('container:')) add(from.split(':')[0], false)
+    for (const from of service.volumes_from ?? []) if (!from.startsWith('container:')) add(from.split(':')[0], false, 'volumes_from')
   }
 }
 

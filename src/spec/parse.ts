@@ -3,6 +3,7 @@ import { isPlainDict, Override, Reset, type Dict } from './data.js'
 import { SpecError } from './errors.js'
 import { mergeDocuments } from './merge.js'
 import { childPath, displayName, type FieldPath, type Loc } from './source.js'
+import { composeNumberTags } from './yaml-numbers.js'
 
 
 export interface ParsedFile {
@@ -29,14 +30,16 @@ export const MAX_DEPTH = 200
 
 /**
  * Parses one Compose file with the YAML 1.2 core schema (so `22:22` stays a
- * string and `yes` stays `yes`, as in Compose), resolving anchors, aliases and
- * `<<` merge keys, and recording the position of every field.
+ * string and `yes` stays `yes`, as in Compose) but with Compose's numbers
+ * (`0440` is octal), resolving anchors, aliases and `<<` merge keys, and
+ * recording the position of every field.
  */
 export function parseYaml(text: string, file: string): ParsedFile {
   const name = displayName(file)
   const lineCounter = new LineCounter()
   // uniqueKeys is checked by the walker, in linear time (the yaml package's check is quadratic).
-  const docs = parseAllDocuments(text, { version: '1.2', lineCounter, uniqueKeys: false, prettyErrors: false })
+  // Numbers are read as yaml.v3 reads them (`0440` is octal): see yaml-numbers.ts.
+  const docs = parseAllDocuments(text, { version: '1.2', customTags: composeNumberTags, lineCounter, uniqueKeys: false, prettyErrors: false })
   const list = Array.isArray(docs) ? docs : []
   for (const doc of list) {
     if (doc.errors.length === 0) continue

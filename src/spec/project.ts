@@ -186,7 +186,16 @@ export interface Dependency {
   condition: DependencyCondition
   required: boolean
   restart?: boolean
+  /**
+   * The attribute that made this a dependency when the user did not write it
+   * in depends_on (Compose adds it by itself); absent for a written one. Not
+   * printed by `pier config`: Compose's output has no such field.
+   */
+  implied?: ImpliedBy
 }
+
+/** Attributes that name another service and so make it a dependency. */
+export type ImpliedBy = 'links' | 'network_mode' | 'ipc' | 'pid' | 'uts' | 'cgroup' | 'volumes_from'
 
 export interface Healthcheck {
   /** `["NONE"]`, `["CMD", …]` or `["CMD-SHELL", "…"]`; absent: the image's. */
@@ -208,7 +217,19 @@ export interface Deploy {
     reservations?: { cpus?: number; memory?: Bytes; devices?: unknown[]; generic_resources?: unknown[] }
   }
   restart_policy?: { condition?: string; delay?: Duration; max_attempts?: number; window?: Duration }
+  update_config?: UpdateConfig
+  rollback_config?: UpdateConfig
   [attribute: string]: unknown
+}
+
+/** How Swarm replaces a service's tasks (update_config), or goes back (rollback_config). */
+export interface UpdateConfig {
+  parallelism?: number
+  delay?: Duration
+  failure_action?: string
+  monitor?: Duration
+  max_failure_ratio?: number
+  order?: string
 }
 
 export interface Ulimit {

@@ -1,10 +1,11 @@
-import type { Project, Service } from './project.js'
+import type { FileReference, Project, Service, UpdateConfig } from './project.js'
 import { formatDuration } from './units.js'
 
 /**
  * A Project in the shape `docker compose config` prints, so tools that read
  * Compose's output read pier's: durations as Go duration strings, byte sizes
- * as strings of digits, extra_hosts as `host=ip`, keys in Compose's order.
+ * as strings of digits, file modes as octal strings, extra_hosts as
+ * `host=ip`, keys in Compose's order.
  */
 export function projectDocument(project: Project): Record<string, unknown> {
   const services: Record<string, unknown> = {}
@@ -36,6 +37,8 @@ function serviceDocument(service: Service): Record<string, unknown> {
     else if (key === 'build') out[key] = buildDocument(value as NonNullable<Service['build']>)
     else if (key === 'volumes') out[key] = (value as Service['volumes']).map(mountDocument)
     else if (key === 'ulimits') out[key] = ulimitsDocument(value as NonNullable<Service['ulimits']>)
+    else if (key === 'depends_on') out[key] = dependsOnDocument(value as Service['depends_on'])
+    else if (key === 'secrets' || key === 'configs') out[key] = (value as FileReference[]).map(fileReferenceDocument)
     else out[key] = value
   }
   return out
@@ -46,6 +49,18 @@ function ulimitsDocument(ulimits: NonNullable<Service['ulimits']>): Record<strin
   const out: Record<string, unknown> = {}
   for (const [name, limit] of Object.entries(ulimits)) out[name] = (limit as { single?: boolean }).single ? limit.soft : limit
   return out
+}
+
+/** Without pier's `implied` marker: Compose prints an added dependency exactly like a written one. */
+function dependsOnDocument(dependsOn: Service['depends_on']): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [name, { implied: _implied, ...dependency }] of Object.entries(dependsOn)) out[name] = dependency
+  return out
+}
+
+/** A secret's or config's mode prints as Compose prints it: a string of octal digits after a 0 (`"0440"`). */
+function fileReferenceDocument(ref: FileReference): FileReference | (Omit<FileReference, 'mode'> & { mode: string }) {
+  return ref.mode === undefined ? ref : { ...ref, mode: `0${ref.mode.toString(8)}` }
 }
 
 function isEmpty(value: unknown): boolean {
@@ -76,6 +91,18 @@ function deployDocument(d: NonNullable<Service['deploy']>): Record<string, unkno
     if (typeof rp.delay === 'number') rp.delay = formatDuration(rp.delay)
     if (typeof rp.window === 'number') rp.window = formatDuration(rp.window)
     out.restart_policy = rp
+  }
+  for (const key of ['update_config', 'rollback_config'] as const) if (d[key]) out[key] = updateConfigDocument(d[key])
+  return out
+}
+
+/** Durations as Go prints them; a zero one is left out, as compose-go (a plain Duration, `omitempty`) leaves it out. */
+function updateConfigDocument(u: UpdateConfig): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...u }
+  for (const key of ['delay', 'monitor'] as const) {
+    if (u[key] === undefined) continue
+    if (u[key] === 0) delete out[key]
+    else out[key] = formatDuration(u[key])
   }
   return out
 }

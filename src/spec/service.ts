@@ -5,7 +5,7 @@ import { isPlainDict, type Dict } from './data.js'
 import { absoluteContexts, isRemoteContext, resolvePath } from './paths.js'
 import { normalizePorts } from './ports.js'
 import { describeProblem, MAX_ENV_FILE, ReadError, readRegularFile } from './read.js'
-import type { Build, Dependency, Deploy, EnvFile, FileReference, Healthcheck, Hook, Service, ServiceNetwork, Ulimit, WatchRule } from './project.js'
+import type { Build, Dependency, Deploy, EnvFile, FileReference, Healthcheck, Hook, Service, ServiceNetwork, Ulimit, UpdateConfig, WatchRule } from './project.js'
 import { shellSplit } from './shellwords.js'
 import { childPath, displayName, type FieldPath } from './source.js'
 
@@ -289,8 +289,18 @@ function deploy(value: unknown, path: FieldPath, cast: Cast): Deploy | undefined
       limits: (x: unknown, q: FieldPath) => cast.fields(x, q, { cpus: (y, r) => cast.number(y, r), memory: (y, r) => cast.bytes(y, r), pids: (y, r) => cast.int(y, r) }),
       reservations: (x: unknown, q: FieldPath) => cast.fields(x, q, { cpus: (y, r) => cast.number(y, r), memory: (y, r) => cast.bytes(y, r) }),
     })
+  // update_config and rollback_config are one shape; their durations are milliseconds, like restart_policy's.
+  const updates = (v: unknown, p: FieldPath) =>
+    cast.fields<UpdateConfig>(v, p, {
+      parallelism: (x, q) => cast.int(x, q),
+      delay: (x, q) => cast.duration(x, q),
+      monitor: (x, q) => cast.duration(x, q),
+      max_failure_ratio: (x, q) => cast.number(x, q),
+    })
   return cast.fields<Deploy>(value, path, {
     replicas: (v, p) => cast.int(v, p),
+    update_config: updates,
+    rollback_config: updates,
     labels: (v) => cast.dict(v),
     resources: resources as (v: unknown, p: FieldPath) => Deploy['resources'],
     restart_policy: (v, p) =>

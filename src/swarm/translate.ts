@@ -4,7 +4,6 @@ import { LABEL } from '../labels.js'
 import { canonical } from '../planner/hash.js'
 import { replicasOf } from '../planner/names.js'
 import type { FileObject, Project, Service } from '../spec/project.js'
-import { parseDuration } from '../spec/units.js'
 import type { FileSpec, NetworkSpec, SecretOrConfig, ServiceSpec, UpdateConfig } from './api.js'
 import { SwarmError } from './errors.js'
 
@@ -238,30 +237,15 @@ function placement(service: Service): Pick<ServiceSpec['TaskTemplate'], 'Placeme
   }
 }
 
-interface ComposeUpdateConfig {
-  parallelism?: number
-  delay?: string
-  failure_action?: string
-  monitor?: string
-  max_failure_ratio?: number
-  order?: string
-}
-
-/** update_config and rollback_config: their durations are kept as written by the loader ("10s"), the API wants ns. */
+/** update_config and rollback_config: the loader gives durations in ms, the API wants ns. */
 function updateConfig(service: Service, field: 'update_config' | 'rollback_config', key: 'UpdateConfig' | 'RollbackConfig'): Partial<ServiceSpec> {
   // Swarm reads a missing parallelism as "all tasks at once"; Compose's default is one at a time.
-  const c = (service.deploy?.[field] ?? {}) as ComposeUpdateConfig
-  const ns = (text: string | undefined, name: string) => {
-    if (text === undefined) return undefined
-    const ms = typeof text === 'number' ? text * 1000 : parseDuration(String(text))
-    if (ms === undefined) throw new SwarmError(`service ${service.name}: deploy.${field}.${name} "${text}" is not a duration (10s, 1m30s)`)
-    return ms * NS
-  }
+  const c = service.deploy?.[field] ?? {}
   const out: UpdateConfig = {
     Parallelism: c.parallelism ?? 1,
-    ...(c.delay !== undefined ? { Delay: ns(c.delay, 'delay') } : {}),
+    ...(c.delay !== undefined ? { Delay: c.delay * NS } : {}),
     ...(c.failure_action ? { FailureAction: c.failure_action } : {}),
-    ...(c.monitor !== undefined ? { Monitor: ns(c.monitor, 'monitor') } : {}),
+    ...(c.monitor !== undefined ? { Monitor: c.monitor * NS } : {}),
     ...(c.max_failure_ratio !== undefined ? { MaxFailureRatio: c.max_failure_ratio } : {}),
     ...(c.order ? { Order: c.order } : {}),
   }
