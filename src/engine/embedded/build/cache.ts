@@ -1,10 +1,24 @@
 import { createHash } from 'node:crypto'
-import { constants } from 'node:fs'
+import { constants, statSync } from 'node:fs'
 import { lstat, mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
 import type { ConfigJson } from '../images/oci.js'
 import type { ImageStore } from '../images/store.js'
 import type { Root } from '../root.js'
+import type { ParsedDockerfile } from './dockerfile.js'
 import type { LayerEntry } from './layer.js'
+
+/**
+ * What a cached parse was made by: this record's shape, and the running
+ * pier's code (the file this runs from, by its time: the bundle, or this
+ * module), so a pier upgraded or rebuilt parses again rather than trust an
+ * older parser's reading.
+ */
+let parserStamp: string | undefined
+function parsedStamp(): string {
+  parserStamp ??= `parsed-dockerfile-1 ${statSync(fileURLToPath(import.meta.url)).mtimeMs}`
+  return parserStamp
+}
 
 export type Layer = { digest: string; diffId: string; size: number; mediaType: string }
 
@@ -26,8 +40,12 @@ export interface CachedStep {
  */
 export class BuildCache {
   private readonly dir: string
+  private readonly sums: string
+  private readonly parsedDir: string
   constructor(private readonly root: Root, private readonly images: ImageStore) {
     this.dir = root.path('images', 'build-cache', 'steps')
+    this.sums = root.path('images', 'build-cache', 'sums')
+    this.parsedDir = root.path('images', 'build-cache', 'parsed')
   }
 
   async get(key: string): Promise<CachedStep | undefined> {
@@ -42,6 +60,44 @@ export class BuildCache {
     const temp = this.root.temp('cache-step')
     await writeFile(temp, JSON.stringify(step))
     await rename(temp, `${this.dir}/${key.slice(7)}.json`)
+  }
+
+  /**
+   * A COPY --from's content hash, by what decides it (the source's layers,
+   * the step's words; see builder.ts), so a rebuild finds it without
+   * mounting the source. Layers are named by their content, so an entry is
+   * never stale; a missing or unreadable one is computed again.
+   */
+  async getSum(key: string): Promise<string | undefined> {
+    const text = await readFile(`${this.sums}/${key.slice(7)}`, 'utf8').catch(() => '')
+    return /^sha256:[a-f0-9]{64}$/.test(text) ? text : undefined
+  }
+
+  async putSum(key: string, sum: string): Promise<void> {
+    await mkdir(this.sums, { recursive: true })
+    const temp = this.root.temp('cache-sum')
+    await writeFile(temp, sum)
+    await rename(temp, `${this.sums}/${key.slice(7)}`)
+  }
+
+  /**
+   * A Dockerfile's stages as parsed before, by the text's hash (and the
+   * format of this record, so a newer pier never reads an older shape): an
+   * unchanged Dockerfile is not parsed again, nor the parser loaded.
+   */
+  async getParsed(text: string): Promise<ParsedDockerfile | undefined> {
+    return readFile(this.parsedFile(text), 'utf8').then((t) => JSON.parse(t) as ParsedDockerfile, () => undefined)
+  }
+
+  async putParsed(text: string, parsed: ParsedDockerfile): Promise<void> {
+    await mkdir(this.parsedDir, { recursive: true })
+    const temp = this.root.temp('cache-parsed')
+    await writeFile(temp, JSON.stringify(parsed))
+    await rename(temp, this.parsedFile(text))
+  }
+
+  private parsedFile(text: string): string {
+    return `${this.parsedDir}/${createHash('sha256').update(`${parsedStamp()}\0${text}`).digest('hex')}.json`
   }
 
   /** Every entry, with its file name; unreadable ones (half-written by a killed build) left out. */
@@ -74,7 +130,7 @@ export class BuildCache {
     const mounts = this.root.path('images', 'build-cache', 'mounts')
     const mountBytes = await diskUsage(mounts)
     // Moved aside first, so a build starting meanwhile sees either the old directory whole or none.
-    for (const dir of [this.dir, mounts]) {
+    for (const dir of [this.dir, this.sums, this.parsedDir, mounts]) {
       const doomed = this.root.temp('removed-cache')
       await rename(dir, doomed).catch(() => undefined)
       await rm(doomed, { recursive: true, force: true })
