@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
-import { constants, statSync } from 'node:fs'
-import { lstat, mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { closeSync, constants, createReadStream, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs'
+import { lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
+import { EngineError } from '../../errors.js'
 import type { ConfigJson } from '../images/oci.js'
 import type { ImageStore } from '../images/store.js'
 import type { Root } from '../root.js'
@@ -48,10 +49,13 @@ export class BuildCache {
     this.parsedDir = root.path('images', 'build-cache', 'parsed')
   }
 
+  // The look-ups of a cached step read a few hundred bytes each: done synchronously, as a rebuild is mostly
+  // these in a row and each asynchronous call is a round trip through libuv's thread pool (slow on a busy machine).
+
   async get(key: string): Promise<CachedStep | undefined> {
-    const step = await readFile(`${this.dir}/${key.slice(7)}.json`, 'utf8').then((t) => JSON.parse(t) as CachedStep, () => undefined)
+    const step = readSmall(`${this.dir}/${key.slice(7)}.json`, (t) => JSON.parse(t) as CachedStep)
     if (!step) return undefined
-    if (step.layer && !((await this.images.blobs.has(step.layer.digest)) && (await this.images.layers.has(step.layer.diffId)))) return undefined
+    if (step.layer && !(existsSync(this.images.blobs.path(step.layer.digest)) && existsSync(this.images.layers.dir(step.layer.diffId)))) return undefined
     return step
   }
 
@@ -69,8 +73,8 @@ export class BuildCache {
    * never stale; a missing or unreadable one is computed again.
    */
   async getSum(key: string): Promise<string | undefined> {
-    const text = await readFile(`${this.sums}/${key.slice(7)}`, 'utf8').catch(() => '')
-    return /^sha256:[a-f0-9]{64}$/.test(text) ? text : undefined
+    const text = readSmall(`${this.sums}/${key.slice(7)}`, (t) => t)
+    return text && /^sha256:[a-f0-9]{64}$/.test(text) ? text : undefined
   }
 
   async putSum(key: string, sum: string): Promise<void> {
@@ -86,7 +90,7 @@ export class BuildCache {
    * unchanged Dockerfile is not parsed again, nor the parser loaded.
    */
   async getParsed(text: string): Promise<ParsedDockerfile | undefined> {
-    return readFile(this.parsedFile(text), 'utf8').then((t) => JSON.parse(t) as ParsedDockerfile, () => undefined)
+    return readSmall(this.parsedFile(text), (t) => JSON.parse(t) as ParsedDockerfile)
   }
 
   async putParsed(text: string, parsed: ParsedDockerfile): Promise<void> {
@@ -160,11 +164,37 @@ export async function entriesHash(entries: LayerEntry[]): Promise<string> {
     if (e.content !== undefined) hash.update(e.content)
     else if (e.type === 'file' && e.source) {
       // O_NOFOLLOW, as layerTar reads it: a file swapped for a link since it was listed is refused.
-      for await (const chunk of (await open(e.source, constants.O_RDONLY | constants.O_NOFOLLOW)).createReadStream()) hash.update(chunk as Buffer)
+      // Small files in one synchronous read (no thread-pool round trips); big ones streamed, so the loop keeps turning.
+      // O_NONBLOCK: a file swapped for a fifo opens at once (and is refused) rather than waiting for a writer.
+      const fd = openSync(e.source, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+      try {
+        const info = fstatSync(fd)
+        if (!info.isFile()) throw new EngineError('invalid', `${e.source} changed into something that is not a file while the build read it`)
+        if (info.size <= SMALL_FILE) {
+          const chunk = Buffer.allocUnsafe(64 * 1024)
+          for (let n = readSync(fd, chunk); n > 0; n = readSync(fd, chunk)) hash.update(chunk.subarray(0, n))
+        } else {
+          for await (const chunk of createReadStream('', { fd, autoClose: false })) hash.update(chunk as Buffer)
+        }
+      } finally {
+        closeSync(fd)
+      }
     }
     hash.update('\0')
   }
   return `sha256:${hash.digest('hex')}`
+}
+
+/** Files up to this size are hashed in synchronous reads. */
+const SMALL_FILE = 1024 * 1024
+
+/** A cache file's content read as `parse` reads it; undefined when it is missing or unreadable (half-written by a killed build). */
+function readSmall<T>(path: string, parse: (text: string) => T): T | undefined {
+  try {
+    return parse(readFileSync(path, 'utf8'))
+  } catch {
+    return undefined
+  }
 }
 
 /** Bytes of the files under `path` (links not followed); 0 when it does not exist. */
