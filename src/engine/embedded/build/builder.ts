@@ -8,7 +8,7 @@ import type { ConfigJson } from '../images/oci.js'
 import type { ImageStore } from '../images/store.js'
 import type { Runtime } from '../containers/runtime.js'
 import type { Root } from '../root.js'
-import { BuildCache, entriesHash, stepKey, type CachedStep, type Layer } from './cache.js'
+import { BuildCache, ContextSums, entriesHash, stepKey, type CachedStep, type Layer } from './cache.js'
 import { applyConfigStep, envOf, workdirOf, type StageState } from './config.js'
 import { readDockerfile } from './context.js'
 import { copyEntries, parentDirs, type CopyFrom } from './copy.js'
@@ -48,6 +48,8 @@ interface Build {
   globals: Record<string, string>
   ignore: DockerIgnore
   cache: BuildCache
+  /** Content hashes of the context's files, kept between builds by their stat. */
+  sums: ContextSums
   views: Views
   built: Map<Stage, Built>
   /** Each selected stage's build, started or finished: a reference the dependency scan could not see (a variable) waits on it. */
@@ -79,12 +81,13 @@ export async function buildImage(ctx: BuildContext, spec: BuildSpec): Promise<Im
   for (const i of globalArgs) for (const [k, v] of i.properties) globals[k] = spec.args[k] ?? (v !== undefined ? expand(v, globals) : '')
   for (const s of stages) for (const i of [s.from, ...s.steps]) checkFlags(i)
   const selected = stagesFor(stages, spec.target, globals)
-  const b: Build = { ctx, spec, stages, globals, ignore: await readDockerIgnore(spec.context), cache, views: new Views(ctx.root), built: new Map(), pending: new Map(), layerSizes: {}, counter: 1, multiStage: stages.length > 1, secretsDir: ctx.root.temp('build-secrets') }
+  const b: Build = { ctx, spec, stages, globals, ignore: await readDockerIgnore(spec.context), cache, sums: new ContextSums(ctx.root, spec.context), views: new Views(ctx.root), built: new Map(), pending: new Map(), layerSizes: {}, counter: 1, multiStage: stages.length > 1, secretsDir: ctx.root.temp('build-secrets') }
   try {
     await buildStages(b, selected)
   } finally {
     await b.views.close()
     await rm(b.secretsDir, { recursive: true, force: true })
+    await b.sums.save().catch(() => undefined)
   }
   const last = b.built.get(selected.at(-1)!)!
   const config = { ...last.config, Labels: { ...(last.config.Labels ?? {}), ...spec.labels } }
@@ -200,12 +203,12 @@ async function buildStage(b: Build, stage: Stage): Promise<Built> {
         const entriesOf = async () => copyEntries(i, word, await mounted(b, source), options)
         // From a stage or an image, what the COPY takes is decided by the source's layers and the step's words: its
         // content hash, once known, is looked up by those, so an unchanged rebuild need not mount the source to hash it.
-        const sumKey = source.layers ? stepKey('copy-sum', i.keyword, source.layers.map((l) => l.diffId), s.layers.map((l) => l.diffId), i, { ...s.args, ...envOf(s.config) }, options.workdir) : undefined
+        const sumKey = source.layers ? stepKey('copy-sum-2', i.keyword, source.layers.map((l) => l.diffId), s.layers.map((l) => l.diffId), i, { ...s.args, ...envOf(s.config) }, options.workdir) : undefined
         let entries: LayerEntry[] | undefined
         let sum = sumKey && !b.spec.noCache ? await b.cache.getSum(sumKey) : undefined
         if (!sum) {
           entries = await entriesOf()
-          sum = await entriesHash(entries)
+          sum = await entriesHash(entries, source.root === b.spec.context ? b.sums : undefined)
           if (sumKey) await b.cache.putSum(sumKey, sum)
         }
         await step(stepKey(s.key, i.keyword, sum), `${i.keyword} ${i.text}`, async (commit) => commit(entries ?? (await entriesOf())))
@@ -229,7 +232,7 @@ async function buildStage(b: Build, stage: Stage): Promise<Built> {
         const m = await runMount(r, root, b.cache.mountDir(r.id), i.line)
         mounts.push(m)
         // A bind mount's content keys the RUN, as BuildKit's does; a cache mount's does not (it is a cache).
-        if (r.type === 'bind') sourceKeys.push(fromStage ? b.built.get(fromStage)!.key : await contentKey(m.source, r.from ? undefined : b.ignore, b.spec.context))
+        if (r.type === 'bind') sourceKeys.push(fromStage ? b.built.get(fromStage)!.key : await contentKey(m.source, r.from ? undefined : b.ignore, b.spec.context, r.from ? undefined : b.sums))
       }
       const env = { ...s.args, ...envOf(s.config) }
       const run = { network: b.spec.network, shmSize: b.spec.shmSize, extraHosts: b.spec.extraHosts }
@@ -338,10 +341,10 @@ async function secretFile(b: Build, r: MountRequest, line: number): Promise<stri
 }
 
 /** What a bind mount from the context holds, as a key. */
-async function contentKey(path: string, ignore: DockerIgnore | undefined, context: string): Promise<string> {
+async function contentKey(path: string, ignore: DockerIgnore | undefined, context: string, sums?: ContextSums): Promise<string> {
   const info = await lstat(path)
   const entries = info.isDirectory() ? await treeEntries(path, '', ignore ? filterUnder(ignore, path.slice(context.length + 1)) : undefined) : [await entryOf(path, 'file')]
-  return entriesHash(entries)
+  return entriesHash(entries, sums)
 }
 
 /**

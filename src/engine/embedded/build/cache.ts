@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
-import { closeSync, constants, createReadStream, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs'
+import { closeSync, constants, createReadStream, existsSync, fstatSync, lstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs'
+import { dirname } from 'node:path'
 import { lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { EngineError } from '../../errors.js'
@@ -134,7 +135,7 @@ export class BuildCache {
     const mounts = this.root.path('images', 'build-cache', 'mounts')
     const mountBytes = await diskUsage(mounts)
     // Moved aside first, so a build starting meanwhile sees either the old directory whole or none.
-    for (const dir of [this.dir, this.sums, this.parsedDir, mounts]) {
+    for (const dir of [this.dir, this.sums, this.parsedDir, this.root.path('images', 'build-cache', 'context-sums'), mounts]) {
       const doomed = this.root.temp('removed-cache')
       await rename(dir, doomed).catch(() => undefined)
       await rm(doomed, { recursive: true, force: true })
@@ -154,35 +155,97 @@ export function stepKey(...parts: unknown[]): string {
 
 /**
  * What a COPY/ADD puts in its layer, for its key: each entry's name in the
- * image, type, mode, owner, link target and file content — not times, as
- * Docker's cache ignores them (a touched file with the same content hits).
+ * image, type, mode, owner, link target and the SHA-256 of its content —
+ * not times, as Docker's cache ignores them (a touched file with the same
+ * content hits). A file of the build context may have its content hash
+ * from `sums` (see ContextSums) rather than read again.
  */
-export async function entriesHash(entries: LayerEntry[]): Promise<string> {
+export async function entriesHash(entries: LayerEntry[], sums?: ContextSums): Promise<string> {
   const hash = createHash('sha256')
   for (const e of entries) {
     hash.update(JSON.stringify([e.name, e.type, e.mode, e.uid, e.gid, e.linkname]))
-    if (e.content !== undefined) hash.update(e.content)
-    else if (e.type === 'file' && e.source) {
-      // O_NOFOLLOW, as layerTar reads it: a file swapped for a link since it was listed is refused.
-      // Small files in one synchronous read (no thread-pool round trips); big ones streamed, so the loop keeps turning.
-      // O_NONBLOCK: a file swapped for a fifo opens at once (and is refused) rather than waiting for a writer.
-      const fd = openSync(e.source, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
-      try {
-        const info = fstatSync(fd)
-        if (!info.isFile()) throw new EngineError('invalid', `${e.source} changed into something that is not a file while the build read it`)
-        if (info.size <= SMALL_FILE) {
-          const chunk = Buffer.allocUnsafe(64 * 1024)
-          for (let n = readSync(fd, chunk); n > 0; n = readSync(fd, chunk)) hash.update(chunk.subarray(0, n))
-        } else {
-          for await (const chunk of createReadStream('', { fd, autoClose: false })) hash.update(chunk as Buffer)
-        }
-      } finally {
-        closeSync(fd)
-      }
-    }
+    if (e.content !== undefined) hash.update(createHash('sha256').update(e.content).digest('hex'))
+    else if (e.type === 'file' && e.source) hash.update(sums ? await sums.of(e.source) : await fileDigest(e.source))
     hash.update('\0')
   }
   return `sha256:${hash.digest('hex')}`
+}
+
+/** The SHA-256 (hex) of a regular file's content. */
+async function fileDigest(path: string): Promise<string> {
+  const hash = createHash('sha256')
+  // O_NOFOLLOW, as layerTar reads it: a file swapped for a link since it was listed is refused.
+  // O_NONBLOCK: a file swapped for a fifo opens at once (and is refused) rather than waiting for a writer.
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+  try {
+    const info = fstatSync(fd)
+    if (!info.isFile()) throw new EngineError('invalid', `${path} changed into something that is not a file while the build read it`)
+    // Small files in synchronous reads (no thread-pool round trips); big ones streamed, so the loop keeps turning.
+    if (info.size <= SMALL_FILE) {
+      const chunk = Buffer.allocUnsafe(64 * 1024)
+      for (let n = readSync(fd, chunk); n > 0; n = readSync(fd, chunk)) hash.update(chunk.subarray(0, n))
+    } else {
+      for await (const chunk of createReadStream('', { fd, autoClose: false })) hash.update(chunk as Buffer)
+    }
+  } finally {
+    closeSync(fd)
+  }
+  return hash.digest('hex')
+}
+
+/** How long before a hash is taken a file must have last changed for the hash to be kept (see ContextSums). */
+const SETTLED_MS = 2000
+
+/**
+ * Content hashes of a build context's files, kept between builds, so an
+ * unchanged file is not read again. A kept hash is used only while the
+ * file's device, inode, size, mode, mtime and ctime (to the nanosecond)
+ * are all what they were when it was read. ctime is the guard: a program
+ * can set mtime back (touch -d, tar, rsync -t) but not ctime, which the
+ * kernel sets to now on every write, chmod or utimes; so a file rewritten
+ * with the same size and its mtime forced back is read again (BuildKit's
+ * context transfer compares size and mtime only, and misses that; Docker's
+ * classic builder read every file every time). The one way left to miss a
+ * change is two writes inside one timestamp tick, the first read by a build
+ * in between; so a hash is kept only when the file had not changed for
+ * SETTLED_MS before it was read (the racy-entry rule of git's index): a
+ * file edited just before a build is simply read again next time.
+ */
+export class ContextSums {
+  private known: Record<string, [string, string]> | undefined
+  private changed = false
+  private readonly file: string
+
+  constructor(private readonly root: Root, private readonly context: string) {
+    this.file = root.path('images', 'build-cache', 'context-sums', `${createHash('sha256').update(context).digest('hex')}.json`)
+  }
+
+  /** The SHA-256 (hex) of a file's content: kept, when its stat says it is unchanged; else read. */
+  async of(path: string): Promise<string> {
+    if (!path.startsWith(`${this.context}/`)) return fileDigest(path)
+    this.known ??= readSmall(this.file, (t) => JSON.parse(t) as Record<string, [string, string]>) ?? {}
+    const readAt = Date.now()
+    const s = lstatSync(path, { bigint: true })
+    const stamp = [s.dev, s.ino, s.size, s.mode, s.mtimeNs, s.ctimeNs].join(':')
+    const kept = this.known[path]
+    if (kept && kept[0] === stamp) return kept[1]
+    const sum = await fileDigest(path)
+    const settled = Number(s.mtimeMs) < readAt - SETTLED_MS && Number(s.ctimeMs) < readAt - SETTLED_MS
+    if (settled && s.isFile()) this.known[path] = [stamp, sum]
+    else delete this.known[path]
+    this.changed = true
+    return sum
+  }
+
+  /** Writes what this build learned; a context of more files than any sane one starts over. */
+  async save(): Promise<void> {
+    if (!this.changed || !this.known) return
+    const known = Object.keys(this.known).length > 500_000 ? {} : this.known
+    await mkdir(dirname(this.file), { recursive: true })
+    const temp = this.root.temp('context-sums')
+    await writeFile(temp, JSON.stringify(known))
+    await rename(temp, this.file)
+  }
 }
 
 /** Files up to this size are hashed in synchronous reads. */
