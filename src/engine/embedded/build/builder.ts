@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import { lstat, mkdir, rm, writeFile } from 'node:fs/promises'
 import type { BuildSpec, Image } from '../../engine.js'
 import { EngineError } from '../../errors.js'
@@ -86,7 +87,7 @@ export async function buildImage(ctx: BuildContext, spec: BuildSpec): Promise<Im
     await buildStages(b, selected)
   } finally {
     await b.views.close()
-    await rm(b.secretsDir, { recursive: true, force: true })
+    if (existsSync(b.secretsDir)) await rm(b.secretsDir, { recursive: true, force: true })
     await b.sums.save().catch(() => undefined)
   }
   const last = b.built.get(selected.at(-1)!)!
@@ -213,7 +214,8 @@ async function buildStage(b: Build, stage: Stage): Promise<Built> {
         }
         await step(stepKey(s.key, i.keyword, sum), `${i.keyword} ${i.text}`, async (commit) => commit(entries ?? (await entriesOf())))
       } finally {
-        await rm(scratch, { recursive: true, force: true })
+        // Made only when an ADD unpacked an archive into it.
+        if (existsSync(scratch)) await rm(scratch, { recursive: true, force: true })
       }
     } else if (i.keyword === 'RUN') {
       const argv = i.json ?? [...s.shell, runScript(i)]
