@@ -91,7 +91,8 @@ export class BuildCache {
    * unchanged Dockerfile is not parsed again, nor the parser loaded.
    */
   async getParsed(text: string): Promise<ParsedDockerfile | undefined> {
-    return readSmall(this.parsedFile(text), (t) => JSON.parse(t) as ParsedDockerfile)
+    // JSON keeps an absent value inside an array as null: `ARG X` (no default) is read back as [X, undefined].
+    return readSmall(this.parsedFile(text), (t) => JSON.parse(t, (key, value: unknown) => (key === 'properties' ? (value as [string, string | null][]).map(([k, v]) => [k, v ?? undefined]) : value)) as ParsedDockerfile)
   }
 
   async putParsed(text: string, parsed: ParsedDockerfile): Promise<void> {

@@ -5,12 +5,13 @@ import { join } from 'node:path'
 import { buildBench } from './build-support.js'
 
 /**
- * The build context's content hashes kept between builds by stat
- * (ContextSums in src/engine/embedded/build/cache.ts): an unchanged file is
- * not read again, and a file rewritten with the same size and its mtime
- * forced back is still seen as changed (its ctime moved).
+ * What the build cache keeps between builds besides steps
+ * (src/engine/embedded/build/cache.ts): the context's content hashes by
+ * stat (an unchanged file is not read again; a file rewritten with the
+ * same size and its mtime forced back is still seen as changed, as its
+ * ctime moved), parsed Dockerfiles, and COPY --from content hashes.
  */
-describe('embedded engine: context hashes kept by stat', function () {
+describe('embedded engine: what the build cache keeps between builds', function () {
   this.timeout(60_000)
   let b: Awaited<ReturnType<typeof buildBench>>
   before(async () => {
@@ -57,5 +58,28 @@ describe('embedded engine: context hashes kept by stat', function () {
     assert.deepEqual(await b.shell(image.id, 'cat /copy'), ['three'])
     await b.build(dockerfile)
     assert.equal(cached(), 2, 'read again, same content: cached')
+  })
+
+  it('reads a cached parse back as parsed: an ARG with no default stays unset, not null', async () => {
+    const args = 'FROM busybox\nARG X\nARG Y=why\nRUN echo "x=[$X] y=[$Y]" > /out\n'
+    const first = await b.build(args)
+    const again = await b.build(args)
+    assert.equal(again.id, first.id)
+    assert.deepEqual(await b.shell(again.id, 'cat /out'), ['x=[] y=[why]'])
+    const given = await b.build(args, { args: { X: 'ex' } })
+    assert.deepEqual(await b.shell(given.id, 'cat /out'), ['x=[ex] y=[why]'])
+  })
+
+  it('COPY --from sees a changed stage; an unchanged one is CACHED', async () => {
+    const file = join(b.context, 'src.txt')
+    const twoStage = 'FROM busybox AS make\nCOPY src.txt /src.txt\nRUN cat /src.txt /src.txt > /made\nFROM busybox\nCOPY --from=make /made /made\n'
+    writeFileSync(file, 'one\n')
+    await b.build(twoStage)
+    await b.build(twoStage)
+    assert.equal(cached(), 3, b.lines.join('\n'))
+    writeFileSync(file, 'two\n')
+    const image = await b.build(twoStage)
+    assert.equal(cached(), 0, b.lines.join('\n'))
+    assert.deepEqual(await b.shell(image.id, 'cat /made'), ['two', 'two'])
   })
 })
