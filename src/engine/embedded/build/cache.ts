@@ -38,7 +38,10 @@ export interface CachedStep {
  * args a RUN sees, the content a COPY takes), so an entry never needs
  * invalidating: a change anywhere above gives other keys. Entries point at
  * layers in the image store; one whose layer was collected since (no image
- * uses it any more) is a miss, not an error.
+ * uses it any more) is a miss, not an error. Beside the steps, so that an
+ * unchanged rebuild does no more than look keys up: parsed Dockerfiles
+ * (`parsed/`), COPY --from content hashes (`sums/`) and the context's file
+ * hashes (`context-sums/`, ContextSums); `builder prune` clears them all.
  */
 export class BuildCache {
   private readonly dir: string
