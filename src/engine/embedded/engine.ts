@@ -101,11 +101,16 @@ export class EmbeddedEngine implements Engine {
   async buildImage(spec: BuildSpec, options: { output?: (line: string) => void } = {}): Promise<Image> {
     // Loaded when a build runs: the Dockerfile parser is not needed otherwise.
     const { buildImage } = await import('./build/builder.js')
+    const runtimeDir = this.root.path('runtime')
+    let runtime: Runtime | undefined
     return buildImage(
       {
         root: this.root,
         images: this.images,
-        runtime: Runtime.detect(this.root.path('runtime')),
+        // Looked for when a RUN step runs: a build whose every step is cached spawns no `runc --version`.
+        get runtime() {
+          return (runtime ??= Runtime.detect(runtimeDir))
+        },
         pull: (ref) => this.pullImage(ref),
         output: options.output ?? (() => {}),
       },

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import { lstat, mkdir, rm, writeFile } from 'node:fs/promises'
 import type { BuildSpec, Image } from '../../engine.js'
 import { EngineError } from '../../errors.js'
@@ -8,16 +9,17 @@ import type { ConfigJson } from '../images/oci.js'
 import type { ImageStore } from '../images/store.js'
 import type { Runtime } from '../containers/runtime.js'
 import type { Root } from '../root.js'
-import { BuildCache, entriesHash, stepKey, type CachedStep, type Layer } from './cache.js'
+import { BuildCache, ContextSums, entriesHash, stepKey, type CachedStep, type Layer } from './cache.js'
 import { applyConfigStep, envOf, workdirOf, type StageState } from './config.js'
 import { readDockerfile } from './context.js'
 import { copyEntries, parentDirs, type CopyFrom } from './copy.js'
 import { filterUnder, readDockerIgnore, type DockerIgnore } from './dockerignore.js'
-import { expand, parseDockerfile, type Instruction, type Stage } from './dockerfile.js'
+import type { Instruction, ParsedDockerfile, Stage } from './dockerfile.js'
 import { entryOf, layerTar, treeEntries, type LayerEntry } from './layer.js'
 import { checkFlags, mountRequests, runMount, Views, type MountRequest } from './mounts.js'
 import { runStep, type RunMount } from './run.js'
 import { dependencies, stageNamed, stagesFor } from './stages.js'
+import { expand } from './words.js'
 
 export interface BuildContext {
   root: Root
@@ -47,6 +49,8 @@ interface Build {
   globals: Record<string, string>
   ignore: DockerIgnore
   cache: BuildCache
+  /** Content hashes of the context's files, kept between builds by their stat. */
+  sums: ContextSums
   views: Views
   built: Map<Stage, Built>
   /** Each selected stage's build, started or finished: a reference the dependency scan could not see (a variable) waits on it. */
@@ -69,7 +73,8 @@ interface Build {
  */
 export async function buildImage(ctx: BuildContext, spec: BuildSpec): Promise<Image> {
   const text = spec.dockerfileInline ?? (await readDockerfile(spec))
-  const { globalArgs, stages } = parseDockerfile(text)
+  const cache = new BuildCache(ctx.root, ctx.images)
+  const { globalArgs, stages } = await parsed(text, cache)
   const platform = hostPlatform()
   const plat = `${platform.os}/${platform.architecture}`
   // BuildKit's automatic platform ARGs (`FROM --platform=$BUILDPLATFORM`, `ARG TARGETARCH`): the host's, as pier builds for it alone.
@@ -77,12 +82,13 @@ export async function buildImage(ctx: BuildContext, spec: BuildSpec): Promise<Im
   for (const i of globalArgs) for (const [k, v] of i.properties) globals[k] = spec.args[k] ?? (v !== undefined ? expand(v, globals) : '')
   for (const s of stages) for (const i of [s.from, ...s.steps]) checkFlags(i)
   const selected = stagesFor(stages, spec.target, globals)
-  const b: Build = { ctx, spec, stages, globals, ignore: await readDockerIgnore(spec.context), cache: new BuildCache(ctx.root, ctx.images), views: new Views(ctx.root), built: new Map(), pending: new Map(), layerSizes: {}, counter: 1, multiStage: stages.length > 1, secretsDir: ctx.root.temp('build-secrets') }
+  const b: Build = { ctx, spec, stages, globals, ignore: await readDockerIgnore(spec.context), cache, sums: new ContextSums(ctx.root, spec.context), views: new Views(ctx.root), built: new Map(), pending: new Map(), layerSizes: {}, counter: 1, multiStage: stages.length > 1, secretsDir: ctx.root.temp('build-secrets') }
   try {
     await buildStages(b, selected)
   } finally {
     await b.views.close()
-    await rm(b.secretsDir, { recursive: true, force: true })
+    if (existsSync(b.secretsDir)) await rm(b.secretsDir, { recursive: true, force: true })
+    await b.sums.save().catch(() => undefined)
   }
   const last = b.built.get(selected.at(-1)!)!
   const config = { ...last.config, Labels: { ...(last.config.Labels ?? {}), ...spec.labels } }
@@ -101,6 +107,19 @@ export async function buildImage(ctx: BuildContext, spec: BuildSpec): Promise<Im
   const image = await ctx.images.add({ manifest: manifestDigest, config: configDigest, layers: last.layers, platform, created, tags: spec.tags.map((t) => formatReference(parseReference(t))), digests: [], layerSizes: b.layerSizes })
   ctx.output(`#${b.counter} naming to ${spec.tags.join(', ') || image.id} done`)
   return image
+}
+
+/**
+ * The Dockerfile as stages: from the cache when this very text was parsed
+ * before (the parse is pure), else parsed, with the parser loaded only then.
+ */
+async function parsed(text: string, cache: BuildCache): Promise<ParsedDockerfile> {
+  const known = await cache.getParsed(text)
+  if (known) return known
+  const { parseDockerfile } = await import('./dockerfile.js')
+  const result = parseDockerfile(text)
+  await cache.putParsed(text, result)
+  return result
 }
 
 /**
@@ -180,11 +199,23 @@ async function buildStage(b: Build, stage: Stage): Promise<Built> {
     } else if (i.keyword === 'COPY' || i.keyword === 'ADD') {
       const scratch = ctx.root.temp('build-copy')
       try {
-        const from = await copyFrom(b, stage, i)
-        const entries = await copyEntries(i, word, from, { workdir: s.config.WorkingDir || '/', layers: layerDirs(), scratch })
-        await step(stepKey(s.key, i.keyword, await entriesHash(entries)), `${i.keyword} ${i.text}`, (commit) => commit(entries))
+        const source = await copySource(b, stage, i)
+        const options = { workdir: s.config.WorkingDir || '/', layers: layerDirs(), scratch }
+        const entriesOf = async () => copyEntries(i, word, await mounted(b, source), options)
+        // From a stage or an image, what the COPY takes is decided by the source's layers and the step's words: its
+        // content hash, once known, is looked up by those, so an unchanged rebuild need not mount the source to hash it.
+        const sumKey = source.layers ? stepKey('copy-sum-2', i.keyword, source.layers.map((l) => l.diffId), s.layers.map((l) => l.diffId), i, { ...s.args, ...envOf(s.config) }, options.workdir) : undefined
+        let entries: LayerEntry[] | undefined
+        let sum = sumKey && !b.spec.noCache ? await b.cache.getSum(sumKey) : undefined
+        if (!sum) {
+          entries = await entriesOf()
+          sum = await entriesHash(entries, source.root === b.spec.context ? b.sums : undefined)
+          if (sumKey) await b.cache.putSum(sumKey, sum)
+        }
+        await step(stepKey(s.key, i.keyword, sum), `${i.keyword} ${i.text}`, async (commit) => commit(entries ?? (await entriesOf())))
       } finally {
-        await rm(scratch, { recursive: true, force: true })
+        // Made only when an ADD unpacked an archive into it.
+        if (existsSync(scratch)) await rm(scratch, { recursive: true, force: true })
       }
     } else if (i.keyword === 'RUN') {
       const argv = i.json ?? [...s.shell, runScript(i)]
@@ -203,7 +234,7 @@ async function buildStage(b: Build, stage: Stage): Promise<Built> {
         const m = await runMount(r, root, b.cache.mountDir(r.id), i.line)
         mounts.push(m)
         // A bind mount's content keys the RUN, as BuildKit's does; a cache mount's does not (it is a cache).
-        if (r.type === 'bind') sourceKeys.push(fromStage ? b.built.get(fromStage)!.key : await contentKey(m.source, r.from ? undefined : b.ignore, b.spec.context))
+        if (r.type === 'bind') sourceKeys.push(fromStage ? b.built.get(fromStage)!.key : await contentKey(m.source, r.from ? undefined : b.ignore, b.spec.context, r.from ? undefined : b.sums))
       }
       const env = { ...s.args, ...envOf(s.config) }
       const run = { network: b.spec.network, shmSize: b.spec.shmSize, extraHosts: b.spec.extraHosts }
@@ -240,25 +271,53 @@ async function image(b: Build, ref: string) {
   return record
 }
 
-/** A stage (built earlier in this build) or an image, mounted for reading. */
-async function viewOf(b: Build, ref: string, stage: Stage, i: Instruction): Promise<{ root: string; what: string }> {
+/**
+ * Where a `--from` reads: a stage (built earlier in this build) or an image,
+ * as its layers (mounted only when read: see mounted), or a named context's
+ * directory.
+ */
+interface Source {
+  /** How errors name it; the build context when not given. */
+  what?: string
+  /** A directory on the host: the build context or a named context. */
+  root?: string
+  ignore?: DockerIgnore
+  /** A stage's or an image's layers, bottom first, and the name its view is mounted under. */
+  layers?: Layer[]
+  id?: string
+}
+
+async function sourceOf(b: Build, ref: string, stage: Stage, i: Instruction): Promise<Source> {
   const from = stageNamed(b.stages, ref, stage.index)
   if (from) {
     if (!b.built.has(from)) await b.pending.get(from)?.catch(() => undefined)
     const built = b.built.get(from)
     if (!built) throw new EngineError('invalid', `Dockerfile line ${i.line}: stage ${ref} is not built before this one`)
-    return { root: await b.views.of(built.key, built.layers.map((l) => b.ctx.images.layers.dir(l.diffId))), what: `stage ${ref}` }
+    return { layers: built.layers, id: built.key, what: `stage ${ref}` }
   }
   if (ref === stage.name) throw new EngineError('invalid', `Dockerfile line ${i.line}: a stage cannot read from itself (--from=${ref})`)
   const named = b.spec.additionalContexts?.[ref]
   if (named !== undefined && !named.startsWith('docker-image://')) return { root: named, what: `context ${ref}` }
   const record = await image(b, namedImage(b, ref, i))
-  return { root: await b.views.of(record.id, record.layers.map((l) => b.ctx.images.layers.dir(l.diffId))), what: `image ${ref}` }
+  return { layers: record.layers, id: record.id, what: `image ${ref}` }
 }
 
-async function copyFrom(b: Build, stage: Stage, i: Instruction): Promise<CopyFrom> {
+/** A source as a directory to read: a stage's or an image's layers are mounted (once per build) for it. */
+async function mounted(b: Build, source: Source): Promise<CopyFrom> {
+  const named = { ...(source.what ? { what: source.what } : {}), ...(source.ignore ? { ignore: source.ignore } : {}) }
+  if (source.root !== undefined) return { root: source.root, ...named }
+  return { root: await b.views.of(source.id!, source.layers!.map((l) => b.ctx.images.layers.dir(l.diffId))), ...named }
+}
+
+/** A stage (built earlier in this build) or an image, mounted for reading. */
+async function viewOf(b: Build, ref: string, stage: Stage, i: Instruction): Promise<{ root: string; what: string }> {
+  const source = await sourceOf(b, ref, stage, i)
+  return { root: (await mounted(b, source)).root, what: source.what! }
+}
+
+async function copySource(b: Build, stage: Stage, i: Instruction): Promise<Source> {
   if (!i.flags.from) return { root: b.spec.context, ignore: b.ignore }
-  return viewOf(b, expand(i.flags.from, b.globals), stage, i)
+  return sourceOf(b, expand(i.flags.from, b.globals), stage, i)
 }
 
 /** A named context (`additional_contexts`) that is an image stands for it; any other name is an image reference. */
@@ -284,10 +343,10 @@ async function secretFile(b: Build, r: MountRequest, line: number): Promise<stri
 }
 
 /** What a bind mount from the context holds, as a key. */
-async function contentKey(path: string, ignore: DockerIgnore | undefined, context: string): Promise<string> {
+async function contentKey(path: string, ignore: DockerIgnore | undefined, context: string, sums?: ContextSums): Promise<string> {
   const info = await lstat(path)
   const entries = info.isDirectory() ? await treeEntries(path, '', ignore ? filterUnder(ignore, path.slice(context.length + 1)) : undefined) : [await entryOf(path, 'file')]
-  return entriesHash(entries)
+  return entriesHash(entries, sums)
 }
 
 /**

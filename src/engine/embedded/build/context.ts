@@ -1,4 +1,5 @@
-import { lstat, readdir, readFile, stat } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
+import { lstat, readdir, stat } from 'node:fs/promises'
 import { basename, isAbsolute, join, relative } from 'node:path'
 import type { BuildSpec } from '../../engine.js'
 import { EngineError } from '../../errors.js'
@@ -22,7 +23,7 @@ export async function readDockerfile(spec: BuildSpec): Promise<string> {
   const info = await stat(path).catch(() => undefined)
   if (!info?.isFile()) throw new EngineError('not-found', `cannot read the Dockerfile ${given}${inContext ? ` in the build context ${spec.context}` : ''}: check build.context and build.dockerfile`)
   if (info.size > MAX_DOCKERFILE) throw new EngineError('invalid', `the Dockerfile ${given} is ${info.size} bytes; pier reads Dockerfiles of up to ${MAX_DOCKERFILE} bytes`)
-  return readFile(path, 'utf8')
+  return readFileSync(path, 'utf8')
 }
 
 /**

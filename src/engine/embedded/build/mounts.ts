@@ -32,6 +32,8 @@ export class Views {
   }
 
   async close(): Promise<void> {
+    // Nothing mounted (every step cached): nothing was made either.
+    if (this.mounted.size === 0) return
     for (const mounting of this.mounted.values()) {
       const target = await mounting.catch(() => undefined)
       if (target) await unmountRootfs(target).catch(() => undefined)

@@ -1,5 +1,6 @@
 import { EngineError } from '../../errors.js'
-import { expand, type Stage } from './dockerfile.js'
+import type { Stage } from './dockerfile.js'
+import { expand } from './words.js'
 
 /**
  * The stage a reference names, if it names one: `FROM base`, `COPY

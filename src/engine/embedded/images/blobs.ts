@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { createReadStream, createWriteStream } from 'node:fs'
+import { createReadStream, createWriteStream, existsSync } from 'node:fs'
 import { once } from 'node:events'
 import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import type { Readable } from 'node:stream'
@@ -21,10 +21,8 @@ export class BlobStore {
   }
 
   async has(digest: string): Promise<boolean> {
-    return stat(this.path(digest)).then(
-      () => true,
-      () => false,
-    )
+    // One stat, synchronous: an asynchronous one is a thread-pool round trip, and rebuilds ask this often.
+    return existsSync(this.path(digest))
   }
 
   async size(digest: string): Promise<number> {

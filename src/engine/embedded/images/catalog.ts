@@ -1,4 +1,5 @@
-import { readFile, rename, writeFile } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
+import { rename, writeFile } from 'node:fs/promises'
 import type { Platform } from '../../engine.js'
 import type { Root } from '../root.js'
 
@@ -39,7 +40,9 @@ export class Catalog {
 
   async read(): Promise<CatalogData> {
     try {
-      return JSON.parse(await readFile(this.file, 'utf8')) as CatalogData
+      // Synchronous: one small file, read by most commands, often several times; each asynchronous read is
+      // four round trips through libuv's thread pool (open, stat, read, close), slow on a busy machine.
+      return JSON.parse(readFileSync(this.file, 'utf8')) as CatalogData
     } catch (err: any) {
       if (err?.code === 'ENOENT') return { images: {}, tags: {} }
       throw err

@@ -1,6 +1,7 @@
 import { EngineError } from '../../errors.js'
 import { applyConfigStep, envOf, workdirOf, type Config } from '../build/config.js'
-import { expand, parseDockerfile } from '../build/dockerfile.js'
+import { parseDockerfile } from '../build/dockerfile.js'
+import { expand } from '../build/words.js'
 
 /** The instructions `docker commit -c` and `docker import -c` accept, as Docker's own list. */
 const ALLOWED = new Set(['CMD', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'LABEL', 'USER', 'VOLUME', 'WORKDIR', 'STOPSIGNAL', 'HEALTHCHECK'])

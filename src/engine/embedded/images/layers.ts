@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
-import { createReadStream } from 'node:fs'
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises'
+import { createReadStream, existsSync } from 'node:fs'
+import { mkdir, open, rename, rm } from 'node:fs/promises'
 import { PassThrough, type Readable } from 'node:stream'
 import { createGunzip } from 'node:zlib'
 import { EngineError } from '../../errors.js'
@@ -23,10 +23,8 @@ export class LayerStore {
   }
 
   async has(diffId: string): Promise<boolean> {
-    return stat(this.dir(diffId)).then(
-      () => true,
-      () => false,
-    )
+    // One stat, synchronous: an asynchronous one is a thread-pool round trip, and rebuilds ask this often.
+    return existsSync(this.dir(diffId))
   }
 
   /** Unpacks the layer archive at `blobPath` (plain or gzip tar), checking it against `diffId`. */

@@ -6,7 +6,6 @@ import { createGunzip } from 'node:zlib'
 import type { Image, ImageChanges } from '../../engine.js'
 import { EngineError } from '../../errors.js'
 import { formatReference, parseReference } from '../../reference.js'
-import { applyChanges } from './changes.js'
 import type { ImageRecord } from './catalog.js'
 import { hostPlatform, MEDIA, type ConfigJson } from './oci.js'
 import type { ImageStore } from './store.js'
@@ -43,6 +42,8 @@ export async function addLayerImage(store: ImageStore, top: LayerOnTop, options:
   const base: FullConfigJson = top.base ? ((await store.config(top.base)) as FullConfigJson) : {}
   const platform = top.base?.platform ?? hostPlatform()
   const created = new Date().toISOString()
+  // Loaded here: it brings the Dockerfile parser, which no other command of the engine needs.
+  const { applyChanges } = await import('./changes.js')
   const config = applyChanges(top.runConfig ?? base.config ?? {}, options.changes ?? [])
   const layers = [...(top.base?.layers ?? [])]
   if (top.layer) layers.push({ digest: top.layer.digest, diffId: top.layer.digest, size: top.layer.size, mediaType: MEDIA.ociLayer })

@@ -5,7 +5,7 @@ import { familiarName, formatReference, parseReference, repositoryName } from '.
 import type { Root } from '../root.js'
 import { BuildCache } from '../build/cache.js'
 import { BlobStore } from './blobs.js'
-import { Catalog, type ImageRecord } from './catalog.js'
+import { Catalog, type CatalogData, type ImageRecord } from './catalog.js'
 import { LayerStore } from './layers.js'
 import { imageConfig, type ConfigJson } from './oci.js'
 
@@ -86,19 +86,27 @@ export class ImageStore {
       if (result) unpacked[layer.diffId] = result.bytes
       progress?.({ kind: 'status', id: short(layer.digest), status: 'Pull complete' })
     }
-    const record = await this.catalog.update((data) => {
-      const existing = data.images[image.config]
-      const sizes = (data.layerSizes ??= {})
-      Object.assign(sizes, unpacked)
-      const record: ImageRecord = {
+    const recordIn = (data: CatalogData): ImageRecord => {
+      const sizes = { ...data.layerSizes, ...unpacked }
+      return {
         id: image.config,
         manifest: image.manifest,
         layers: image.layers,
         platform: image.platform,
         ...(image.created ? { created: image.created } : {}),
-        digests: [...new Set([...(existing?.digests ?? []), ...image.digests])],
+        digests: [...new Set([...(data.images[image.config]?.digests ?? []), ...image.digests])],
         size: image.layers.reduce((sum, l) => sum + (sizes[l.diffId] ?? 0), 0),
       }
+    }
+    // The very image under these very names already (an unchanged rebuild): nothing to write, no lock to take.
+    const current = await this.catalog.read()
+    const same = current.images[image.config]
+    if (same && JSON.stringify(same) === JSON.stringify(recordIn(current)) && image.tags.every((t) => current.tags[t] === image.config) && Object.entries(unpacked).every(([k, v]) => current.layerSizes?.[k] === v)) {
+      return this.toImage(same, current.tags)
+    }
+    const record = await this.catalog.update((data) => {
+      const record = recordIn(data)
+      Object.assign((data.layerSizes ??= {}), unpacked)
       data.images[image.config] = record
       for (const tag of image.tags) data.tags[tag] = image.config
       return record
