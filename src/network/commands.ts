@@ -27,7 +27,7 @@ export interface CommandResult {
   stderr: string
 }
 
-/** At most this many shells, so that slow commands (a runc delete, an unmount) do not queue behind one another. */
+/** At most this many shells, so that slow commands (a runc delete, an unmount) do not all queue behind one another. */
 const MAX_SHELLS = 6
 /** The exit code of sh for a command it cannot find. */
 const NOT_FOUND = 127
@@ -42,6 +42,8 @@ class Shell {
   private readonly child: ChildProcess
   private buffer = ''
   alive = true
+  /** Given a command that has not answered yet (ShellPool.run). */
+  busy = false
 
   constructor(
     private readonly dir: string,
@@ -75,13 +77,13 @@ class Shell {
     line += `echo "${id} $?"\n`
     return new Promise<CommandResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject })
-      this.busy()
+      this.keepAlive()
       this.child.stdin!.write(line)
     })
   }
 
   /** Only while a command runs does the shell keep pier's process alive. */
-  private busy(): void {
+  private keepAlive(): void {
     ;(this.child.stdout as unknown as { ref?: () => void }).ref?.()
   }
 
@@ -118,6 +120,8 @@ class Shell {
 
 class ShellPool {
   private readonly shells: Shell[] = []
+  /** Commands waiting for a shell: kept here, not written ahead into a busy shell's pipe (see run). */
+  private readonly waiting: (() => void)[] = []
   private dirCache?: string
   private next = 0
 
@@ -130,20 +134,40 @@ class ShellPool {
     return this.dirCache
   }
 
-  run(command: string, args: string[], input?: string): Promise<CommandResult> {
-    return this.pick().run(this.next++, command, args, input)
+  /**
+   * A shell is given one command at a time. Commands written ahead into its
+   * pipe would still run after pier has gone (killed, or exited on an
+   * error), maybe long after: an `ip link add` of a bridge that a `down`
+   * has removed meanwhile. Like a spawned process, a command either has
+   * started when pier goes, or never runs.
+   */
+  async run(command: string, args: string[], input?: string): Promise<CommandResult> {
+    const shell = await this.idleShell()
+    try {
+      return await shell.run(this.next++, command, args, input)
+    } finally {
+      shell.busy = false
+      this.waiting.shift()?.()
+    }
   }
 
-  /** An idle shell, else a new one while there may be more, else the least busy. */
-  private pick(): Shell {
-    const idle = this.shells.find((s) => s.pending.size === 0)
-    if (idle) return idle
-    if (this.shells.length < MAX_SHELLS) {
-      const shell = new Shell(this.dir, (gone) => this.shells.splice(this.shells.indexOf(gone), 1))
-      this.shells.push(shell)
-      return shell
+  /** An idle shell (a new one while there may be more), else the first to become idle. */
+  private async idleShell(): Promise<Shell> {
+    for (;;) {
+      let shell = this.shells.find((s) => !s.busy && s.alive)
+      if (!shell && this.shells.length < MAX_SHELLS) {
+        shell = new Shell(this.dir, (gone) => {
+          this.shells.splice(this.shells.indexOf(gone), 1)
+          this.waiting.shift()?.()
+        })
+        this.shells.push(shell)
+      }
+      if (shell) {
+        shell.busy = true
+        return shell
+      }
+      await new Promise<void>((resolve) => this.waiting.push(resolve))
     }
-    return this.shells.reduce((a, b) => (b.pending.size < a.pending.size ? b : a))
   }
 }
 
