@@ -9,7 +9,7 @@
  * build before a change, and this one). Figures: `up -d` of 30 services, a
  * no-op `up -d`, `ps`, `down`, `up -d` and `down` of a 10-deep depends_on
  * chain, and `config -q` of 1,000 services without the load cache.
- * Usage: node dist/bench/cost.js [runs] [--pier path]… [--spawns]
+ * Usage: node dist/bench/cost.js [runs] [--pier path]… [--spawns] [--only text]
  */
 import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs'
@@ -24,6 +24,8 @@ const runs = Number(argv.find((a) => /^\d+$/.test(a)) ?? 5)
 const piers = argv.flatMap((a, i) => (argv[i - 1] === '--pier' ? [a] : []))
 if (piers.length === 0) piers.push(pierBin)
 const withSpawns = argv.includes('--spawns')
+/** `--only 30`, `--only chain` or `--only config`: that group of figures alone. */
+const only = argv.flatMap((a, i) => (argv[i - 1] === '--only' ? [a] : []))[0]
 
 const work = mkdtempSync(join(tmpdir(), 'pier-bench-cost-'))
 const cgroup = `/sys/fs/cgroup/cpuacct/pier-bench-cost-${process.pid}`
@@ -98,13 +100,17 @@ async function main(): Promise<void> {
       for (const [i, v] of variants.entries()) {
         const add = (figure: (typeof figures)[number], cost: Cost) => results[i].get(figure)!.push(cost)
         const node = process.execPath
-        add('up -d, 30 services', costed(node, v.pier(s30, `cost${r}`, ['up', '-d']), v.env))
-        add('no-op up -d, 30', costed(node, v.pier(s30, `cost${r}`, ['up', '-d']), v.env))
-        add('ps, 30', costed(node, v.pier(s30, `cost${r}`, ['ps']), v.env))
-        add('down, 30', costed(node, v.pier(s30, `cost${r}`, ['down']), v.env))
-        add('up -d, 10-deep chain', costed(node, v.pier(chain, `costc${r}`, ['up', '-d']), v.env))
-        add('down, chain', costed(node, v.pier(chain, `costc${r}`, ['down']), v.env))
-        add('config -q, 1000 services, no cache', costed(node, [v.bin, 'config', '-q'], { ...v.env, PIER_NO_CACHE: '1' }, configDir))
+        if (!only || '30'.includes(only)) {
+          add('up -d, 30 services', costed(node, v.pier(s30, `cost${r}`, ['up', '-d']), v.env))
+          add('no-op up -d, 30', costed(node, v.pier(s30, `cost${r}`, ['up', '-d']), v.env))
+          add('ps, 30', costed(node, v.pier(s30, `cost${r}`, ['ps']), v.env))
+          add('down, 30', costed(node, v.pier(s30, `cost${r}`, ['down']), v.env))
+        }
+        if (!only || only === 'chain') {
+          add('up -d, 10-deep chain', costed(node, v.pier(chain, `costc${r}`, ['up', '-d']), v.env))
+          add('down, chain', costed(node, v.pier(chain, `costc${r}`, ['down']), v.env))
+        }
+        if (!only || only === 'config') add('config -q, 1000 services, no cache', costed(node, [v.bin, 'config', '-q'], { ...v.env, PIER_NO_CACHE: '1' }, configDir))
       }
     }
 
