@@ -15,9 +15,10 @@ import { join } from 'node:path'
  * ~90 of them, a `down` ~125 (bench/RESULTS.md). A shell forks itself for a
  * fraction of that, and pier's thread only writes a line and reads one.
  *
- * Each command's output goes to two files in a private directory (read and
- * removed when it ends), its input through a here-document, and the shell
- * answers `<job> <exit code>` on its stdout. The shells run in their own
+ * Each command's output goes to two files in the shell's own directory
+ * (read and removed when it ends; the directory goes with the shell), its
+ * input through a here-document, and the shell answers `<job> <exit code>`
+ * on its stdout. The shells run in their own
  * process group (a Ctrl-C for pier does not cut a command halfway; pier
  * lets the steps running finish) and exit when pier does (their stdin closes).
  */
@@ -45,13 +46,14 @@ class Shell {
   /** Given a command that has not answered yet (ShellPool.run). */
   busy = false
 
-  constructor(
-    private readonly dir: string,
-    onExit: (shell: Shell) => void,
-  ) {
+  /** Where its commands' output goes; the shell removes it when it exits (pier gone, even killed: its stdin closes). */
+  private readonly dir = mkdtempSync(join(tmpdir(), 'pier-commands-'))
+
+  constructor(onExit: (shell: Shell) => void) {
     this.child = spawn('/bin/sh', [], { detached: true, stdio: ['pipe', 'pipe', 'ignore'] })
     this.child.unref()
     this.child.stdin!.on('error', () => undefined)
+    this.child.stdin!.write(`trap ${quote(`rm -rf ${quote(this.dir)}`)} EXIT\n`)
     this.child.stdout!.setEncoding('utf8')
     this.child.stdout!.on('data', (text: string) => this.answer(text))
     this.idle()
@@ -122,17 +124,7 @@ class ShellPool {
   private readonly shells: Shell[] = []
   /** Commands waiting for a shell: kept here, not written ahead into a busy shell's pipe (see run). */
   private readonly waiting: (() => void)[] = []
-  private dirCache?: string
   private next = 0
-
-  private get dir(): string {
-    if (!this.dirCache) {
-      this.dirCache = mkdtempSync(join(tmpdir(), 'pier-commands-'))
-      const dir = this.dirCache
-      process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
-    }
-    return this.dirCache
-  }
 
   /**
    * A shell is given one command at a time. Commands written ahead into its
@@ -156,7 +148,7 @@ class ShellPool {
     for (;;) {
       let shell = this.shells.find((s) => !s.busy && s.alive)
       if (!shell && this.shells.length < MAX_SHELLS) {
-        shell = new Shell(this.dir, (gone) => {
+        shell = new Shell((gone) => {
           this.shells.splice(this.shells.indexOf(gone), 1)
           this.waiting.shift()?.()
         })
