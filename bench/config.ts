@@ -10,42 +10,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { median, pierBin } from './common.js'
+import { generateProject } from './projects.js'
 
 const services = Number(process.argv[2] ?? 1000)
 const runs = Number(process.argv[3] ?? 11)
-
-function generateProject(count: number): string {
-  const lines = [
-    'name: bench',
-    'x-defaults: &defaults',
-    '  restart: unless-stopped',
-    '  environment:',
-    '    LOG_LEVEL: "${LOG_LEVEL:-info}"',
-    '    REGION: "$REGION"',
-    '  labels:',
-    '    team: platform',
-    'services:',
-    '  base:',
-    '    image: "busybox:${TAG:-latest}"',
-    '    healthcheck:',
-    '      test: ["CMD", "true"]',
-    '      interval: 10s',
-  ]
-  for (let i = 0; i < count - 1; i++) {
-    lines.push(
-      `  svc${i}:`,
-      '    <<: *defaults',
-      '    extends: base',
-      `    ports: ["127.0.0.1:${20000 + i}:80", "${30000 + i}:81/udp"]`,
-      `    volumes: ["data${i % 10}:/data", "./conf/${i}:/etc/conf:ro"]`,
-      `    environment: [INDEX=${i}, "NAME=svc${i}"]`,
-      i > 0 ? `    depends_on: [svc${i - 1}]` : '    depends_on: [base]',
-    )
-  }
-  lines.push('volumes:')
-  for (let i = 0; i < 10; i++) lines.push(`  data${i}:`)
-  return lines.join('\n') + '\n'
-}
 
 function main(): void {
   const dir = mkdtempSync(join(tmpdir(), 'pier-bench-config-'))

@@ -10,6 +10,29 @@ import lockfile from 'proper-lockfile'
  * (a few file operations, a bridge), far below that.
  */
 export async function withFileLock<T>(dir: string, name: string, fn: () => Promise<T>): Promise<T> {
+  // Callers in this process queue here, in order, and only the first of them
+  // asks for the file lock: waiting on it is polling (10 to 50 ms a try), and
+  // 30 starts of one `up` polling for one lock cost most of the `up`
+  // (bench/RESULTS.md). Another process still waits on the file.
+  const key = join(dir, name)
+  const before = queues.get(key)
+  let done!: () => void
+  const mine = new Promise<void>((resolve) => (done = resolve))
+  const tail = (before ?? Promise.resolve()).then(() => mine)
+  queues.set(key, tail)
+  try {
+    await before
+    return await withHeldFileLock(dir, name, fn)
+  } finally {
+    done()
+    if (queues.get(key) === tail) queues.delete(key)
+  }
+}
+
+/** The tail of each lock's queue of callers in this process. */
+const queues = new Map<string, Promise<void>>()
+
+async function withHeldFileLock<T>(dir: string, name: string, fn: () => Promise<T>): Promise<T> {
   mkdirSync(dir, { recursive: true })
   // The lock's target is a path per name (it need not exist): proper-lockfile
   // tracks held locks by target, so two names on one directory must not share one.

@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { EngineError } from '../engine/errors.js'
+import { notFound, runCommand } from './commands.js'
 
 /**
  * The kernel's network objects through iproute2's `ip`, a batch of commands
@@ -14,22 +14,11 @@ export async function ipBatch(commands: string[], options: { netns?: string; for
   if (code !== 0 && !options.force) throw new EngineError('runtime', `ip ${options.netns ? `(in ${options.netns}) ` : ''}failed: ${firstLine(stderr)}`)
 }
 
-/** Runs a command with `input` on stdin; never throws for a non-zero exit. */
-export function run(command: string, args: string[], input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (c: Buffer) => (stdout += c))
-    child.stderr.on('data', (c: Buffer) => (stderr += c))
-    child.on('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'ENOENT' ? new EngineError('runtime', `${command} is not installed: apt-get install ${command === 'ip' ? 'iproute2' : command === 'nft' ? 'nftables' : command}`) : err),
-    )
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }))
-    // A command that fails early stops reading; its exit status tells.
-    child.stdin.on('error', () => undefined)
-    child.stdin.end(input)
-  })
+/** Runs a command with `input` on stdin (through the command shells: commands.ts); never throws for a non-zero exit. */
+export async function run(command: string, args: string[], input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
+  const result = await runCommand(command, args, input)
+  if (notFound(result)) throw new EngineError('runtime', `${command} is not installed: apt-get install ${command === 'ip' ? 'iproute2' : command === 'nft' ? 'nftables' : command}`)
+  return result
 }
 
 export function linkExists(name: string): boolean {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Labels, Network, NetworkSpec } from '../engine/engine.js'
@@ -119,7 +120,7 @@ export class NetworkStore {
       try {
         record.masquerade = !spec.internal && opts['com.docker.network.bridge.enable_ip_masquerade'] !== 'false'
         await writeRecord(dir, record)
-        await this.ensureBridge(record)
+        await this.makeBridge(record)
       } catch (err) {
         await this.destroy(record).catch(() => undefined)
         throw err
@@ -136,6 +137,18 @@ export class NetworkStore {
    */
   async ensureBridge(network: NetworkRecord): Promise<void> {
     if (linkExists(network.bridge)) return
+    // Under the lock a removal holds, and only while the network still has its
+    // record: a start racing a `down` would otherwise make the bridge (and its
+    // firewall table) again after the removal, with no record to find them by.
+    await withFileLock(HOST_LOCK_DIR, 'network', async () => {
+      if (linkExists(network.bridge)) return
+      if (!existsSync(join(this.dir, network.id, 'network.json'))) throw new EngineError('not-found', `network ${network.name} was removed meanwhile`)
+      await this.makeBridge(network)
+    })
+  }
+
+  /** The bridge, up, with its address and firewall; called holding the network lock. */
+  private async makeBridge(network: NetworkRecord): Promise<void> {
     const prefix = parseSubnet(network.subnet)!.prefix
     await ipBatch([
       `link add ${network.bridge} type bridge`,

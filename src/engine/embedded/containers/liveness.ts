@@ -12,11 +12,14 @@ export async function runState(dir: string): Promise<ContainerRunState> {
  * is checked in /proc — alive, and in the container's own cgroup, so a
  * reused pid is not taken for it — which costs a file read where asking
  * the runtime costs a process (that, over 30 containers stopping, was most
- * of `down`). Without a pid on record, the runtime is asked.
+ * of `down`). Without a pid on record, and without a recorded end, the runtime is asked.
  */
 export async function isRunning(runtime: Runtime, dir: string, id: string): Promise<boolean> {
-  const pid = (await runState(dir)).pid
-  if (pid) return ownProcess(pid, id)
+  const state = await runState(dir)
+  if (state.pid) return ownProcess(state.pid, id)
+  // Its monitor recorded the end and is done with it: the runtime's run has
+  // returned, nothing of it runs (asking runc was a process per container of a `down`).
+  if (state.status === 'exited' && state.finishedAt && !monitorAlive(state)) return false
   const rt = await runtime.state(id)
   return !!rt && rt.status !== 'stopped'
 }

@@ -1,9 +1,6 @@
-import { execFile } from 'node:child_process'
 import { mkdir, readFile } from 'node:fs/promises'
-import { promisify } from 'node:util'
 import { EngineError } from '../../errors.js'
-
-const exec = promisify(execFile)
+import { runCommand } from '../../../network/commands.js'
 
 /**
  * A container's root filesystem: the image's layers as overlayfs lower
@@ -16,19 +13,14 @@ export async function mountRootfs(layers: string[], upper: string, work: string,
   await mkdir(target, { recursive: true })
   // An image with no layers still needs one lower directory.
   const lower = layers.length ? [...layers].reverse().join(':') : upper
-  try {
-    await exec('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${upper},workdir=${work}`, target])
-  } catch (err: any) {
-    throw new EngineError('runtime', `cannot mount the container's root filesystem (overlayfs): ${String(err?.stderr ?? err).trim()}`)
-  }
+  const mounted = await runCommand('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${upper},workdir=${work}`, target])
+  if (mounted.code !== 0) throw new EngineError('runtime', `cannot mount the container's root filesystem (overlayfs): ${mounted.stderr.trim()}`)
 }
 
 export async function unmountRootfs(target: string): Promise<void> {
   while (await isMounted(target)) {
-    try {
-      await exec('umount', [target])
-    } catch {
-      await exec('umount', ['-l', target]).catch(() => undefined)
+    if ((await runCommand('umount', [target])).code !== 0) {
+      await runCommand('umount', ['-l', target]).catch(() => undefined)
       break
     }
   }

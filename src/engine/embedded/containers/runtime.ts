@@ -1,8 +1,8 @@
-import { execFile, spawnSync } from 'node:child_process'
-import { promisify } from 'node:util'
+import { spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { EngineError } from '../../errors.js'
-
-const exec = promisify(execFile)
+import { runCommand } from '../../../network/commands.js'
 
 /**
  * The OCI runtime pier drives: PIER_RUNTIME if set, else the first of runc
@@ -21,6 +21,8 @@ export class Runtime {
     const wanted = process.env.PIER_RUNTIME
     const candidates = wanted ? [wanted] : ['runc', 'crun']
     for (const binary of candidates) {
+      // runc found on PATH is taken without running it: a probe was a process (~20 ms) at every command, `ps` included.
+      if (binary === 'runc' && !wanted && onPath(binary)) return new Runtime(binary, stateDir)
       const probe = spawnSync(binary, ['--version'], { encoding: 'utf8' })
       if (probe.status === 0 && (binary !== 'crun' || crunWorks())) return new Runtime(binary, stateDir)
     }
@@ -32,13 +34,14 @@ export class Runtime {
     return ['--root', this.stateDir, ...rest]
   }
 
+  /** A short runtime command (kill, delete, list, state), through the command shells (network/commands.ts). */
   async run(...rest: string[]): Promise<{ stdout: string; stderr: string }> {
-    try {
-      return await exec(this.binary, this.args(...rest), { maxBuffer: 64 * 1024 * 1024 })
-    } catch (err: any) {
-      const message = String(err?.stderr || err?.message || err).trim().split('\n').pop()
+    const result = await runCommand(this.binary, this.args(...rest))
+    if (result.code !== 0) {
+      const message = (result.stderr.trim() || `exit code ${result.code}`).split('\n').pop()
       throw new EngineError('runtime', `${this.binary} ${rest[0]} failed: ${cleanRuntimeMessage(message ?? '')}`)
     }
+    return result
   }
 
   /** The runtime's view of every container it knows, by ID: one call for a whole listing. */
@@ -60,12 +63,16 @@ export class Runtime {
   /** The runtime's view of a container, or undefined when it does not know it. */
   async state(id: string): Promise<{ status: string; pid: number } | undefined> {
     try {
-      const { stdout } = await exec(this.binary, this.args('state', id))
-      return JSON.parse(stdout)
+      const { code, stdout } = await runCommand(this.binary, this.args('state', id))
+      return code === 0 ? JSON.parse(stdout) : undefined
     } catch {
       return undefined
     }
   }
+}
+
+function onPath(binary: string): boolean {
+  return (process.env.PATH ?? '').split(':').some((dir) => dir && existsSync(join(dir, binary)))
 }
 
 function crunWorks(): boolean {

@@ -1,4 +1,5 @@
-import { readFile, rename, writeFile } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
+import { rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ContainerSpec } from '../../engine.js'
 import type { PublishedPort } from '../../../network/proxy.js'
@@ -58,9 +59,15 @@ export const files = (dir: string) => ({
   network: join(dir, 'network.json'),
 })
 
+/**
+ * A small JSON file of the engine root (a record, a state, network.json),
+ * read synchronously: for a file of a few KB on a local disk that is one
+ * open-read-close, where the promise API makes four trips through libuv's
+ * thread pool, and an `up` of 30 reads them thousands of times (bench/RESULTS.md).
+ */
 export async function readJson<T>(path: string): Promise<T | undefined> {
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as T
+    return JSON.parse(readFileSync(path, 'utf8')) as T
   } catch {
     return undefined
   }
