@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
  * Where pier's files are: the package root (the directory of its
  * package.json), found by walking up from this module. It holds whether pier
  * runs from its compiled modules (dist/src/…) or from the one-file bundle
- * (dist/pier.js), which sit at different depths.
+ * (dist/pier.cjs), which sit at different depths.
  */
 function findRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url))
