@@ -6,6 +6,7 @@ import type { Labels, Network, NetworkSpec } from '../engine/engine.js'
 import { EngineError } from '../engine/errors.js'
 import { withFileLock } from '../lock.js'
 import { ipBatch, linkExists } from './ip.js'
+import { macFor } from './attach.js'
 import { applyFirewall, removeFirewall } from './firewall.js'
 import { chooseSubnet, hostRoutes } from './pool.js'
 import { contains, formatAddress, formatSubnet, overlaps, parseAddress, parseSubnet, size, type Subnet } from './subnet.js'
@@ -150,8 +151,15 @@ export class NetworkStore {
   /** The bridge, up, with its address and firewall; called holding the network lock. */
   private async makeBridge(network: NetworkRecord): Promise<void> {
     const prefix = parseSubnet(network.subnet)!.prefix
+    // The bridge's MAC is set, not left to the kernel: a bridge with no
+    // address of its own takes the lowest MAC among its ports, so a container
+    // joining with a lower (random) veth MAC moved the gateway's MAC, and the
+    // containers already there sent to the old one — DNS, NAT and published
+    // ports — until their ARP entries expired (~30-40 s; the DNS test caught
+    // it about one run in twelve). Derived from the gateway address, as the
+    // containers' MACs are from theirs.
     await ipBatch([
-      `link add ${network.bridge} type bridge`,
+      `link add ${network.bridge} address ${macFor(network.gateway)} type bridge`,
       ...(network.mtu ? [`link set ${network.bridge} mtu ${network.mtu}`] : []),
       ...(network.internal ? [] : [`addr add ${network.gateway}/${prefix} dev ${network.bridge}`]),
       `link set ${network.bridge} up`,

@@ -140,7 +140,8 @@ ${resolver}networks:
     const scale = project.run(['up', '-d', '--scale', 'web=3'])
     assert.equal(scale.status, 0, scale.stderr)
     assert.equal(idOf('client'), clientId)
-    assert.deepEqual((await lookup('client', 'web')).addresses, await addressesIn('web', `${name}_default`))
+    const three = await lookup('client', 'web')
+    assert.deepEqual(three.addresses, await addressesIn('web', `${name}_default`), three.out)
     assert.equal((await lookup('client', 'web')).addresses.length, 3)
 
     // A name pier does not hold goes to the service's dns: server, here the fake one on the host's loopback.

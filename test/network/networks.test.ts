@@ -4,6 +4,7 @@ import { createServer } from 'node:net'
 import { Readable } from 'node:stream'
 import type { EmbeddedEngine } from '../../src/engine/embedded/engine.js'
 import type { ContainerSpec, NetworkAttachment } from '../../src/engine/engine.js'
+import { macFor } from '../../src/network/attach.js'
 import { engineWithBusybox, specFor } from '../support/containers.js'
 import { busyboxLayer, configFor, dockerArchive, getentLayer } from '../support/images.js'
 
@@ -95,6 +96,10 @@ describe('embedded engine: bridge networks', function () {
     assert.deepEqual(await addresses(), [expected[0], expected[2]].sort())
     await run(engine, serve(`${project}-api-4`, [on(net.name, ['api'])]))
     assert.equal((await addresses()).length, 3)
+    // The gateway's MAC is the bridge's own, derived from its address, whoever joins: a bridge left
+    // to the kernel takes its lowest port MAC, so a joining container could move it under the others.
+    const link = JSON.parse(execFileSync('ip', ['-j', 'link', 'show', net.bridge!], { encoding: 'utf8' })) as { address: string }[]
+    assert.equal(link[0].address, macFor(net.subnets[0].gateway))
   })
 
   it('honours ipam subnet, ip_range and gateway, ipv4_address, mac_address; links and extra_hosts resolve', async () => {
