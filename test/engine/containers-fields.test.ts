@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { existsSync, readFileSync, readlinkSync, rmdirSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmdirSync } from 'node:fs'
 import type { EmbeddedEngine } from '../../src/engine/embedded/engine.js'
 import type { ContainerSpec } from '../../src/engine/engine.js'
 import { engineWithBusybox, specFor } from '../support/containers.js'
@@ -108,8 +108,9 @@ describe('embedded engine: volumes_from, ipc, pid, group_add, cgroup limits', fu
       assert.ok(existsSync(`/sys/fs/cgroup/memory/${parent}/${other}`), 'the container cgroup is under cgroup_parent')
       await engine.remove(other, { force: true })
     } finally {
-      for (const controller of ['memory', 'pids', 'cpu', 'cpuacct', 'freezer', 'blkio', 'devices', 'cpuset', 'systemd']) {
-        if (existsSync(`/sys/fs/cgroup/${controller}/${parent}`)) rmdirSync(`/sys/fs/cgroup/${controller}/${parent}`)
+      // runc makes the parent in every hierarchy mounted here (the unified one of a hybrid host too).
+      for (const hierarchy of readdirSync('/sys/fs/cgroup')) {
+        if (existsSync(`/sys/fs/cgroup/${hierarchy}/${parent}`)) rmdirSync(`/sys/fs/cgroup/${hierarchy}/${parent}`)
       }
     }
   })
