@@ -31,6 +31,26 @@ describe('embedded engine: containers with runc', function () {
     assert.equal((await engine.listContainers({ 'com.docker.compose.project': 'other' }, { all: true })).length, 0)
   })
 
+  it('tells running, paused and ended from /proc and the freezer cgroup as runc does (listings ask runc nothing)', async () => {
+    const { processStatus, runState } = await import('../../src/engine/embedded/containers/liveness.js')
+    const c = await engine.createContainer(specFor('t-status', ['sleep', '60']))
+    await engine.start(c.id)
+    const dir = join(root, 'containers', c.id)
+    const pid = (await runState(dir)).pid!
+    const runc = () => JSON.parse(spawnSync('runc', ['--root', join(root, 'runtime'), 'state', c.id], { encoding: 'utf8' }).stdout || '{}').status
+    assert.deepEqual([processStatus(pid, c.id), runc()], ['running', 'running'])
+    await engine.pause(c.id)
+    assert.deepEqual([processStatus(pid, c.id), runc()], ['paused', 'paused'])
+    assert.equal((await engine.inspectContainer(c.id))!.state, 'paused')
+    await engine.unpause(c.id)
+    assert.equal(processStatus(pid, c.id), 'running')
+    // Another container's id: a reused pid is not this container's process.
+    assert.equal(processStatus(pid, 'f'.repeat(64)), 'stopped')
+    await engine.stop(c.id, { timeoutMs: 1000 })
+    assert.equal(processStatus(pid, c.id), 'stopped')
+    assert.equal((await engine.listContainers({}, { all: true })).find((x) => x.id === c.id)?.state, 'exited')
+  })
+
   it('keeps running after the pier process that started it exits, and a later process sees the truth', async () => {
     const script = `
       const { EmbeddedEngine } = await import(${JSON.stringify(join(repoRoot, 'dist/src/engine/embedded/engine.js'))})

@@ -1,18 +1,23 @@
 import type { Container } from '../../engine.js'
 import type { ContainerNetworking } from '../../../network/attach.js'
-import { monitorAlive, monitorLost, runState, settledState, sleep } from './liveness.js'
+import { monitorAlive, monitorLost, processStatus, runState, settledState, sleep } from './liveness.js'
 import type { Runtime } from './runtime.js'
 import { files, readJson, type ContainerRecord } from './state.js'
 
-/** A container as the engine reports it; `runtimeStatus` when the caller already asked the runtime. */
-export async function describe(runtime: Runtime, dir: string, record: ContainerRecord, runtimeStatus?: string): Promise<Container> {
+/**
+ * A container as the engine reports it. Whether a running one is paused or
+ * has just ended comes from /proc and its cgroup when they tell; else from
+ * `runtimeStatus` (a listing's one runtime call, made only when first
+ * needed) or the runtime's state of this container.
+ */
+export async function describe(runtime: Runtime, dir: string, record: ContainerRecord, runtimeStatus?: () => Promise<string | undefined>): Promise<Container> {
   let state = await settledState(dir)
   const networking = await readJson<ContainerNetworking>(files(dir).network)
   let status: Container['state'] = state.status
   // Its monitor was killed: whatever the process does, nothing watches it (no log, health, restart). `dead` until a start recovers it.
   if (monitorLost(state)) status = 'dead'
   else if (status === 'running') {
-    const rt = runtimeStatus ?? (await runtime.state(record.id))?.status ?? 'unknown'
+    const rt = (state.pid ? processStatus(state.pid, record.id) : undefined) ?? (runtimeStatus ? await runtimeStatus() : (await runtime.state(record.id))?.status) ?? 'unknown'
     if (rt === 'paused') status = 'paused'
     else if (rt === 'unknown' || rt === 'stopped') {
       // The process has ended and its monitor is recording it: its next write has the exit code (or the restart).

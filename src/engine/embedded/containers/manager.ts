@@ -350,11 +350,12 @@ export class ContainerManager {
   async list(labels: Labels = {}, options: { all?: boolean } = {}): Promise<Container[]> {
     const records = (await this.records.all()).filter((r) => Object.entries(labels).every(([k, v]) => r.spec.labels[k] === v))
     if (records.length === 0) return []
-    // One runtime call for the whole listing, not one per container.
-    const statuses = await this.runtime.list()
+    // At most one runtime call for the whole listing, not one per container, and none when /proc tells.
+    let statuses: Promise<Map<string, string>> | undefined
     const out: Container[] = []
     for (const record of records) {
-      const container = await describe(this.runtime, this.dir(record.id), record, statuses.get(record.id) ?? 'unknown')
+      const status = async () => (await (statuses ??= this.runtime.list())).get(record.id)
+      const container = await describe(this.runtime, this.dir(record.id), record, status)
       if (options.all || container.state === 'running' || container.state === 'paused' || container.state === 'restarting') out.push(container)
     }
     return out
