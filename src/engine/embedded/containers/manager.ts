@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import type { Readable } from 'node:stream'
 import { distPath } from '../../../paths.js'
 import type { Container, ContainerSpec, ExecSpec, Labels, LogLine, LogOptions, Mount, ProcessList } from '../../engine.js'
@@ -264,8 +265,9 @@ export class ContainerManager {
         await waitExited(this.runtime, this.dir(record.id), record.id, 10_000)
       }
       await waitMonitor(this.dir(record.id), 5000)
-      // One call, whether or not the runtime still has state for it.
-      await this.runtime.run('delete', '--force', record.id).catch(() => undefined)
+      // A `runc run` that returned removed its own state (and cgroups): a delete is needed only when
+      // state is left (a killed monitor, a container never started by the monitor), and it cost a runc process per container of a `down`.
+      if (existsSync(join(this.runtime.stateDir, record.id))) await this.runtime.run('delete', '--force', record.id).catch(() => undefined)
       await unmountRootfs(files(dir).rootfs)
       await unmountRootfs(files(dir).shm)
       networked = existsSync(files(dir).network)

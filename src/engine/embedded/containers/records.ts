@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs'
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { EngineError } from '../../errors.js'
 import type { Root } from '../root.js'
+import { Batcher } from '../../../network/batch.js'
+import { runCommand } from '../../../network/commands.js'
 import { unmountRootfs } from './rootfs.js'
 import { files, readJson, writeJson, type ContainerRecord } from './state.js'
 
@@ -106,7 +108,7 @@ export class RecordStore {
       const current = (await readFile(this.nameFile(record.name), 'utf8').catch(() => '')).trim()
       if (current === record.id) await rm(this.nameFile(record.name), { force: true })
     })
-    await rm(this.dir(record.id), { recursive: true, force: true })
+    await removeTree(this.dir(record.id))
   }
 
   /** A name's file, replaced whole (a reader never sees half an id). */
@@ -149,4 +151,22 @@ export class RecordStore {
       await rm(dir, { recursive: true, force: true })
     }
   }
+}
+
+/**
+ * Container directories removed side by side share one `rm -rf` (a
+ * container's directory holds ~70 entries, mostly the mount points runc
+ * makes in its upper layer: Node's recursive rm walks them one libuv
+ * request at a time, ~0.4 s for a `down` of 30). `--one-file-system` never
+ * descends into a mount still under a directory (a bind mount's source is
+ * not the container's to delete).
+ */
+const trees = new Batcher<string>(async (dirs) => {
+  await runCommand('rm', ['-rf', '--one-file-system', '--', ...dirs])
+})
+
+async function removeTree(dir: string): Promise<void> {
+  await trees.add([dir])
+  // Left (rm refused a mount below it, or is missing): the same removal in-process, as before.
+  if (existsSync(dir)) await rm(dir, { recursive: true, force: true })
 }

@@ -1,5 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises'
 import { EngineError } from '../../errors.js'
+import { Batcher } from '../../../network/batch.js'
 import { runCommand } from '../../../network/commands.js'
 
 /**
@@ -17,7 +18,15 @@ export async function mountRootfs(layers: string[], upper: string, work: string,
   if (mounted.code !== 0) throw new EngineError('runtime', `cannot mount the container's root filesystem (overlayfs): ${mounted.stderr.trim()}`)
 }
 
+/** Unmounts of containers removed side by side share one `umount` (network/batch.ts); each target is checked after it. */
+const unmounts = new Batcher<string>(async (targets) => {
+  await runCommand('umount', targets)
+})
+
 export async function unmountRootfs(target: string): Promise<void> {
+  if (!(await isMounted(target))) return
+  await unmounts.add([target])
+  // Still mounted (busy, or the batch failed as a whole): one at a time, lazily as a last resort.
   while (await isMounted(target)) {
     if ((await runCommand('umount', [target])).code !== 0) {
       await runCommand('umount', ['-l', target]).catch(() => undefined)
