@@ -10,16 +10,20 @@
 // the same length would otherwise run stale code. V8 still checks its
 // version and flags and may reject the cache; it is then written again. A
 // cache that cannot be written (a read-only install) only costs that time.
-import { createHash } from 'node:crypto'
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
-import Module, { createRequire } from 'node:module'
-import { dirname } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import vm from 'node:vm'
+//
+// A CommonJS script (bin/package.json says so), not an ES module: Node then
+// skips loading and running its ES module loader for the entry, ~5-10 ms of
+// every command (bench/RESULTS.md).
+const { createHash } = require('node:crypto')
+const { existsSync, readFileSync, renameSync, writeFileSync } = require('node:fs')
+const Module = require('node:module')
+const { dirname, join } = require('node:path')
+const { pathToFileURL } = require('node:url')
+const vm = require('node:vm')
 
-const bundle = fileURLToPath(new URL('../dist/pier.cjs', import.meta.url))
+const bundle = join(__dirname, '..', 'dist', 'pier.cjs')
 if (existsSync(bundle)) runBundle(bundle).main(process.argv)
-else import(new URL('../dist/src/cli/main.js', import.meta.url).href).then((cli) => cli.main(process.argv))
+else import(pathToFileURL(join(__dirname, '..', 'dist', 'src', 'cli', 'main.js')).href).then((cli) => cli.main(process.argv))
 
 function runBundle(file) {
   const cacheFile = `${file}.cache`
@@ -34,7 +38,7 @@ function runBundle(file) {
   }
   const script = new vm.Script(Module.wrap(source.toString('utf8')), { filename: file, ...(cachedData ? { cachedData } : {}) })
   const module = { exports: {} }
-  script.runInThisContext().call(module.exports, module.exports, createRequire(file), module, file, dirname(file))
+  script.runInThisContext().call(module.exports, module.exports, Module.createRequire(file), module, file, dirname(file))
   if (!cachedData || script.cachedDataRejected) {
     // Written once the run's first steps compiled what they use, through a
     // rename so a concurrent pier never reads half a cache.

@@ -18,6 +18,7 @@ describe('the bundle and its code cache (bin/pier.js)', () => {
     mkdirSync(join(dir, 'bin'))
     mkdirSync(join(dir, 'dist'))
     copyFileSync(join(repoRoot, 'bin', 'pier.js'), join(dir, 'bin', 'pier.js'))
+    copyFileSync(join(repoRoot, 'bin', 'package.json'), join(dir, 'bin', 'package.json'))
     writeFileSync(join(dir, 'package.json'), '{"type":"module"}')
   })
   afterEach(() => rmSync(dir, { recursive: true, force: true }))

@@ -20,7 +20,7 @@ describe('the npm package', () => {
     this.timeout(30_000)
     const [pack] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as { files: { path: string }[] }[]
     const files = new Set(pack.files.map((f) => f.path))
-    for (const needed of ['package.json', 'bin/pier.js', 'dist/pier.cjs', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/compose/reaper-process.js', 'dist/src/engine/embedded/containers/monitor.js', 'dist/schemas/compose.validate.cjs']) {
+    for (const needed of ['package.json', 'bin/pier.js', 'bin/package.json', 'dist/pier.cjs', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/compose/reaper-process.js', 'dist/src/engine/embedded/containers/monitor.js', 'dist/schemas/compose.validate.cjs']) {
       assert.ok(files.has(needed), `${needed} is packed`)
     }
     assert.deepEqual([...files].filter((f) => /^(dist\/)?(test|bench|fixtures)\//.test(f)), [])
