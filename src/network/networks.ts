@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { existsSync } from 'node:fs'
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Labels, Network, NetworkSpec } from '../engine/engine.js'
 import { EngineError } from '../engine/errors.js'
@@ -52,7 +52,13 @@ export class NetworkStore {
   ) {}
 
   async list(labels: Labels = {}): Promise<NetworkRecord[]> {
-    const ids = await readdir(this.dir).catch(() => [] as string[])
+    let ids: string[]
+    try {
+      ids = readdirSync(this.dir)
+    } catch {
+      ids = []
+    }
+    // Synchronous reads of a few small files (see leases): every start and listing reads them all.
     const records = await Promise.all(ids.map((id) => readRecord(join(this.dir, id))))
     return records.filter((r): r is NetworkRecord => !!r && Object.entries(labels).every(([k, v]) => r.labels[k] === v))
   }
@@ -182,10 +188,22 @@ export class NetworkStore {
 
   // ---------------------------------------------------------- addresses
 
+  /**
+   * Who holds which address. Read (and taken, in lease) with synchronous
+   * calls: a lease file is a few bytes, and the thirty starts of an `up`
+   * each read every lease and try addresses until one is free, which through
+   * the promise API was hundreds of trips through the thread pool, each
+   * waiting behind the other starts' work.
+   */
   async leases(network: NetworkRecord): Promise<{ address: string; container: string }[]> {
     const dir = join(this.dir, network.id, 'leases')
-    const names = await readdir(dir).catch(() => [] as string[])
-    return Promise.all(names.map(async (address) => ({ address, container: (await readFile(join(dir, address), 'utf8').catch(() => '')).trim() })))
+    let names: string[]
+    try {
+      names = readdirSync(dir)
+    } catch {
+      return []
+    }
+    return names.map((address) => ({ address, container: readText(join(dir, address)).trim() }))
   }
 
   /**
@@ -205,9 +223,9 @@ export class NetworkStore {
       const text = formatAddress(address)
       const holder = leases.find((l) => l.address === text)
       if (holder && this.containerExists(holder.container)) return false
-      if (holder) await rm(join(dir, text), { force: true })
+      if (holder) rmSync(join(dir, text), { force: true })
       try {
-        await writeFile(join(dir, text), container, { flag: 'wx' })
+        writeFileSync(join(dir, text), container, { flag: 'wx' })
         return true
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false
@@ -234,7 +252,7 @@ export class NetworkStore {
   async release(container: string): Promise<void> {
     for (const network of await this.list()) {
       for (const l of await this.leases(network)) {
-        if (l.container === container) await rm(join(this.dir, network.id, 'leases', l.address), { force: true })
+        if (l.container === container) rmSync(join(this.dir, network.id, 'leases', l.address), { force: true })
       }
     }
   }
@@ -271,7 +289,7 @@ function ipamConfig(spec: NetworkSpec): { subnet?: Subnet; ipRange?: Subnet; gat
 
 async function readRecord(dir: string): Promise<NetworkRecord | undefined> {
   try {
-    return JSON.parse(await readFile(join(dir, 'network.json'), 'utf8')) as NetworkRecord
+    return JSON.parse(readFileSync(join(dir, 'network.json'), 'utf8')) as NetworkRecord
   } catch {
     return undefined
   }
@@ -283,3 +301,12 @@ async function writeRecord(dir: string, record: NetworkRecord): Promise<void> {
   await rename(temp, join(dir, 'network.json'))
 }
 
+
+/** A small file's text, or '' when it is missing. */
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch {
+    return ''
+  }
+}

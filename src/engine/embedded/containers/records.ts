@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs'
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises'
 import { EngineError } from '../../errors.js'
 import type { Root } from '../root.js'
 import { Batcher } from '../../../network/batch.js'
@@ -73,7 +73,7 @@ export class RecordStore {
 
   private async byName(name: string): Promise<ContainerRecord | undefined> {
     await this.ensureIndex()
-    const id = (await readFile(this.nameFile(name), 'utf8').catch(() => '')).trim()
+    const id = readText(this.nameFile(name)).trim()
     if (!ID.test(id)) return undefined
     const record = await this.byId(id)
     return record?.name === name ? record : undefined
@@ -91,7 +91,7 @@ export class RecordStore {
       const taken = await this.byName(name)
       if (taken) throw new EngineError('conflict', `the container name "${name}" is already in use by container ${taken.id.slice(0, 12)}: remove it or choose another name`)
       await this.sweep()
-      await mkdir(dir, { recursive: true })
+      mkdirSync(dir, { recursive: true })
       const record = await prepare().catch(async (err) => {
         await rm(dir, { recursive: true, force: true })
         throw err
@@ -104,19 +104,19 @@ export class RecordStore {
   /** Removes a container: its record, then its name (see the class comment), then the rest of its directory. */
   async delete(record: ContainerRecord): Promise<void> {
     await this.root.withLock('containers', async () => {
-      await rm(files(this.dir(record.id)).record, { force: true })
-      const current = (await readFile(this.nameFile(record.name), 'utf8').catch(() => '')).trim()
-      if (current === record.id) await rm(this.nameFile(record.name), { force: true })
+      rmSync(files(this.dir(record.id)).record, { force: true })
+      const current = readText(this.nameFile(record.name)).trim()
+      if (current === record.id) rmSync(this.nameFile(record.name), { force: true })
     })
     await removeTree(this.dir(record.id))
   }
 
-  /** A name's file, replaced whole (a reader never sees half an id). */
+  /** A name's file, replaced whole (a reader never sees half an id); synchronous, being written under the lock (see writeJson). */
   private async writeName(name: string, id: string): Promise<void> {
-    await mkdir(this.root.path('names'), { recursive: true })
+    mkdirSync(this.root.path('names'), { recursive: true })
     const temp = this.root.temp('name')
-    await writeFile(temp, id)
-    await rename(temp, this.nameFile(name))
+    writeFileSync(temp, id)
+    renameSync(temp, this.nameFile(name))
   }
 
   /**
@@ -143,7 +143,7 @@ export class RecordStore {
    * force, so either finishes it).
    */
   private async sweep(): Promise<void> {
-    const ids = await readdir(this.root.path('containers')).catch(() => [] as string[])
+    const ids = listDir(this.root.path('containers'))
     for (const id of ids) {
       const dir = this.dir(id)
       if (existsSync(files(dir).record)) continue
@@ -169,4 +169,21 @@ async function removeTree(dir: string): Promise<void> {
   await trees.add([dir])
   // Left (rm refused a mount below it, or is missing): the same removal in-process, as before.
   if (existsSync(dir)) await rm(dir, { recursive: true, force: true })
+}
+
+/** A small file's text, or '' when it is missing. */
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch {
+    return ''
+  }
+}
+
+function listDir(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+  } catch {
+    return []
+  }
 }

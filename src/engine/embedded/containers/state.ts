@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs'
-import { rename, writeFile } from 'node:fs/promises'
+import { readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ContainerSpec } from '../../engine.js'
 import type { PublishedPort } from '../../../network/proxy.js'
@@ -73,11 +72,17 @@ export async function readJson<T>(path: string): Promise<T | undefined> {
   }
 }
 
-/** Whole-file replace, so a reader never sees half a state. */
+/**
+ * Whole-file replace, so a reader never sees half a state. Synchronous, as
+ * readJson reads: most of these writes happen holding a lock (a create's
+ * record under the containers lock), and with thirty starts sharing the
+ * event loop, each trip through the thread pool waited its turn while the
+ * lock was held — a create of an `up` of 30 held it ~20 ms, ~1 s in all.
+ */
 export async function writeJson(path: string, value: unknown): Promise<void> {
   const temp = `${path}.${process.pid}.tmp`
-  await writeFile(temp, JSON.stringify(value))
-  await rename(temp, path)
+  writeFileSync(temp, JSON.stringify(value))
+  renameSync(temp, path)
 }
 
 /**
