@@ -101,13 +101,24 @@ export class RecordStore {
     })
   }
 
+  /**
+   * Records and names of containers removed side by side go under one hold
+   * of the lock (network/batch.ts): a `down` of 30 took and released it 30
+   * times, one after another.
+   */
+  private readonly deletions = new Batcher<ContainerRecord>((records) =>
+    this.root.withLock('containers', async () => {
+      for (const record of records) {
+        rmSync(files(this.dir(record.id)).record, { force: true })
+        const current = readText(this.nameFile(record.name)).trim()
+        if (current === record.id) rmSync(this.nameFile(record.name), { force: true })
+      }
+    }),
+  )
+
   /** Removes a container: its record, then its name (see the class comment), then the rest of its directory. */
   async delete(record: ContainerRecord): Promise<void> {
-    await this.root.withLock('containers', async () => {
-      rmSync(files(this.dir(record.id)).record, { force: true })
-      const current = readText(this.nameFile(record.name)).trim()
-      if (current === record.id) rmSync(this.nameFile(record.name), { force: true })
-    })
+    await this.deletions.add([record])
     await removeTree(this.dir(record.id))
   }
 
