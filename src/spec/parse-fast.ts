@@ -16,7 +16,7 @@ import { goFloat, goFloatPattern, goInt, goIntPattern } from './yaml-numbers.js'
  * - any js-yaml error or warning (syntax, duplicate keys, bad indentation);
  * - text the two libraries may read differently, found by a cheap scan
  *   before parsing: tabs, lone CRs, a byte-order mark, `%` directives,
- *   verbatim tags, `?` explicit keys, a `#` right after a quote, bracket or
+ *   content on a `---` or `...` line, verbatim tags, `?` explicit keys, a `#` right after a quote, bracket or
  *   comma (js-yaml takes it for a comment, the `yaml` package refuses it),
  *   an empty block sequence entry (js-yaml 4.3 lets the sequence run on
  *   into a less indented `- ` line);
@@ -27,7 +27,7 @@ import { goFloat, goFloatPattern, goInt, goIntPattern } from './yaml-numbers.js'
  *   an empty key), one with an anchor, `__proto__`, or longer than the
  *   `yaml` package allows; a `<<` written as a value or merging what
  *   parse.ts would refuse;
- * - an anchor name used twice, a cycle through an anchor, nesting deeper
+ * - an anchor name used twice or not followed by a space, a cycle through an anchor, nesting deeper
  *   than the depth cap or aliases expanding past the alias cap, counted so
  *   that the count here is never below parse.ts's.
  * Keys are recognised while js-yaml reads (its `listener` sees every node as
@@ -64,7 +64,7 @@ export function parseFast(text: string, limits: FastLimits): Dict[] | undefined 
   }
 }
 
-const UNSUPPORTED = /[\t\uFEFF]|\r(?!\n)|^%|!<|(?:^|[\s,[{])\?(?:\s|$)|["'\]},[{]#|^ *-(?: +-)* *(?:#.*)?\r?$/m
+const UNSUPPORTED = /[\t\uFEFF]|\r(?!\n)|^%|^(?:---|\.\.\.) *[^\s]|!<|(?:^|[\s,[{])\?(?:\s|$)|["'\]},[{]#|^ *-(?: +-)* *(?:#.*)?\r?$/m
 
 /** The YAML 1.2 core schema's plain scalars (spec 10.3.2), as the `yaml` package reads them. */
 const CORE_NULL = /^(?:~|[Nn]ull|NULL)$/
@@ -164,6 +164,9 @@ class Reader {
       this.aliasTotal += target.size
     } else if (anchor !== null) {
       const at = this.text.indexOf(`&${anchor}`, frame.start)
+      // `&a{` is an anchor then a mapping to js-yaml, an error to the `yaml` package.
+      const after = this.text.charCodeAt(at + anchor.length + 1)
+      if (at < 0 || !(after === 32 || after === 10 || after === 13 || Number.isNaN(after))) decline()
       if ((this.anchorAt.get(anchor) ?? at) !== at) decline()
       this.anchorAt.set(anchor, at)
       // Counted as if the anchor were aliased: its first alias walks it again.

@@ -161,6 +161,39 @@ describe('the fast YAML path', () => {
     })
   })
 
+  describe('on text changed at random (seeded, so a failure can be replayed)', () => {
+    /** mulberry32: a small seeded generator, so a failing case comes back on every run. */
+    function random(seed: number): () => number {
+      return () => {
+        seed = (seed + 0x6d2b79f5) | 0
+        let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+        t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+        return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+      }
+    }
+    /** Pieces that matter to YAML's grammar: indicators, anchors, scalars the two paths resolve. */
+    const PIECES = [' ', '\n', ':', ': ', '- ', '\n- ', '\n  ', '[', ']', '{', '}', ',', '#', '&a ', '&a', '*a', '"', "'", '|', '>', '?', '!', '<<', '1', '0x1', '~', 'true', '...', '---', '\\', '@', '%']
+
+    it('agrees on 1,500 edits of the fixtures', () => {
+      const next = random(20)
+      const files = yamlFiles(join(repoRoot, 'fixtures')).map((file) => readFileSync(file, 'utf8')).filter((text) => text.length < 4000)
+      let taken = 0
+      for (let i = 0; i < 1500; i++) {
+        let text = files[Math.floor(next() * files.length)]
+        for (let edits = 1 + Math.floor(next() * 3); edits > 0; edits--) {
+          const at = Math.floor(next() * text.length)
+          const piece = PIECES[Math.floor(next() * PIECES.length)]
+          const how = next()
+          if (how < 0.4) text = text.slice(0, at) + piece + text.slice(at)
+          else if (how < 0.7) text = text.slice(0, at) + text.slice(at + 1 + Math.floor(next() * 3))
+          else text = text.slice(0, at) + piece + text.slice(at + piece.length)
+        }
+        if (agree(text)) taken++
+      }
+      assert.ok(taken > 500, `the fast path took only ${taken}`)
+    })
+  })
+
   describe('declines, so the reference walk says what is wrong', () => {
     const declines = (text: string) => {
       assert.deepEqual(fast(text), { declined: true }, JSON.stringify(text))
@@ -212,7 +245,7 @@ describe('the fast YAML path', () => {
     it('syntax errors, tabs, directives and text the two libraries read differently', () => {
       for (const text of [
         'a: [b\n', 'a: "b"#c\n', 'a: [b]#c\n', 'a: [b,#c\n  d]\n', '\ta: 1\n', 'a:\t1\n', '%YAML 1.1\n---\na: yes\n', 'a: b\rc: d\n',
-        '\uFEFFa: 1\n', '- -\n  - x\n', 'a: *nope\n', 'a: &x 1\n---\nb: *x\n', 'a: &x 1\nb: &x 2\nc: *x\n', 'a: b: c\n', '- a\nb: c\n',
+        '\uFEFFa: 1\n', '- -\n  - x\n', '--- a: b\n', 'a: &x{b: 1}\n', 'a: *nope\n', 'a: &x 1\n---\nb: *x\n', 'a: &x 1\nb: &x 2\nc: *x\n', 'a: b: c\n', '- a\nb: c\n',
         'a:\n  b: 1\n c: 2\n', 'a: [1,\n2]\n', 'a: "unterminated\n', 'a: @b\n', '[a, b]\n', 'just a string\n', '- 1\n- 2\n', '"<<"\n',
       ]) declines(text)
     })
