@@ -12,27 +12,22 @@ import { goFloat, goFloatPattern, goInt, goIntPattern } from './yaml-numbers.js'
  * rules (Compose's numbers, keys that must be strings, `<<` merges, the alias
  * and depth caps) are what users see. So this path returns the documents
  * only when it can tell that parse.ts would return the same data, and
- * declines (undefined) otherwise; parse.ts then parses the text itself:
+ * declines (undefined) otherwise, for parse.ts to read the text itself:
  * - any js-yaml error or warning (syntax, duplicate keys, bad indentation);
- * - text the two libraries may read differently, found by a cheap scan
- *   before parsing: tabs, lone CRs, a byte-order mark, `%` directives,
- *   content on a `---` or `...` line, verbatim tags, `?` explicit keys, a `#` right after a quote, bracket or
- *   comma (js-yaml takes it for a comment, the `yaml` package refuses it),
- *   an empty block sequence entry (js-yaml 4.3 lets the sequence run on
- *   into a less indented `- ` line);
+ * - text the libraries may read differently (UNSUPPORTED, a cheap scan);
  * - any tag (`!reset`, `!override`, `!!str`, a bare `!`): the schema below
  *   has no explicit types, so js-yaml refuses them all;
  * - a mapping key that is not a string scalar as written (a number, boolean
- *   or null, which js-yaml would turn into a string, an alias, a collection,
- *   an empty key), one with an anchor, `__proto__`, or longer than the
- *   `yaml` package allows; a `<<` written as a value or merging what
- *   parse.ts would refuse;
- * - an anchor name used twice or not followed by a space, a cycle through an anchor, nesting deeper
- *   than the depth cap or aliases expanding past the alias cap, counted so
- *   that the count here is never below parse.ts's.
+ *   or null, which js-yaml would turn into a string; an alias, a collection,
+ *   an empty key), a key with an anchor, `__proto__`, or longer than the
+ *   `yaml` package allows;
+ * - a `<<` written as a value, or merging what parse.ts would refuse;
+ * - an anchor name used twice or not followed by a space, a cycle through
+ *   an anchor, nesting deeper than the depth cap, or aliases expanding past
+ *   the alias cap, counted so that the count here is never below parse.ts's.
  * Keys are recognised while js-yaml reads (its `listener` sees every node as
- * it closes): a key is the node that a `:` follows on its line, and a
- * mapping whose keys do not all have one (`{a, b}`) is declined.
+ * it closes): a key is a node that a `:` follows on its line, and a mapping
+ * whose keys do not all have one (`{a, b}`) is declined.
  */
 
 export interface FastLimits {
@@ -59,12 +54,23 @@ export function parseFast(text: string, limits: FastLimits): Dict[] | undefined 
   } catch {
     // A js-yaml error, a decline, or a stack overflow: parse.ts reads it and says what is wrong.
     return undefined
-  } finally {
-    mergeKeys = 0
   }
 }
 
-const UNSUPPORTED = /[\t\uFEFF]|\r(?!\n)|^%|^(?:---|\.\.\.) *[^\s]|!<|(?:^|[\s,[{])\?(?:\s|$)|["'\]},[{]#|^ *-(?: +-)* *(?:#.*)?\r?$/m
+/** Text the two libraries may read differently: cheaper to leave to parse.ts than to prove the same. */
+const UNSUPPORTED = new RegExp(
+  [
+    '[\\t\\uFEFF]', // tabs (the two disagree on where they may be), a byte-order mark
+    '\\r(?!\\n)', // a CR that is not part of a CRLF
+    '^%', // directives (`%YAML 1.1` changes the schema)
+    '^(?:---|\\.\\.\\.) *[^\\s]', // content on a document marker's line (`--- a: b`)
+    '!<', // verbatim tags (`!<?>` would pass as no tag)
+    '(?:^|[\\s,[{])\\?(?:\\s|$)', // `?` explicit keys
+    `["'\\]},[{]#`, // a `#` right after a quote, bracket or comma: a comment to js-yaml, an error to the `yaml` package
+    '^ *-(?: +-)* *(?:#.*)?\\r?$', // an empty block sequence entry: js-yaml 4.3 runs the sequence on into a less indented `- ` line
+  ].join('|'),
+  'm',
+)
 
 /** The YAML 1.2 core schema's plain scalars (spec 10.3.2), as the `yaml` package reads them. */
 const CORE_NULL = /^(?:~|[Nn]ull|NULL)$/
@@ -74,32 +80,46 @@ const CORE_FLOAT_EXP = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/
 const CORE_FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/
 
 /**
- * A plain `<<` becomes a string no YAML text can spell (a NUL and a random
- * part), one per occurrence so that js-yaml neither merges (parse.ts's order
- * and rules differ) nor calls two `<<` keys a duplicate; `finish` merges.
+ * A plain `<<` key becomes a string no YAML text can spell (a NUL and a
+ * random part), so that js-yaml does not merge (parse.ts's order and rules
+ * differ) and `finish` merges instead. It is one string for the whole file,
+ * so mappings keep one shape in V8; a mapping with two `<<` keys is then a
+ * duplicate key to js-yaml, and declined (parse.ts reads it).
  */
-const MERGE = `\0<<${Math.random().toString(36).slice(2)}:`
-let mergeKeys = 0
+const MERGE = `\0<<${Math.random().toString(36).slice(2)}`
+
+/** What the plain scalar last resolved to: js-yaml calls `construct` right after `resolve`, on the same text. */
+let resolved: unknown
 
 /**
- * Tags with spaces in their names, which no YAML text can write: so `!!int`,
- * `!!str`, `!reset` and every other explicit tag is unknown to js-yaml, and
- * refused, and only plain scalars are resolved, in the order parse.ts's
- * schema tries them (yaml-numbers.ts).
+ * A plain scalar as parse.ts's schema reads it: the core schema's null and
+ * booleans, Compose's numbers (yaml-numbers.ts), then the core schema's
+ * floats, tried in the order that schema tries them; anything else stays a
+ * string. Only a few first characters can begin one of these, and most
+ * plain scalars (names, images, paths) begin with none of them.
  */
-const plain = (name: string, test: (text: string) => boolean, construct: (text: string) => unknown) =>
-  new Type(`pier plain ${name}`, { kind: 'scalar', resolve: (text: unknown) => typeof text === 'string' && test(text), construct })
+function resolvePlain(text: string): boolean {
+  const first = text.charCodeAt(0)
+  // `+` to `9` (signs, `.`, digits), `~`, n N t T f F (null, true, false), `<` (`<<`).
+  if (!(first >= 43 && first <= 57) && ![126, 110, 78, 116, 84, 102, 70, 60].includes(first)) return false
+  if (CORE_NULL.test(text)) resolved = null
+  else if (CORE_BOOL.test(text)) resolved = first === 116 || first === 84
+  else if (goIntPattern.test(text)) resolved = goInt(text)
+  else if (goFloatPattern.test(text)) resolved = goFloat(text)
+  else if (CORE_INF_NAN.test(text)) resolved = text.slice(-3).toLowerCase() === 'nan' ? NaN : first === 45 ? -Infinity : Infinity
+  else if (CORE_FLOAT_EXP.test(text) || CORE_FLOAT.test(text)) resolved = parseFloat(text)
+  else if (text === '<<') resolved = MERGE
+  else return false
+  return true
+}
+
+/**
+ * One implicit type, under a tag with spaces in its name, which no YAML text
+ * can write; and no explicit types: so `!!int`, `!!str`, `!reset` and every
+ * other tag is unknown to js-yaml, and refused.
+ */
 const SCHEMA = new Schema({
-  implicit: [
-    plain('null', (t) => CORE_NULL.test(t), () => null),
-    plain('bool', (t) => CORE_BOOL.test(t), (t) => t[0] === 't' || t[0] === 'T'),
-    plain('int', (t) => goIntPattern.test(t), goInt),
-    plain('float', (t) => goFloatPattern.test(t), goFloat),
-    plain('inf-nan', (t) => CORE_INF_NAN.test(t), (t) => (t.slice(-3).toLowerCase() === 'nan' ? NaN : t[0] === '-' ? -Infinity : Infinity)),
-    plain('float-exp', (t) => CORE_FLOAT_EXP.test(t), (t) => parseFloat(t)),
-    plain('float-core', (t) => CORE_FLOAT.test(t), (t) => parseFloat(t)),
-    plain('merge', (t) => t === '<<', () => `${MERGE}${mergeKeys++}`),
-  ],
+  implicit: [new Type('pier plain scalar', { kind: 'scalar', resolve: (text: unknown) => typeof text === 'string' && resolvePlain(text), construct: () => resolved })],
   explicit: [],
 })
 
@@ -117,7 +137,7 @@ interface ReaderState {
   kind: 'scalar' | 'sequence' | 'mapping' | null
 }
 
-/** A node being read: what parse.ts's walker would count under it. */
+/** A node being read: what parse.ts's walker would count under it. Frames are reused, one per depth. */
 interface Frame {
   start: number
   /** Nodes, an alias counting as itself plus what it expands to (never fewer than the walker counts). */
@@ -128,39 +148,59 @@ interface Frame {
   aliases: number
   /** Children that a `:` follows: the keys. */
   keys: number
+  /** A `<<` key in this node or under it. */
+  merges: boolean
   lastChild: unknown
+}
+
+/** What an anchored node holds, for its aliases. */
+interface Anchored {
+  size: number
+  height: number
+  merges: boolean
 }
 
 /** A key longer than this (from its start to the `:`) is an error in the `yaml` package (1024 chars). */
 const MAX_KEY = 1000
 
 class Reader {
-  private readonly stack: Frame[] = []
+  private readonly frames: Frame[] = []
+  private depth = 0
   /** Where each anchor name was written, so a name used twice declines (the walker resolves by latest name). */
   private readonly anchorAt = new Map<string, number>()
-  private readonly anchored = new Map<object, { size: number; height: number }>()
+  private readonly anchored = new Map<object, Anchored>()
   /** Sequences reached through an alias: `<<: *list` is refused by the walker, `<<: [..]` is not. */
   private readonly aliasedLists = new Set<unknown>()
+  /** Collections with a `<<` key in or under them: the only ones `finish` has to visit. */
+  private readonly merging = new Set<object>()
   /** The walker's alias-node count can never exceed this. */
   private aliasTotal = 0
 
   constructor(private readonly text: string, private readonly limits: FastLimits) {}
 
   open(state: State): void {
-    this.stack.push({ start: state.position, size: 1, height: 1, aliases: 0, keys: 0, lastChild: undefined })
+    const frame = (this.frames[this.depth++] ??= { start: 0, size: 0, height: 0, aliases: 0, keys: 0, merges: false, lastChild: undefined })
+    frame.start = state.position
+    frame.size = 1
+    frame.height = 1
+    frame.aliases = 0
+    frame.keys = 0
+    frame.merges = false
+    frame.lastChild = undefined
   }
 
   close(state: ReaderState): void {
-    const frame = this.stack.pop() as Frame
+    const frame = this.frames[--this.depth]
     const { kind, result, anchor } = state
     if (state.tag === '!') decline()
-    let { size, height, aliases } = frame
+    let { size, height, aliases, merges } = frame
     if (kind === null && (result !== null || this.aliasAt(frame.start, state.position))) {
-      const target = typeof result === 'object' && result !== null ? this.anchored.get(result) ?? decline() : { size: 1, height: 1 }
+      const target = typeof result === 'object' && result !== null ? this.anchored.get(result) ?? decline() : SCALAR
       if (Array.isArray(result)) this.aliasedLists.add(result)
       size = 1 + target.size
       height = target.height
       aliases = target.size
+      merges = target.merges
       this.aliasTotal += target.size
     } else if (anchor !== null) {
       const at = this.text.indexOf(`&${anchor}`, frame.start)
@@ -171,20 +211,26 @@ class Reader {
       this.anchorAt.set(anchor, at)
       // Counted as if the anchor were aliased: its first alias walks it again.
       this.aliasTotal += aliases
-      if (typeof result === 'object' && result !== null) this.anchored.set(result, { size, height })
+      if (typeof result === 'object' && result !== null) this.anchored.set(result, { size, height, merges })
     }
-    if (this.aliasTotal > this.limits.maxAliasNodes || this.stack.length + height > this.limits.maxDepth) decline()
+    if (this.aliasTotal > this.limits.maxAliasNodes || this.depth + height > this.limits.maxDepth) decline()
     // js-yaml reads `- {a}` twice (once as a would-be key): the outer read has the inner one's result.
     if (kind === 'mapping' && result !== frame.lastChild && Object.keys(result as Dict).length !== frame.keys) decline()
-    const parent = this.stack[this.stack.length - 1]
+    if (merges && typeof result === 'object' && result !== null) this.merging.add(result)
+    const parent = this.depth > 0 ? this.frames[this.depth - 1] : undefined
     if (this.colonAfter(state.position)) {
       if (kind !== 'scalar' || typeof result !== 'string' || anchor !== null || result === '__proto__' || state.position - frame.start > MAX_KEY) decline()
       if (parent) parent.keys++
+      if (parent && result === MERGE) parent.merges = true
+    } else if (result === MERGE) {
+      // A plain `<<` value: parse.ts reads the string "<<"; too rare to restore here.
+      decline()
     }
     if (!parent) return
     parent.size += size
     parent.height = Math.max(parent.height, height + 1)
     parent.aliases += aliases
+    parent.merges ||= merges
     parent.lastChild = result
   }
 
@@ -206,9 +252,9 @@ class Reader {
     return false
   }
 
-  /** The documents as parse.ts builds them: merges applied its way, `<<` checked. */
+  /** The documents as parse.ts builds them, merges applied its way. */
   finish(docs: unknown[]): Dict[] {
-    const merger = new Merger(this.aliasedLists)
+    const merger = new Merger(this.merging, this.aliasedLists)
     const out: Dict[] = []
     for (const doc of docs) {
       if (doc === null) continue
@@ -219,69 +265,59 @@ class Reader {
   }
 }
 
+const SCALAR: Anchored = { size: 1, height: 1, merges: false }
+
 /**
  * Applies `<<` as parse.ts's walker does: explicit keys first, in the order
  * written, then each merged mapping's keys that are not already there (`in`,
- * so a merged `constructor` is skipped as there). Values reached twice
- * (aliases) are converted once and stay shared, so an alias-heavy file costs
- * its size, not its expansion.
+ * so a merged `constructor` is skipped as there). Only collections with a
+ * `<<` in or under them are visited; one reached twice (aliases) is merged
+ * once and stays shared, so an alias-heavy file costs its size, not its
+ * expansion. There are no cycles here: an alias to an anchor still open was
+ * declined.
  */
 class Merger {
   private readonly done = new Map<object, unknown>()
-  private readonly busy = new Set<object>()
 
-  constructor(private readonly aliasedLists: Set<unknown>) {}
+  constructor(private readonly merging: Set<object>, private readonly aliasedLists: Set<unknown>) {}
 
   value(value: unknown): unknown {
-    if (typeof value === 'string') {
-      if (value.charCodeAt(0) === 0 && value.startsWith(MERGE)) decline()
-      return value
-    }
-    if (typeof value !== 'object' || value === null) return value
-    const seen = this.done.get(value)
-    if (seen !== undefined) return seen
-    if (this.busy.has(value)) decline()
-    this.busy.add(value)
-    let out: unknown
+    if (typeof value !== 'object' || value === null || !this.merging.has(value)) return value
+    let out = this.done.get(value)
+    if (out !== undefined) return out
     if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) value[i] = this.value(value[i])
       out = value
     } else {
       out = this.mapping(value as Dict)
     }
-    this.busy.delete(value)
     this.done.set(value, out)
     return out
   }
 
   private mapping(map: Dict): Dict {
-    const keys = Object.keys(map)
-    if (mergeKeys === 0 || !keys.some(isMergeKey)) {
-      for (const key of keys) map[key] = this.value(map[key])
+    if (!Object.prototype.hasOwnProperty.call(map, MERGE)) {
+      for (const key of Object.keys(map)) map[key] = this.value(map[key])
       return map
     }
     const out: Dict = {}
-    const merged: Dict[] = []
-    for (const key of keys) {
-      if (!isMergeKey(key)) {
+    let merged: Dict[] = []
+    for (const key of Object.keys(map)) {
+      if (key !== MERGE) {
         out[key] = this.value(map[key])
         continue
       }
       const value = map[key]
       const sources = Array.isArray(value) && !this.aliasedLists.has(value) ? value : [value]
-      for (const source of sources) {
+      merged = sources.map((source) => {
         const converted = this.value(source)
         if (!isPlainDict(converted)) decline()
-        merged.push(converted)
-      }
+        return converted
+      })
     }
     for (const source of merged) {
       for (const [k, v] of Object.entries(source)) if (!(k in out)) out[k] = v
     }
     return out
   }
-}
-
-function isMergeKey(key: string): boolean {
-  return key.charCodeAt(0) === 0 && key.startsWith(MERGE)
 }

@@ -112,7 +112,6 @@ describe('the fast YAML path', () => {
         'base: &b {x: 1, y: 2}\nweb:\n  <<: *b\n  y: 3\n',
         'web:\n  y: 3\n  <<: {x: 1, y: 2}\n  z: 4\n',
         'a: &a {x: 1, k: a}\nb: &b {y: 2, k: b}\nweb:\n  <<: [*a, *b]\n  z: 3\n',
-        'a: &a {x: 1}\nweb:\n  <<: *a\n  <<: {y: 2}\n',
         'web:\n  "<<": {x: 1}\n',
         "web:\n  '<<': 1\n",
         'a: &a {constructor: 1, toString: 2, k: 3}\nweb: {<<: *a}\n',
@@ -232,6 +231,8 @@ describe('the fast YAML path', () => {
       declines('m:\n  <<:\n')
       declines('m:\n  <<: [[{a: 1}]]\n')
       declines('&m <<: {a: 1}\n')
+      declines('a: &a {x: 1}\nweb:\n  <<: *a\n  <<: {y: 2}\n') // two `<<` keys in one mapping: a duplicate to js-yaml
+      assert.deepEqual(parseYaml('a: &a {x: 1}\nweb:\n  <<: *a\n  <<: {x: 2, y: 2}\n', 'compose.yaml').data.web, { x: 1, y: 2 })
     })
 
     it('duplicate keys, with the same error as before', () => {
