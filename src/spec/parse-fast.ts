@@ -281,12 +281,14 @@ class Merger {
 
   constructor(private readonly merging: Set<object>, private readonly aliasedLists: Set<unknown>) {}
 
-  value(value: unknown): unknown {
-    if (typeof value !== 'object' || value === null || !this.merging.has(value)) return value
+  value(value: unknown, inList = false): unknown {
+    if (typeof value !== 'object' || value === null) return value
+    // A `[k: v]` pair is a mapping js-yaml reads no node for (so not in `merging`): visited whenever its list is.
+    if (!this.merging.has(value) && !(inList && isPlainDict(value))) return value
     let out = this.done.get(value)
     if (out !== undefined) return out
     if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) value[i] = this.value(value[i])
+      for (let i = 0; i < value.length; i++) value[i] = this.value(value[i], true)
       out = value
     } else {
       out = this.mapping(value as Dict)
@@ -308,9 +310,9 @@ class Merger {
         continue
       }
       const value = map[key]
-      const sources = Array.isArray(value) && !this.aliasedLists.has(value) ? value : [value]
-      merged = sources.map((source) => {
-        const converted = this.value(source)
+      const list = Array.isArray(value) && !this.aliasedLists.has(value)
+      merged = (list ? value : [value]).map((source) => {
+        const converted = this.value(source, list)
         if (!isPlainDict(converted)) decline()
         return converted
       })

@@ -117,9 +117,12 @@ describe('the fast YAML path', () => {
         'a: &a {constructor: 1, toString: 2, k: 3}\nweb: {<<: *a}\n',
         'a: &a {b: &b {c: 1}}\nweb:\n  <<: *a\n  d: *b\n',
         'list: [{<<: {a: 1}, b: 2}]\n',
+        'list: [<<: {a: 1}, b]\n',
+        'x: &x {a: 1}\nlist: [<<: *x, c: {<<: *x, d: 2}, [e: {<<: *x}]]\n',
         'x: &x {"1": a, b: c, "0": d}\nweb: {z: 1, <<: *x, "2": e}\n',
       ]
       for (const text of cases) assert.ok(agree(text), `${text} was declined`)
+      assert.deepEqual(fast('x: &x {a: 1}\nlist: [<<: *x]\n'), { declined: false, empty: false, data: { x: { a: 1 }, list: [{ a: 1 }] } })
       assert.deepEqual(fast('web:\n  "<<": {x: 1}\n'), { declined: false, empty: false, data: { web: { '<<': { x: 1 } } } })
       assert.equal(ordered(fast('a: &a {x: 1, y: 2}\nweb:\n  y: 0\n  <<: *a\n  z: 3\n')), ordered({ declined: false, data: { a: { x: 1, y: 2 }, web: { y: 0, z: 3, x: 1 } }, empty: false }))
     })
@@ -172,6 +175,48 @@ describe('the fast YAML path', () => {
     }
     /** Pieces that matter to YAML's grammar: indicators, anchors, scalars the two paths resolve. */
     const PIECES = [' ', '\n', ':', ': ', '- ', '\n- ', '\n  ', '[', ']', '{', '}', ',', '#', '&a ', '&a', '*a', '"', "'", '|', '>', '?', '!', '<<', '1', '0x1', '~', 'true', '...', '---', '\\', '@', '%']
+
+    it('agrees on 2,000 generated documents full of anchors, aliases, merges and flow pairs', () => {
+      const next = random(7)
+      const pick = <T>(list: T[]): T => list[Math.floor(next() * list.length)]
+      const SCALARS = ['a', 'c d', '1', '0440', '0x1F', '1_000', '-1', '.5', '1e3', '.inf', '~', 'null', 'true', 'yes', '"s"', "'t'", '"1"', '<<', '"<<"', 'x-y', '${V}', 'a#b', 'constructor', '__proto__', '"\\u00e9"']
+      const ODD_KEYS = ['"<<"', '1', 'true', '~', 'constructor', '__proto__', '*p', '[a]', '{a: 1}']
+      const keys = (n: number) => {
+        const pool = ['a', 'b', 'c', 'd', 'e', '<<', '"q"', 'x-y']
+        return Array.from({ length: n }, (_, i) => (next() < 0.05 ? pick(ODD_KEYS) : (pool.splice(Math.floor(next() * pool.length), 1)[0] ?? `z${i}`)))
+      }
+      let anchors: string[] = []
+      const anchor = () => {
+        if (next() >= 0.2) return ''
+        const name = pick(['p', 'q', 'r', 's'])
+        anchors.push(name)
+        return `&${name} `
+      }
+      const alias = () => `*${anchors.length && next() < 0.8 ? pick(anchors) : 'p'}`
+      const flow = (depth: number): string => {
+        const r = next()
+        if (depth > 2 || r < 0.5) return next() < 0.15 ? alias() : anchor() + pick(SCALARS.filter((text) => !/[#{}]/.test(text) || text.startsWith('"')))
+        const n = Math.floor(next() * 4)
+        if (r < 0.75) return `${anchor()}[${Array.from({ length: n }, () => (next() < 0.2 ? `${pick(['a', '<<', '1'])}: ${flow(depth + 1)}` : flow(depth + 1))).join(', ')}]`
+        return `${anchor()}{${keys(n).map((key) => (next() < 0.1 ? key : `${key}: ${flow(depth + 1)}`)).join(', ')}}`
+      }
+      const block = (depth: number, indent: number): string => {
+        const r = next()
+        if (depth > 3 || r < 0.35) return next() < 0.1 ? '' : ` ${flow(depth)}`
+        const head = anchor().trim()
+        const pad = ' '.repeat(indent)
+        const lines = r < 0.7 ? keys(1 + Math.floor(next() * 3)).map((key) => `${pad}${key}:${block(depth + 1, indent + 2)}`) : Array.from({ length: 1 + Math.floor(next() * 3) }, () => `${pad}-${block(depth + 1, indent + 2)}`)
+        return `${head ? ` ${head}` : ''}\n${lines.join('\n')}`
+      }
+      let taken = 0
+      for (let i = 0; i < 2000; i++) {
+        anchors = []
+        let text = `${keys(1 + Math.floor(next() * 4)).map((key) => `${key}:${block(0, 2)}`).join('\n')}\n`
+        if (next() < 0.1) text += `---\na:${block(0, 2)}\n`
+        if (agree(text)) taken++
+      }
+      assert.ok(taken > 100, `the fast path took only ${taken}`)
+    })
 
     it('agrees on 1,500 edits of the fixtures', () => {
       const next = random(20)
