@@ -41,9 +41,8 @@ export interface FastLimits {
 export function parseFast(text: string, limits: FastLimits): Dict[] | undefined {
   if (UNSUPPORTED.test(text)) return undefined
   const reader = new Reader(text, limits)
-  let docs: unknown[]
   try {
-    docs = loadAll(text, null, {
+    const docs = loadAll(text, null, {
       schema: SCHEMA,
       onWarning: decline,
       listener: (event, state) => (event === 'open' ? reader.open(state) : reader.close(state as unknown as ReaderState)),
