@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 
@@ -37,6 +37,12 @@ export function cacheGet(kind: string, key: string): string | undefined {
   } catch {
     return undefined
   }
+}
+
+/** Whether an entry exists, without reading it. */
+export function cacheHas(kind: string, key: string): boolean {
+  const dir = directory(kind)
+  return dir !== undefined && existsSync(join(dir, key))
 }
 
 export function cachePut(kind: string, key: string, value: string): void {

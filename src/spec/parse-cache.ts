@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs'
 import { distPath } from '../paths.js'
-import { cacheGet, cacheKey, cachePut } from './cache.js'
+import { cacheGet, cacheHas, cacheKey, cachePut } from './cache.js'
 import { Override, Reset } from './data.js'
 import type { ParsedFile } from './parse.js'
 import { displayName, type FieldPath, type Loc } from './source.js'
@@ -8,16 +8,20 @@ import { displayName, type FieldPath, type Loc } from './source.js'
 /**
  * Parsing YAML is the costliest step of loading a large project, and most
  * runs read files that have not changed since the last one. So a parse result
- * (the data and every field's position) is kept under the hash of the text
- * and of the parser's own build; the `yaml` package is only loaded on a miss.
- * Positions are a separate entry, read only when an error needs one.
+ * is kept under the hash of the text and of the parser's own build; the
+ * parsers are only loaded on a miss. Positions are a separate entry under the
+ * same key, read only when an error or a warning needs one. The fast parse
+ * finds no positions (parse.ts): finding them is a full parse by the `yaml`
+ * package, done only when asked, and its result is stored then. An entry
+ * whose positions were never asked for has none stored; a later run that
+ * needs them finds them from the text it holds, which has the same hash.
  */
 export async function parseCached(text: string, file: string): Promise<ParsedFile> {
   const key = cacheKey('parse', parserStamp(), text)
   const hit = cacheGet('parse', key)
   if (hit !== undefined) {
     try {
-      return decode(hit, file, key)
+      return await decode(hit, text, file, key)
     } catch {
       // An unreadable entry is just a miss.
     }
@@ -26,12 +30,12 @@ export async function parseCached(text: string, file: string): Promise<ParsedFil
   const parsed = parseYaml(text, file)
   const encoded = encode(parsed)
   // A user key named `$pier` could pass for a marker when read back: such a file is not cached.
-  if (encoded.length < MAX_ENTRY && !text.includes('$pier')) {
-    const positions = parsed.positions instanceof Map ? parsed.positions : parsed.positions()
-    cachePut('positions', key, JSON.stringify([...positions].map(([path, loc]) => [path, loc.line, loc.col])))
-    cachePut('parse', key, encoded)
-  }
-  return parsed
+  if (encoded.length >= MAX_ENTRY || text.includes('$pier')) return parsed
+  cachePut('parse', key, encoded)
+  const { positions } = parsed
+  // The slow path found the positions already: storing them now spares a later run that parse.
+  if (positions instanceof Map) storePositions(key, positions)
+  return { ...parsed, positions: positions instanceof Map ? positions : () => storePositions(key, positions()) }
 }
 
 /** Aliases are expanded in the cached form, so a huge expansion is not worth writing. */
@@ -67,17 +71,29 @@ function encode(parsed: ParsedFile): string {
   return `{"markers":${markers},"empty":${parsed.empty === true},"data":${data}}`
 }
 
-function decode(text: string, file: string, key: string): ParsedFile {
-  const entry = JSON.parse(text) as Entry
+async function decode(stored: string, text: string, file: string, key: string): Promise<ParsedFile> {
+  const entry = JSON.parse(stored) as Entry
   const data = entry.markers ? revive(entry.data) : entry.data
+  // Loaded (not run) only while the positions were never stored: they are asked for synchronously.
+  const parser = cacheHas('positions', key) ? undefined : await import('./parse.js')
   const positions = () => {
-    // Without its positions entry an error still names the field, just not the line.
-    const stored = cacheGet('positions', key)
-    const name = displayName(file)
-    const list = stored === undefined ? [] : (JSON.parse(stored) as [FieldPath, number, number][])
-    return new Map<FieldPath, Loc>(list.map(([path, line, col]) => [path, { file: name, line, col }]))
+    const list = cacheGet('positions', key)
+    if (list !== undefined) return decodePositions(list, file)
+    // Without the parser (the entry went between the check and now) an error still names the field, just not the line.
+    return parser ? storePositions(key, parser.positionsOf(text, file)) : new Map<FieldPath, Loc>()
   }
   return { file, data: data as ParsedFile['data'], positions, markers: entry.markers, ...(entry.empty ? { empty: true } : {}) }
+}
+
+function storePositions(key: string, positions: Map<FieldPath, Loc>): Map<FieldPath, Loc> {
+  cachePut('positions', key, JSON.stringify([...positions].map(([path, loc]) => [path, loc.line, loc.col])))
+  return positions
+}
+
+function decodePositions(stored: string, file: string): Map<FieldPath, Loc> {
+  const name = displayName(file)
+  const list = JSON.parse(stored) as [FieldPath, number, number][]
+  return new Map<FieldPath, Loc>(list.map(([path, line, col]) => [path, { file: name, line, col }]))
 }
 
 function revive(value: unknown): unknown {

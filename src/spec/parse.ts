@@ -3,6 +3,7 @@ import { isPlainDict, Override, Reset, type Dict } from './data.js'
 import { SpecError } from './errors.js'
 import { mergeDocuments } from './merge.js'
 import { childPath, displayName, type FieldPath, type Loc } from './source.js'
+import { parseFast } from './parse-fast.js'
 import { composeNumberTags } from './yaml-numbers.js'
 
 
@@ -10,7 +11,7 @@ export interface ParsedFile {
   file: string
   /** The document as plain data; always a mapping. */
   data: Dict
-  /** Where each field was written; built on demand when it comes from the cache. */
+  /** Where each field was written; built on demand when the fast path read the file or it comes from the cache. */
   positions: Map<FieldPath, Loc> | (() => Map<FieldPath, Loc>)
   /** No document, or only empty ones (comments, `---`). */
   empty?: boolean
@@ -33,9 +34,31 @@ export const MAX_DEPTH = 200
  * string and `yes` stays `yes`, as in Compose) but with Compose's numbers
  * (`0440` is octal), resolving anchors, aliases and `<<` merge keys, and
  * recording the position of every field.
+ *
+ * Most files take the fast path (parse-fast.ts), which returns the same data
+ * or declines; the positions are then found only when asked for (an error, a
+ * warning), by reading the text again here. Everything else, and every
+ * error, comes from the walk below.
  */
 export function parseYaml(text: string, file: string): ParsedFile {
+  const docs = parseFast(text, { maxDepth: MAX_DEPTH, maxAliasNodes: MAX_ALIAS_NODES })
+  if (docs === undefined) return parseSlow(text, file)
   const name = displayName(file)
+  let positions: Map<FieldPath, Loc> | undefined
+  const lazy = () => (positions ??= parseSlow(text, file, name).positions as Map<FieldPath, Loc>)
+  // A file of several documents (`---`) is read as that many files, merged in order, as compose-go does.
+  const data = docs.reduce<Dict | undefined>((merged, doc) => (merged === undefined ? doc : mergeDocuments(merged, doc)), undefined)
+  if (data === undefined) return { file, data: {}, positions: lazy, empty: true }
+  return { file, data, positions: lazy, markers: false }
+}
+
+/** Where each field of `text` is written: the slow path's walk, for a file the fast path read. */
+export function positionsOf(text: string, file: string): Map<FieldPath, Loc> {
+  return parseSlow(text, file).positions as Map<FieldPath, Loc>
+}
+
+/** The reference parse: the `yaml` package's syntax tree, walked with every check and position (exported for the tests that compare the two paths). */
+export function parseSlow(text: string, file: string, name = displayName(file)): ParsedFile {
   const lineCounter = new LineCounter()
   // uniqueKeys is checked by the walker, in linear time (the yaml package's check is quadratic).
   // Numbers are read as yaml.v3 reads them (`0440` is octal): see yaml-numbers.ts.

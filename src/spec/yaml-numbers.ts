@@ -30,13 +30,21 @@ class DigitsPattern extends RegExp {
   }
 }
 
+/** The two rules above as the tests both parsers apply to a plain scalar (parse-fast.ts reads numbers with them too). */
+export const goIntPattern: RegExp = new DigitsPattern(GO_INT.source)
+export const goFloatPattern: RegExp = new DigitsPattern(GO_FLOAT.source)
+
 function withoutUnderscores(text: string): string {
   return text.includes('_') ? text.replaceAll('_', '') : text
 }
 
+export function goFloat(text: string): number {
+  return Number(withoutUnderscores(text))
+}
+
 const RADIX: Record<string, number> = { x: 16, o: 8, b: 2 }
 
-function goInt(text: string): number {
+export function goInt(text: string): number {
   const literal = withoutUnderscores(text)
   const signed = literal[0] === '-' || literal[0] === '+'
   const digits = signed ? literal.slice(1) : literal
@@ -57,8 +65,8 @@ export function composeNumberTags(tags: Tags): Tags {
   const isInt = (tag: Tags[number]) => typeof tag === 'object' && tag.tag === 'tag:yaml.org,2002:int'
   const coreInt = tags.find((tag) => isInt(tag) && !(tag as ScalarTag).format) as ScalarTag
   const coreFloat = tags.find((tag) => typeof tag === 'object' && tag.tag === 'tag:yaml.org,2002:float' && !(tag as ScalarTag).format) as ScalarTag
-  const int: ScalarTag = { ...coreInt, test: new DigitsPattern(GO_INT.source), resolve: goInt }
-  const float: ScalarTag = { ...coreFloat, test: new DigitsPattern(GO_FLOAT.source), resolve: (text) => Number(withoutUnderscores(text)) }
+  const int: ScalarTag = { ...coreInt, test: goIntPattern, resolve: goInt }
+  const float: ScalarTag = { ...coreFloat, test: goFloatPattern, resolve: goFloat }
   const out = tags.filter((tag) => !isInt(tag))
   const firstFloat = out.findIndex((tag) => typeof tag === 'object' && tag.tag === 'tag:yaml.org,2002:float')
   out.splice(firstFloat < 0 ? out.length : firstFloat, 0, int, float)

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { load, loadFails } from '../support/helpers.js'
@@ -36,6 +36,16 @@ describe('the load cache', () => {
     const bad = { 'compose.yaml': 'services:\n  web:\n    image: x\n    tty: 3\n' }
     await loadFails(bad, [/compose\.yaml:4:5: services\.web\.tty/])
     await loadFails(bad, [/compose\.yaml:4:5: services\.web\.tty/])
+  })
+
+  it('finds positions for a cached file whose first run needed none', async () => {
+    const files = { 'compose.yaml': 'services:\n  web:\n    image: x\n    tty: ${TTY:-true}\n' }
+    const stored = () => (existsSync(join(dir, 'positions')) ? readdirSync(join(dir, 'positions')).length : 0)
+    await load(files)
+    assert.equal(stored(), 0, 'a run without an error stores no positions')
+    await loadFails(files, [/compose\.yaml:4:5: services\.web\.tty/], { environment: { TTY: '3' } })
+    assert.equal(stored(), 1, 'once found, they are stored')
+    await loadFails(files, [/compose\.yaml:4:5: services\.web\.tty/], { environment: { TTY: '3' } })
   })
 
   it('treats a damaged entry as a miss', async () => {
