@@ -14,7 +14,7 @@ import { detach } from '../../../network/attach.js'
 import type { NetworkStore } from '../../../network/networks.js'
 import { copyFrom, copyTo, hostMounts } from './copy.js'
 import { Hosts } from './hosts.js'
-import { isRunning, monitorAlive, monitorLost, ownProcess, runState, settledState, sleep, waitExited, waitMonitor } from './liveness.js'
+import { isRunning, monitorAlive, monitorLost, ownProcess, runState, settledState, sleep, untilState, waitExited, waitMonitor } from './liveness.js'
 import { readLogs } from './logs.js'
 import { describe } from './describe.js'
 import { execIn, processList } from './exec.js'
@@ -133,16 +133,12 @@ export class ContainerManager {
       this.monitor().write(`${this.dir(record.id)}\n`)
     })
     // Started means: the process runs, or it already ran and exited; a runtime refusal is an error here.
-    for (let i = 0; i < 1000; i++) {
-      const state = await runState(this.dir(record.id))
-      if (state.error) {
-        const service = record.spec.labels['com.docker.compose.service']
-        throw new EngineError('runtime', `cannot start container ${record.name}${service ? ` (service ${service})` : ''}: ${state.error}`)
-      }
-      if (state.status === 'running' || state.status === 'restarting' || (state.status === 'exited' && state.finishedAt)) return
-      await sleep(10)
+    const state = await untilState(this.dir(record.id), (s) => !!s.error || s.status === 'running' || s.status === 'restarting' || (s.status === 'exited' && !!s.finishedAt), 10_000)
+    if (!state) throw new EngineError('runtime', `container ${record.name} did not start within 10 s`)
+    if (state.error) {
+      const service = record.spec.labels['com.docker.compose.service']
+      throw new EngineError('runtime', `cannot start container ${record.name}${service ? ` (service ${service})` : ''}: ${state.error}`)
     }
-    throw new EngineError('runtime', `container ${record.name} did not start within 10 s`)
   }
 
   /**

@@ -65,6 +65,10 @@ export const files = (dir: string) => ({
  * thread pool, and an `up` of 30 reads them thousands of times (bench/RESULTS.md).
  */
 export async function readJson<T>(path: string): Promise<T | undefined> {
+  return readJsonSync<T>(path)
+}
+
+export function readJsonSync<T>(path: string): T | undefined {
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as T
   } catch {
