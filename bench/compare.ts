@@ -51,7 +51,18 @@ async function main(): Promise<void> {
     const key = `${tool} ${file} ${name}`
     if (args[0] === 'up') up.add(key)
     if (args[0] === 'down') up.delete(key)
-    return time(tool, ['-f', file, '-p', name, ...(tool === 'pier' ? ['--progress', 'quiet'] : []), ...args])
+    const full = ['-f', file, '-p', name, ...(tool === 'pier' ? ['--progress', 'quiet'] : []), ...args]
+    if (tool === 'pier' || args[0] !== 'down') return time(tool, full)
+    // docker-compose 1.29 on dockerd 20.10 sometimes fails to remove the network right after its
+    // containers ("has active endpoints", docker/compose#10295): the containers are gone, the time
+    // of that first attempt is what it took, and a second down (not counted) removes the network.
+    const [cmd, argv] = command(tool, full)
+    const start = performance.now()
+    const r = spawnSync(cmd, argv, { env: env[tool], encoding: 'utf8' })
+    const took = performance.now() - start
+    if (r.status !== 0 && !/active endpoints/.test(r.stderr)) throw new Error(`${cmd} ${argv.join(' ')} failed: ${r.stderr}`)
+    if (r.status !== 0) time(tool, full)
+    return took
   }
   try {
     const engine = await DockerEngine.connect(daemon.host)
