@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { until } from '../support/containers.js'
 import { EngineProject } from '../support/engine-project.js'
 import { pierBin, psJson, shortStatus, type TempProject } from '../support/helpers.js'
 
@@ -99,16 +100,23 @@ services:
     let out = ''
     child.stdout.on('data', (c: Buffer) => (out += c))
     await new Promise((r) => setTimeout(r, 800))
+    const events = () => out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { service: string; action: string; attributes: Record<string, string> })
+    // The embedded engine's events come from polling its state (every 250 ms): each change is held
+    // until its event is out, as a pause shorter than a poll (a pier process now takes less) may pass unseen.
+    const heard = (action: string) => until(action, async () => events().some((e) => `${e.service}:${e.action}` === action))
     try {
       assert.equal(run(['stop', '-t', '1', 'b']).status, 0)
+      await heard('b:die')
       assert.equal(run(['pause', 'a']).status, 0)
+      await heard('a:pause')
       assert.equal(run(['unpause', 'a']).status, 0)
+      await heard('a:unpause')
       assert.equal(run(['start', 'b']).status, 0)
-      await new Promise((r) => setTimeout(r, 800))
+      await heard('b:start')
     } finally {
       child.kill()
     }
-    const seen = out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { service: string; action: string; attributes: Record<string, string> })
+    const seen = events()
     const actions = seen.map((e) => `${e.service}:${e.action}`)
     for (const expected of ['b:die', 'a:pause', 'a:unpause', 'b:start']) assert.ok(actions.includes(expected), `${expected} in ${actions.join(', ')}`)
     assert.ok(actions.indexOf('b:die') < actions.indexOf('b:start'))
