@@ -228,11 +228,21 @@ export class Attacher {
     }
     const read = async () => {
       let from = since
+      // The time of the last line shown, and how many were shown with that time: a stream opened again
+      // after a restart, from that time on, passes over those. Lines of one time are not all one line:
+      // a process writing to stdout and stderr at once often stamps both in the same millisecond.
       let last = ''
+      let atLast = 0
+      let reopened = false
       for (;;) {
+        let skip = atLast
         for await (const line of this.ctx.engine.logs(container.id, { follow: true, ...(from ? { since: from } : {}) })) {
-          if (last && line.time <= last) continue
-          last = line.time
+          if (reopened && (line.time < last || (line.time === last && skip-- > 0))) continue
+          if (line.time === last) atLast++
+          else {
+            last = line.time
+            atLast = 1
+          }
           if (shown) this.consumer({ container, line })
         }
         const c = await this.ctx.engine.inspectContainer(container.id).catch(() => undefined)
@@ -241,6 +251,7 @@ export class Attacher {
         if (c.state === 'exited' || c.state === 'dead') return
         // Restarting: the stream ended at the exit (Docker), so it is opened again.
         if (last) from = last
+        reopened = true
         await sleep(POLL_MS)
       }
     }

@@ -28,6 +28,17 @@ describe('embedded engine: the container monitor', function () {
 
   const runs = async (id: string) => (await collect(engine.logs(id))).filter((l) => l.text === 'run').length
 
+  it('records an exit only once the last lines written are in the log (a reader takes the exit as the end of it)', async () => {
+    // Short-lived containers writing their last lines on both streams as they exit: with the exit
+    // recorded at the process's end rather than once its pipes were drained, a line could come after.
+    const ids = await Promise.all(Array.from({ length: 12 }, (_, i) => started(`tm-lastlines-${i}`, 'echo out; echo err >&2; printf tail')))
+    for (const id of ids) {
+      assert.equal(await engine.wait(id), 0)
+      const lines = (await collect(engine.logs(id))).map((l) => `${l.stream}:${l.text}`).sort()
+      assert.deepEqual(lines, ['stderr:err', 'stdout:out', 'stdout:tail'])
+    }
+  })
+
   it('never reports a finished one-shot exited without its exit code', async () => {
     const id = await started('tm-oneshot', 'sleep 0.3; exit 5')
     // Hold the monitor between the process's end and its write of the exit, as a busy host would.

@@ -144,7 +144,19 @@ async function runOnce(dir: string, record: ContainerRecord, save: (c: Partial<C
   const child = spawn(command, argv, { stdio: [record.spec.tty || record.spec.stdinOpen ? 'pipe' : 'ignore', 'pipe', 'pipe'] })
   pipeLog(f.log, child.stdout!, 'stdout')
   pipeLog(f.log, child.stderr!, 'stderr')
-  const exited = new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? 128 + signalNumber(signal))))
+  // Ended once the pipes are drained ('close'), not at 'exit': the process can be gone while the last
+  // lines it wrote are still in the pipes, and a reader that takes the recorded exit as the end of the
+  // log (attached `up`, `logs -f`) missed them. A pipe some leftover process still holds open does not
+  // keep the exit from being recorded: 2 s after 'exit', it is.
+  const exited = new Promise<number>((resolve) => {
+    const code = (c: number | null, signal: NodeJS.Signals | null) => c ?? 128 + signalNumber(signal)
+    let late: NodeJS.Timeout | undefined
+    child.on('close', (c, signal) => {
+      clearTimeout(late)
+      resolve(code(c, signal))
+    })
+    child.on('exit', (c, signal) => (late = setTimeout(() => resolve(code(c, signal)), 2000)))
+  })
 
   // Running once the runtime has written the process's pid; a process that fails to start never gets one.
   let pid: number | undefined
