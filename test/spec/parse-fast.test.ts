@@ -78,9 +78,11 @@ describe('the fast YAML path', () => {
       assert.ok(taken.length > files.length / 2, `the fast path took only ${taken.length} of ${files.length}`)
     })
 
-    it('for every YAML file of the shared reference corpus', function () {
-      const corpus = join(repoRoot, '..', 'shared', 'reference', 'corpus')
-      if (!existsSync(corpus)) this.skip() // The corpus is beside the repository on the team's machines only.
+    const corpus = join(repoRoot, '..', 'shared', 'reference', 'corpus')
+    // The corpus is beside the repository in CI, not in every clone: the pending test says why.
+    const corpusTitle = existsSync(corpus) ? 'for every YAML file of the shared reference corpus' : `for the shared reference corpus — skipped: ${corpus} is not beside this clone`
+    it(corpusTitle, function () {
+      if (!existsSync(corpus)) this.skip()
       for (const file of yamlFiles(corpus)) agree(readFileSync(file, 'utf8'), file)
     })
 
