@@ -1,5 +1,4 @@
-import { constants } from 'node:fs'
-import { lstat, open, readlink, type FileHandle } from 'node:fs/promises'
+import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readlinkSync, type Stats } from 'node:fs'
 import { EngineError } from '../../errors.js'
 
 /**
@@ -15,15 +14,15 @@ import { EngineError } from '../../errors.js'
  * as if `root` were `/`, as openat2(RESOLVE_IN_ROOT) does; see openInRoot),
  * or undefined when nothing is there. The result names no link, but a
  * running container can change it after this returns: where that matters,
- * use the handle openInRoot gives.
+ * use the descriptor openInRoot gives.
  */
-export async function resolveInRoot(root: string, path: string): Promise<string | undefined> {
-  const handle = await openInRoot(root, path)
-  if (!handle) return undefined
+export function resolveInRoot(root: string, path: string): string | undefined {
+  const fd = openInRoot(root, path)
+  if (fd === undefined) return undefined
   try {
-    return await readlink(`/proc/self/fd/${handle.fd}`)
+    return readlinkSync(`/proc/self/fd/${fd}`)
   } finally {
-    await handle.close()
+    closeSync(fd)
   }
 }
 
@@ -33,10 +32,16 @@ export async function resolveInRoot(root: string, path: string): Promise<string 
  * (`/proc/self/fd/N/name`, O_NOFOLLOW), so a container changing its files
  * meanwhile cannot redirect the walk: a link is read and its target walked
  * again from the root (absolute) or from where it is (relative). Undefined
- * when there is nothing there. The caller closes the handle.
+ * when there is nothing there. The caller closes the descriptor.
+ *
+ * Synchronous: each step is a system call on a local directory that
+ * returns at once, and every start makes three of these walks (passwd,
+ * group, host.conf); through the promise API each step was a trip through
+ * libuv's thread pool and a FileHandle to collect, behind the other starts'
+ * trips (bench/RESULTS.md).
  */
-export async function openInRoot(root: string, path: string): Promise<FileHandle | undefined> {
-  const stack: FileHandle[] = [await open(root, constants.O_RDONLY | constants.O_DIRECTORY)]
+export function openInRoot(root: string, path: string): number | undefined {
+  const stack: number[] = [openSync(root, constants.O_RDONLY | constants.O_DIRECTORY)]
   const pending = path.split('/').filter(Boolean)
   let hops = 0
   try {
@@ -44,27 +49,35 @@ export async function openInRoot(root: string, path: string): Promise<FileHandle
       const part = pending.shift()!
       if (part === '.') continue
       if (part === '..') {
-        if (stack.length > 1) await stack.pop()!.close()
+        if (stack.length > 1) closeSync(stack.pop()!)
         continue
       }
-      const entry = `/proc/self/fd/${stack.at(-1)!.fd}/${part}`
-      const info = await lstat(entry).catch(() => undefined)
-      if (!info) return undefined
+      const entry = `/proc/self/fd/${stack.at(-1)!}/${part}`
+      let info: Stats
+      try {
+        info = lstatSync(entry)
+      } catch {
+        return undefined
+      }
       if (info.isSymbolicLink()) {
         if (++hops > 40) throw new EngineError('invalid', `too many levels of symbolic links in ${path}`)
-        const target = await readlink(entry)
-        if (target.startsWith('/')) while (stack.length > 1) await stack.pop()!.close()
+        const target = readlinkSync(entry)
+        if (target.startsWith('/')) while (stack.length > 1) closeSync(stack.pop()!)
         pending.unshift(...target.split('/').filter(Boolean))
         continue
       }
       // O_NOFOLLOW: had the entry become a link since the lstat, this fails rather than follows it.
-      const handle = await open(entry, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | (pending.length ? constants.O_DIRECTORY : 0)).catch(() => undefined)
-      if (!handle) return undefined
-      stack.push(handle)
+      let fd: number
+      try {
+        fd = openSync(entry, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | (pending.length ? constants.O_DIRECTORY : 0))
+      } catch {
+        return undefined
+      }
+      stack.push(fd)
     }
     return stack.pop()
   } finally {
-    for (const h of stack) await h.close()
+    for (const fd of stack) closeSync(fd)
   }
 }
 
@@ -73,14 +86,14 @@ export async function openInRoot(root: string, path: string): Promise<FileHandle
  * there is none (or it is a device, a fifo or larger than `maxBytes`: a
  * container file is configuration here, never a stream to block on).
  */
-export async function readInRoot(root: string, path: string, maxBytes = 1 << 20): Promise<string | undefined> {
-  const handle = await openInRoot(root, path)
-  if (!handle) return undefined
+export function readInRoot(root: string, path: string, maxBytes = 1 << 20): string | undefined {
+  const fd = openInRoot(root, path)
+  if (fd === undefined) return undefined
   try {
-    const info = await handle.stat()
+    const info = fstatSync(fd)
     if (!info.isFile() || info.size > maxBytes) return undefined
-    return await handle.readFile('utf8')
+    return readFileSync(fd, 'utf8')
   } finally {
-    await handle.close()
+    closeSync(fd)
   }
 }

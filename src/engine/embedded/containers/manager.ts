@@ -124,6 +124,8 @@ export class ContainerManager {
     let before = await settledState(this.dir(record.id))
     if (monitorLost(before)) before = await this.orphaned(record, before)
     if (before.status === 'running' || before.status === 'restarting') return
+    // The monitor, a Node process, takes 100-200 ms to be ready: it boots while the bundle is prepared.
+    this.monitor()
     await this.lifecycle(record, async () => {
       await prepare(this.context, record)
       await rm(f.stoppedByUser, { force: true })

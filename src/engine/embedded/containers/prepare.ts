@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { closeSync, existsSync, fstatSync } from 'node:fs'
 import { chmod, chown, mkdir, readdir } from 'node:fs/promises'
 import { promisify } from 'node:util'
 import type { ContainerSpec, Mount } from '../../engine.js'
@@ -51,7 +51,7 @@ export async function prepare(ctx: PrepareContext, record: ContainerRecord): Pro
   for (const m of spec.mounts) mounts.push(await runtimeMount(ctx, record, m))
 
   const net = await connect(ctx, record)
-  const etc = net.etc ?? (await ctx.hosts.writeEtc(record, hostname, net.networking))
+  const etc = net.etc ?? ctx.hosts.writeEtc(record, hostname, net.networking)
   const config = runtimeSpec({
     id: record.id,
     spec,
@@ -80,7 +80,7 @@ async function runtimeMount(ctx: PrepareContext, record: ContainerRecord, m: Mou
     // A volume on a host directory (driver_opts device) is filled but keeps its owner: it is the user's directory.
     if (!m.nocopy) await fillVolume(volume.mountpoint, rootfs, m.target, !volume.driverOpts?.device)
     // A subpath is a path inside the volume: a link in it must not lead out.
-    const source = m.subpath ? await resolveInRoot(volume.mountpoint, m.subpath) : volume.mountpoint
+    const source = m.subpath ? resolveInRoot(volume.mountpoint, m.subpath) : volume.mountpoint
     if (!source) throw new EngineError('invalid', `container ${record.name}: subpath ${m.subpath} does not exist in volume ${m.source}`)
     return { type: 'bind', source, target: m.target, options: ['rbind', m.readOnly ? 'ro' : 'rw'] }
   }
@@ -126,19 +126,19 @@ export async function mountsFrom(records: RecordStore, spec: ContainerSpec): Pro
  */
 export async function fillVolume(volumeDir: string, rootfs: string, target: string, takeOwner = true): Promise<void> {
   if ((await readdir(volumeDir)).length > 0) return
-  const source = await openInRoot(rootfs, target)
-  if (!source) return
+  const source = openInRoot(rootfs, target)
+  if (source === undefined) return
   try {
-    const info = await source.stat()
+    const info = fstatSync(source)
     if (!info.isDirectory()) return
     // cp reads the directory held open here (its /proc fd path), not a path that could be re-linked meanwhile; -a copies links as links.
-    const held = `/proc/${process.pid}/fd/${source.fd}`
+    const held = `/proc/${process.pid}/fd/${source}`
     if ((await readdir(held)).length > 0) await exec('cp', ['-a', '--', `${held}/.`, volumeDir])
     if (!takeOwner) return
     await chown(volumeDir, info.uid, info.gid)
     await chmod(volumeDir, info.mode & 0o7777)
   } finally {
-    await source.close()
+    closeSync(source)
   }
 }
 

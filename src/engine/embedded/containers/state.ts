@@ -39,24 +39,46 @@ export interface ContainerRunState {
   monitorPid?: number
 }
 
-export const files = (dir: string) => ({
-  record: join(dir, 'record.json'),
-  state: join(dir, 'state.json'),
-  log: join(dir, 'log.jsonl'),
-  bundle: join(dir, 'bundle'),
-  config: join(dir, 'bundle', 'config.json'),
-  rootfs: join(dir, 'bundle', 'rootfs'),
-  upper: join(dir, 'upper'),
-  work: join(dir, 'work'),
-  pidFile: join(dir, 'pid'),
-  runtimeLog: join(dir, 'runtime.log'),
-  stoppedByUser: join(dir, 'stopped-by-user'),
-  etc: join(dir, 'etc'),
-  /** The host-side tmpfs of a container with `ipc: shareable`, bound at its /dev/shm and at its joiners'. */
-  shm: join(dir, 'shm'),
-  /** Its network namespace and interfaces (ContainerNetworking), from its first start until it is removed. */
-  network: join(dir, 'network.json'),
-})
+/**
+ * The paths of a container's directory. Built once per directory: callers
+ * ask for them on every read of a record or state (thousands of times in an
+ * `up` of 30), and fourteen path joins each time were ~40 ms of it.
+ */
+export function files(dir: string): ContainerFiles {
+  let known = knownFiles.get(dir)
+  if (!known) {
+    // A bounded memo: a long-lived library process sees containers come and go.
+    if (knownFiles.size >= 1024) knownFiles.clear()
+    known = containerFiles(join(dir).replace(/(.)\/+$/, '$1'))
+    knownFiles.set(dir, known)
+  }
+  return known
+}
+
+const knownFiles = new Map<string, ContainerFiles>()
+
+/** `dir` is normalized (join, no trailing slash), so the rest is plain concatenation. */
+const containerFiles = (dir: string) =>
+  Object.freeze({
+    record: `${dir}/record.json`,
+    state: `${dir}/state.json`,
+    log: `${dir}/log.jsonl`,
+    bundle: `${dir}/bundle`,
+    config: `${dir}/bundle/config.json`,
+    rootfs: `${dir}/bundle/rootfs`,
+    upper: `${dir}/upper`,
+    work: `${dir}/work`,
+    pidFile: `${dir}/pid`,
+    runtimeLog: `${dir}/runtime.log`,
+    stoppedByUser: `${dir}/stopped-by-user`,
+    etc: `${dir}/etc`,
+    /** The host-side tmpfs of a container with `ipc: shareable`, bound at its /dev/shm and at its joiners'. */
+    shm: `${dir}/shm`,
+    /** Its network namespace and interfaces (ContainerNetworking), from its first start until it is removed. */
+    network: `${dir}/network.json`,
+  })
+
+export type ContainerFiles = ReturnType<typeof containerFiles>
 
 /**
  * A small JSON file of the engine root (a record, a state, network.json),

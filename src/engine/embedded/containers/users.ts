@@ -24,8 +24,8 @@ export async function resolveUser(user: string | undefined, layers: string[]): P
  * supplementary groups.
  */
 export async function resolveUserInRoot(user: string | undefined, rootfs: string, groupAdd: string[] = []): Promise<User> {
-  const groupText = (await readInRoot(rootfs, '/etc/group')) ?? ''
-  const resolved = resolveWith(user, (await readInRoot(rootfs, '/etc/passwd')) ?? '', groupText)
+  const groupText = readInRoot(rootfs, '/etc/group') ?? ''
+  const resolved = resolveWith(user, readInRoot(rootfs, '/etc/passwd') ?? '', groupText)
   if (groupAdd.length === 0) return resolved
   const group = parse(groupText)
   const extra = groupAdd.map((g) => {
@@ -74,7 +74,7 @@ function resolveWith(user: string | undefined, passwdText: string, groupText: st
 /** The file in the topmost layer that has it, read inside that layer (a link in a layer never leads to the host). */
 async function topmost(layers: string[], path: string): Promise<string> {
   for (const layer of [...layers].reverse()) {
-    const text = await readInRoot(layer, path)
+    const text = readInRoot(layer, path)
     if (text !== undefined) return text
   }
   return ''
