@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync } from 'node:fs'
+import { existsSync, rmSync } from 'node:fs'
 import { rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
@@ -128,10 +128,12 @@ export class ContainerManager {
     this.monitor()
     await this.lifecycle(record, async () => {
       await prepare(this.context, record)
-      await rm(f.stoppedByUser, { force: true })
-      await rm(f.pidFile, { force: true })
+      rmSync(f.stoppedByUser, { force: true })
+      rmSync(f.pidFile, { force: true })
       // A start by the user begins the restart count anew (on-failure:N counts from here), as Docker's does.
-      await writeJson(f.state, { ...before, status: 'created', error: undefined, monitorPid: undefined, restartCount: 0 } satisfies ContainerRunState)
+      const fresh: ContainerRunState = { ...before, status: 'created', error: undefined, monitorPid: undefined, restartCount: 0 }
+      // A first start finds the state create wrote, which says just that: a new file is not written for nothing.
+      if (JSON.stringify(fresh) !== JSON.stringify(before)) await writeJson(f.state, fresh)
       this.monitor().write(`${this.dir(record.id)}\n`)
     })
     // Started means: the process runs, or it already ran and exited; a runtime refusal is an error here.
