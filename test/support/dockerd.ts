@@ -170,6 +170,29 @@ export function removePodmanChains(keep: Set<string>): void {
   }
 }
 
+/** The host's nftables tables, as `family name` (none when nft is not installed). */
+export function firewallTables(): Set<string> {
+  const r = spawnSync('nft', ['list', 'tables'], { encoding: 'utf8' })
+  return new Set((r.stdout ?? '').split('\n').flatMap((l) => (l.startsWith('table ') ? [l.slice(6).trim()] : [])))
+}
+
+/** Deletes the tables that were not there before (`before`) and hold no rule: what a test's daemon left, nothing of anyone else's. */
+export function removeEmptyTables(before: Set<string>): void {
+  for (const table of firewallTables()) {
+    if (before.has(table)) continue
+    const [family, name] = table.split(' ')
+    const listing = spawnSync('nft', ['-j', 'list', 'table', family, name], { encoding: 'utf8' })
+    let entries: Record<string, unknown>[]
+    try {
+      entries = (JSON.parse(listing.stdout) as { nftables: Record<string, unknown>[] }).nftables
+    } catch {
+      continue
+    }
+    if (entries.some((e) => 'rule' in e || 'set' in e || 'map' in e)) continue
+    spawnSync('nft', ['delete', 'table', family, name], { stdio: 'ignore' })
+  }
+}
+
 /**
  * Podman's Docker-compatible service on /run/pier-test-podman.sock, with
  * its storage, run state and network configuration in a temporary
@@ -189,6 +212,7 @@ async function startPodman(): Promise<Daemon> {
   writeFileSync(join(dir, 'containers.conf'), `[containers]\ndefault_ulimits = ["nofile=${nofile}:${nofile}", "nproc=4096:4096"]\n`)
   const env = { ...process.env, CONTAINERS_CONF: join(dir, 'containers.conf') }
   const chainsBefore = podmanChains()
+  const tablesBefore = firewallTables()
   // Paths outside its roots that podman, CNI and netavark write anyway: removed after if they were not there before.
   const strays = ['/var/lib/cni', '/run/containers', '/var/lib/containers', '/etc/cni/net.d/cni.lock'].filter((p) => !existsSync(p))
   const child = spawn('/usr/bin/podman', [...global, 'system', 'service', '--time=0', `unix://${socket}`], { stdio: ['ignore', logFd, logFd], env })
@@ -200,6 +224,8 @@ async function startPodman(): Promise<Daemon> {
     rmSync(socket, { force: true })
     // netavark leaves its chains (empty) and the rules jumping to them in the host's iptables.
     removePodmanChains(chainsBefore)
+    // ... and the iptables tables it made for them (`ip nat`, `ip filter`), left with empty built-in chains.
+    removeEmptyTables(tablesBefore)
     for (const p of strays) rmSync(p, { recursive: true, force: true })
     // An exec's conmon lingers 300 s (--exit-delay) after the exec ended: end the ones of this service, by their ids.
     for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
