@@ -1,10 +1,10 @@
 import { readFileSync, watch, type FSWatcher } from 'node:fs'
 import type { Runtime } from './runtime.js'
-import { files, readJson, readJsonSync, type ContainerRunState } from './state.js'
+import { files, readJsonSync, type ContainerRunState } from './state.js'
 
 /** What the monitor last wrote for the container in `dir`; a container never started has no state yet. */
 export async function runState(dir: string): Promise<ContainerRunState> {
-  return (await readJson<ContainerRunState>(files(dir).state)) ?? { status: 'created', restartCount: 0 }
+  return readStateSync(dir)
 }
 
 /**

@@ -14,7 +14,7 @@ export interface User {
  * layer that has the file wins). An empty user is root.
  */
 export async function resolveUser(user: string | undefined, layers: string[]): Promise<User> {
-  return resolveWith(user, await topmost(layers, 'etc/passwd'), await topmost(layers, 'etc/group'))
+  return resolveWith(user, topmost(layers, 'etc/passwd'), topmost(layers, 'etc/group'))
 }
 
 /**
@@ -72,7 +72,7 @@ function resolveWith(user: string | undefined, passwdText: string, groupText: st
 }
 
 /** The file in the topmost layer that has it, read inside that layer (a link in a layer never leads to the host). */
-async function topmost(layers: string[], path: string): Promise<string> {
+function topmost(layers: string[], path: string): string {
   for (const layer of [...layers].reverse()) {
     const text = readInRoot(layer, path)
     if (text !== undefined) return text
